@@ -1,0 +1,51 @@
+"""The demo agents: ordinary Pydantic AI agents made durable by the `TemporalDurability` capability."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from pydantic_ai import Agent
+from pydantic_ai.durable_exec.temporal import TemporalDurability
+from temporalio.common import RetryPolicy
+from temporalio.workflow import ActivityConfig
+
+from durable_agents.capabilities import FaultsCapability, NotesCapability, SandboxCapability
+from durable_agents.deps import DemoDeps
+from durable_agents.script import ScriptedModel
+
+INSTRUCTIONS = "You are a careful assistant. Use the sandbox tools for files; answer briefly."
+
+MODEL_ACTIVITY = ActivityConfig(
+    start_to_close_timeout=timedelta(seconds=60),
+    retry_policy=RetryPolicy(initial_interval=timedelta(milliseconds=200), maximum_attempts=3),
+)
+"""Model requests: one minute each, three attempts."""
+
+
+def build_agent(name: str = "demo", *, instructions: str = INSTRUCTIONS, notes: bool = False) -> Agent[DemoDeps, str]:
+    """A scripted agent with the sandbox and faults capabilities, made durable.
+
+    `name` must be unique per worker: it prefixes every activity the agent generates.
+    Build agents at import time, outside any workflow: their activities are registered with the
+    worker before a workflow runs.
+    """
+    faults = FaultsCapability()
+    capabilities = [SandboxCapability(), faults, *([NotesCapability()] if notes else [])]
+    durability = TemporalDurability(
+        model_activity_config=MODEL_ACTIVITY,
+        toolset_activity_config={faults.toolset_id: faults.activity_config},
+    )
+    return Agent(
+        ScriptedModel(),
+        name=name,
+        deps_type=DemoDeps,
+        instructions=instructions,
+        capabilities=[*capabilities, durability],
+    )
+
+
+demo_agent = build_agent("demo")
+notes_agent = build_agent("notes_demo", notes=True)
+
+AGENTS: dict[str, Agent[DemoDeps, str]] = {a.name: a for a in (demo_agent, notes_agent)}  # type: ignore[misc]
+"""Every durable agent a worker hosts, by name."""

@@ -1,0 +1,71 @@
+"""Tools that fail on purpose, one for each way a failure can travel (see `durable_agents.errors`)."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from pydantic_ai import RunContext
+from pydantic_ai.capabilities import AbstractCapability
+from pydantic_ai.toolsets import FunctionToolset
+from temporalio import activity
+from temporalio.common import RetryPolicy
+from temporalio.workflow import ActivityConfig
+
+from durable_agents.deps import DemoDeps
+from durable_agents.errors import ToolExecutionError, ToolRetryableError, ToolValidationError
+
+
+def _attempt() -> int:
+    """The Temporal attempt number of the running activity (1 outside an activity)."""
+    return activity.info().attempt if activity.in_activity() else 1
+
+
+async def flaky(ctx: RunContext[DemoDeps], fail_times: int = 2) -> str:
+    """Fail with a transient error on the first `fail_times` attempts, then succeed."""
+    attempt = _attempt()
+    if attempt <= fail_times:
+        raise ToolRetryableError(f"transient failure on attempt {attempt}")
+    return f"succeeded on attempt {attempt}"
+
+
+async def check_positive(ctx: RunContext[DemoDeps], value: int) -> str:
+    """Accept a positive number; anything else is a mistake the model can repair."""
+    if value <= 0:
+        raise ToolValidationError(f"value must be positive, got {value}; call again with a number above 0.")
+    return f"{value} is positive"
+
+
+async def lookup(ctx: RunContext[DemoDeps], key: str) -> str:
+    """Look up a record that does not exist: a final failure the model is told about."""
+    raise ToolExecutionError(f"no record {key!r}; it does not exist, do not retry.")
+
+
+async def slow(ctx: RunContext[DemoDeps], seconds: float = 1.0) -> str:
+    """Work for `seconds`, heartbeating every 0.2 s so Temporal can tell it is alive."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + seconds
+    while (left := deadline - loop.time()) > 0:
+        if activity.in_activity():
+            activity.heartbeat(left)
+        await asyncio.sleep(min(0.2, left))
+    return f"slept {seconds} s"
+
+
+FAST_RETRIES = ActivityConfig(
+    start_to_close_timeout=timedelta(seconds=30),
+    retry_policy=RetryPolicy(initial_interval=timedelta(milliseconds=100), backoff_coefficient=1.0, maximum_attempts=5),
+)
+"""The faults toolset's activity config: quick retries so a notebook does not wait."""
+
+
+@dataclass
+class FaultsCapability(AbstractCapability[DemoDeps]):
+    """Gives the agent `flaky`, `check_positive`, `lookup` and `slow`, for the failure notebooks."""
+
+    toolset_id: str = "faults"
+    activity_config: ActivityConfig = field(default_factory=lambda: dict(FAST_RETRIES))
+
+    def get_toolset(self) -> FunctionToolset[DemoDeps]:
+        return FunctionToolset([flaky, check_positive, lookup, slow], id=self.toolset_id)

@@ -1,0 +1,35 @@
+"""A capability a reader could write: notes saved as text files in the sandbox.
+
+A capability's tools are ordinary async functions. Nothing here mentions Temporal: the
+`TemporalDurability` capability turns each tool into a generated activity when the agent runs
+inside a workflow.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from pydantic_ai import RunContext
+from pydantic_ai.capabilities import AbstractCapability
+from pydantic_ai.toolsets import FunctionToolset
+
+from durable_agents.capabilities.sandbox import sandbox_path
+from durable_agents.deps import DemoDeps
+
+
+async def save_note(ctx: RunContext[DemoDeps], title: str, body: str) -> str:
+    """Save a note called `title` with text `body`."""
+    target = sandbox_path(ctx.deps.sandbox_dir, f"notes/{title}.txt")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(body)
+    return f"saved note {title!r}"
+
+
+@dataclass
+class NotesCapability(AbstractCapability[DemoDeps]):
+    """Gives the agent `save_note`."""
+
+    toolset_id: str = "notes"
+
+    def get_toolset(self) -> FunctionToolset[DemoDeps]:
+        return FunctionToolset([save_note], id=self.toolset_id)

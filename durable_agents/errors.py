@@ -1,0 +1,24 @@
+"""Three exception classes decide where a tool failure goes.
+
+| raise                | who handles it          | the model sees                         | Temporal retries |
+|----------------------|-------------------------|----------------------------------------|------------------|
+| `ToolValidationError`| Pydantic AI             | a retry prompt: "fix it and try again" | no               |
+| `ToolExecutionError` | Pydantic AI             | a failed tool result, final            | no               |
+| `ToolRetryableError` | Temporal's retry policy | only the attempt that succeeds         | yes              |
+"""
+
+from __future__ import annotations
+
+from pydantic_ai.exceptions import ModelRetry, ToolFailed
+
+
+class ToolValidationError(ModelRetry):
+    """The call was wrong in a way the model can repair (bad path, bad value): it is told and retries."""
+
+
+class ToolExecutionError(ToolFailed):
+    """The call was right but failed for good (missing resource): the model is told, nothing retries."""
+
+
+class ToolRetryableError(RuntimeError):
+    """A transient failure (network, lock, rate limit): the activity fails and Temporal retries it."""

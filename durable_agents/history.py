@@ -1,0 +1,82 @@
+"""Fetch, save, load and replay the Temporal histories of a run (a workflow and all its children).
+
+Histories are kept as Temporal's standard history JSON, one file per workflow id, so the Temporal
+CLI and UI can read them and `temporalio.worker.Replayer` can replay them.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from pathlib import Path
+
+from pydantic_ai.durable_exec.temporal import PydanticAIPlugin
+from temporalio.client import Client, WorkflowHistory
+from temporalio.worker import Replayer
+
+HISTORY_DIR_ENV = "DURABLE_AGENTS_HISTORY_DIR"
+"""Set to a folder and every lab run writes its histories there."""
+
+
+def child_workflow_ids(history: WorkflowHistory) -> list[str]:
+    """Ids of the child workflows this history started, in order."""
+    return [
+        e.start_child_workflow_execution_initiated_event_attributes.workflow_id
+        for e in history.events
+        if e.HasField("start_child_workflow_execution_initiated_event_attributes")
+    ]
+
+
+async def fetch_histories(client: Client, workflow_id: str) -> dict[str, WorkflowHistory]:
+    """The history of `workflow_id` and, recursively, of every child workflow it started."""
+    histories: dict[str, WorkflowHistory] = {}
+    pending = [workflow_id]
+    while pending:
+        wid = pending.pop(0)
+        if wid in histories:
+            continue
+        histories[wid] = await client.get_workflow_handle(wid).fetch_history()
+        pending += child_workflow_ids(histories[wid])
+    return histories
+
+
+def _file_name(workflow_id: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_.-]", "_", workflow_id) + ".json"
+
+
+def save_histories(histories: Mapping[str, WorkflowHistory], directory: str | Path) -> list[Path]:
+    """Write each history to `directory/<workflow id>.json`; returns the files written."""
+    folder = Path(directory)
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for wid, history in histories.items():
+        path = folder / _file_name(wid)
+        path.write_text(history.to_json())
+        paths.append(path)
+    return paths
+
+
+def save_if_requested(histories: Mapping[str, WorkflowHistory]) -> list[Path]:
+    """Save to `$DURABLE_AGENTS_HISTORY_DIR` when it is set."""
+    directory = os.environ.get(HISTORY_DIR_ENV)
+    return save_histories(histories, directory) if directory else []
+
+
+def load_histories(directory: str | Path) -> dict[str, WorkflowHistory]:
+    """Load every `*.json` history in `directory`, keyed by workflow id (the file's stem)."""
+    return {p.stem: WorkflowHistory.from_json(p.stem, p.read_text()) for p in sorted(Path(directory).glob("*.json"))}
+
+
+async def replay(histories: Mapping[str, WorkflowHistory] | list[WorkflowHistory]) -> int:
+    """Replay histories against today's workflow code; raises on any non-determinism.
+
+    Returns how many histories were replayed.
+    """
+    from durable_agents.workflows import WORKFLOWS
+
+    items = list(histories.values()) if isinstance(histories, Mapping) else list(histories)
+    replayer = Replayer(workflows=WORKFLOWS, plugins=[PydanticAIPlugin()])
+    for history in items:
+        await replayer.replay_workflow(history)
+    return len(items)

@@ -1,0 +1,158 @@
+"""The scripted model: a deterministic stand-in for an LLM, driven by a list of steps.
+
+A *script* is a list of steps. Each model request answers with the step whose index is the number
+of model responses already in the conversation, so the model keeps no state of its own: a worker in
+another process, or a replay, picks the same step from the same history.
+
+Steps are small pydantic models, or the plain dicts they accept::
+
+    call("write_file", path="a.txt", content="hi")   # {"tool": "write_file", "args": {...}}
+    parallel(call(...), call(...))                    # {"parallel": [...]}: one turn, several calls
+    final("done")                                     # {"final": "done"}
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
+
+from pydantic_ai import ModelResponse, TextPart, ToolCallPart
+from pydantic_ai._run_context import get_current_run_context
+from pydantic_ai.exceptions import UserError
+from pydantic_ai.messages import ModelMessage
+from pydantic_ai.models import Model, ModelRequestParameters
+from pydantic_ai.settings import ModelSettings
+from pydantic_ai.usage import RequestUsage
+
+
+class ToolCall(BaseModel):
+    """The model calls one tool with these arguments."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    tool: str = Field(min_length=1)
+    args: dict[str, Any] = Field(default_factory=dict)
+
+
+class Parallel(BaseModel):
+    """The model calls several tools in one turn; Pydantic AI runs them concurrently."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    parallel: list[ToolCall] = Field(min_length=1)
+
+
+class Final(BaseModel):
+    """The model answers with text and the run ends."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    final: str
+
+
+Step = ToolCall | Parallel | Final
+_steps = TypeAdapter(list[Step])
+
+
+class ScriptError(ValueError):
+    """A model script that cannot be followed; the message says which step and how to fix it."""
+
+
+def call(tool: str, **args: Any) -> ToolCall:
+    """A step that calls `tool` with keyword `args`."""
+    return ToolCall(tool=tool, args=args)
+
+
+def parallel(*calls: ToolCall | dict[str, Any]) -> Parallel:
+    """A step that calls several tools in the same model turn."""
+    return Parallel(parallel=[ToolCall.model_validate(c) for c in calls])
+
+
+def final(text: str) -> Final:
+    """A step that ends the run with `text` as the answer."""
+    return Final(final=text)
+
+
+def parse_script(script: Sequence[Step | dict[str, Any]]) -> list[Step]:
+    """Validate a script (step objects or plain dicts) before a run starts.
+
+    Raises `ScriptError` naming the first bad step and showing the forms a step may take.
+    """
+    if isinstance(script, (str, bytes, dict)) or not isinstance(script, Sequence):
+        raise ScriptError(f"A model script is a list of steps, got {type(script).__name__}.")
+    steps: list[Step] = []
+    for index, raw in enumerate(script):
+        if isinstance(raw, (ToolCall, Parallel, Final)):
+            steps.append(raw)
+            continue
+        try:
+            steps.append(_steps.validate_python([raw])[0])
+        except ValidationError as exc:
+            raise ScriptError(
+                f"Step {index} of the model script is not a step: {raw!r}.\n"
+                "A step is one of: {'tool': NAME, 'args': {...}}, {'parallel': [call, ...]}, "
+                "{'final': TEXT} (or call(...), parallel(...), final(...) from durable_agents.script).\n"
+                f"Details: {exc.errors()[0]['msg']}"
+            ) from None
+    if not steps:
+        raise ScriptError("The model script is empty: give at least one step, for example final('done').")
+    return steps
+
+
+def step_index(messages: Sequence[ModelMessage]) -> int:
+    """Which step answers this request: one per model response already in the conversation."""
+    return sum(isinstance(m, ModelResponse) for m in messages)
+
+
+def respond(script: Sequence[Step], messages: Sequence[ModelMessage]) -> ModelResponse:
+    """The model response that `script` gives to a conversation: a pure function."""
+    index = step_index(messages)
+    if index >= len(script):
+        raise UserError(
+            f"The model script ran out of steps: request {index + 1} wants step {index}, "
+            f"but the script has only {len(script)} step(s). End the script with final('...')."
+        )
+    step = script[index]
+    if isinstance(step, Final):
+        parts: list[Any] = [TextPart(step.final)]
+    else:
+        calls = step.parallel if isinstance(step, Parallel) else [step]
+        parts = [
+            ToolCallPart(c.tool, dict(c.args), tool_call_id=f"step{index}-call{i}") for i, c in enumerate(calls)
+        ]
+    return ModelResponse(parts=parts, usage=RequestUsage(input_tokens=10, output_tokens=5))
+
+
+class ScriptedModel(Model):
+    """A `Model` that follows the script carried in the run's deps (`deps.script`).
+
+    Because the script travels in the deps, it crosses into the model-request activity with the
+    rest of the run context, and any worker process follows it.
+    """
+
+    def __init__(self, script: Sequence[Step | dict[str, Any]] | None = None) -> None:
+        super().__init__()
+        self._script = parse_script(script) if script is not None else None
+
+    @property
+    def model_name(self) -> str:
+        return "scripted"
+
+    @property
+    def system(self) -> str:
+        return "scripted"
+
+    async def request(
+        self,
+        messages: list[ModelMessage],
+        model_settings: ModelSettings | None,
+        model_request_parameters: ModelRequestParameters,
+    ) -> ModelResponse:
+        script = self._script
+        if script is None:
+            ctx = get_current_run_context()
+            script = getattr(getattr(ctx, "deps", None), "script", None)
+        if not script:
+            raise UserError("The scripted model has no script: pass script=[...] to the run.")
+        response = respond(script, messages)
+        response.model_name = self.model_name
+        return response
