@@ -17,9 +17,11 @@ INSTRUCTIONS = "You are a careful assistant. Use the sandbox tools for files; an
 
 MODEL_ACTIVITY = ActivityConfig(
     start_to_close_timeout=timedelta(seconds=60),
-    retry_policy=RetryPolicy(initial_interval=timedelta(milliseconds=200), maximum_attempts=3),
+    retry_policy=RetryPolicy(
+        initial_interval=timedelta(milliseconds=200), maximum_attempts=3, non_retryable_error_types=["ScriptError"]
+    ),
 )
-"""Model requests: one minute each, three attempts."""
+"""Model requests: one minute each, three attempts; a broken script fails at once."""
 
 
 def build_agent(name: str = "demo", *, instructions: str = INSTRUCTIONS, notes: bool = False) -> Agent[DemoDeps, str]:

@@ -6,6 +6,7 @@ CLI and UI can read them and `temporalio.worker.Replayer` can replay them.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 from collections.abc import Mapping
@@ -39,6 +40,11 @@ async def fetch_histories(client: Client, workflow_id: str) -> dict[str, Workflo
         histories[wid] = await client.get_workflow_handle(wid).fetch_history()
         pending += child_workflow_ids(histories[wid])
     return histories
+
+
+def as_dicts(histories: Mapping[str, WorkflowHistory]) -> dict[str, dict]:
+    """The histories as plain history-JSON dicts, the form `durable_agents.graph` reads."""
+    return {wid: json.loads(h.to_json()) for wid, h in histories.items()}
 
 
 def _file_name(workflow_id: str) -> str:

@@ -20,7 +20,6 @@ from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
 from pydantic_ai import ModelResponse, TextPart, ToolCallPart
 from pydantic_ai._run_context import get_current_run_context
-from pydantic_ai.exceptions import UserError
 from pydantic_ai.messages import ModelMessage
 from pydantic_ai.models import Model, ModelRequestParameters
 from pydantic_ai.settings import ModelSettings
@@ -107,7 +106,7 @@ def respond(script: Sequence[Step], messages: Sequence[ModelMessage]) -> ModelRe
     """The model response that `script` gives to a conversation: a pure function."""
     index = step_index(messages)
     if index >= len(script):
-        raise UserError(
+        raise ScriptError(
             f"The model script ran out of steps: request {index + 1} wants step {index}, "
             f"but the script has only {len(script)} step(s). End the script with final('...')."
         )
@@ -152,7 +151,7 @@ class ScriptedModel(Model):
             ctx = get_current_run_context()
             script = getattr(getattr(ctx, "deps", None), "script", None)
         if not script:
-            raise UserError("The scripted model has no script: pass script=[...] to the run.")
+            raise ScriptError("The scripted model has no script: pass script=[...] to the run.")
         response = respond(script, messages)
         response.model_name = self.model_name
         return response

