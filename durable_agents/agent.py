@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import timedelta
 
 from pydantic_ai import Agent
+from pydantic_ai.capabilities import AbstractCapability
 from pydantic_ai.durable_exec.temporal import TemporalDurability
+from pydantic_ai.toolsets import AbstractToolset
 from temporalio.common import RetryPolicy
 from temporalio.workflow import ActivityConfig
 
-from durable_agents.capabilities import FaultsCapability, NotesCapability, SandboxCapability
+from durable_agents.capabilities import FaultsCapability, NotesCapability, SandboxCapability, TextCapability
 from durable_agents.deps import DemoDeps
+from durable_agents.mcp_server import units_toolset
 from durable_agents.script import ScriptedModel
 
 INSTRUCTIONS = "You are a careful assistant. Use the sandbox tools for files; answer briefly."
@@ -24,30 +28,41 @@ MODEL_ACTIVITY = ActivityConfig(
 """Model requests: one minute each, three attempts; a broken script fails at once."""
 
 
-def build_agent(name: str = "demo", *, instructions: str = INSTRUCTIONS, notes: bool = False) -> Agent[DemoDeps, str]:
-    """A scripted agent with the sandbox and faults capabilities, made durable.
+def build_agent(
+    name: str = "demo",
+    *,
+    extra: Sequence[AbstractCapability[DemoDeps]] = (),
+    toolsets: Sequence[AbstractToolset[DemoDeps]] = (),
+    durable: bool = True,
+) -> Agent[DemoDeps, str]:
+    """A scripted agent with the sandbox, faults and text capabilities (plus `extra`), made durable.
 
-    `name` must be unique per worker: it prefixes every activity the agent generates.
-    Build agents at import time, outside any workflow: their activities are registered with the
-    worker before a workflow runs.
+    `name` must be unique per worker: it prefixes every activity the agent generates. Build
+    agents at import time, outside any workflow, so the worker registers their activities before a
+    workflow runs. `durable=False` gives the same agent without the capability, for comparison.
     """
     faults = FaultsCapability()
-    capabilities = [SandboxCapability(), faults, *([NotesCapability()] if notes else [])]
-    durability = TemporalDurability(
-        model_activity_config=MODEL_ACTIVITY,
-        toolset_activity_config={faults.toolset_id: faults.activity_config},
-    )
+    capabilities: list[AbstractCapability[DemoDeps]] = [SandboxCapability(), faults, TextCapability(), *extra]
+    if durable:
+        capabilities.append(
+            TemporalDurability(
+                model_activity_config=MODEL_ACTIVITY,
+                toolset_activity_config={faults.toolset_id: faults.activity_config},
+            )
+        )
     return Agent(
         ScriptedModel(),
         name=name,
         deps_type=DemoDeps,
-        instructions=instructions,
-        capabilities=[*capabilities, durability],
+        instructions=INSTRUCTIONS,
+        capabilities=capabilities,
+        toolsets=list(toolsets),
     )
 
 
 demo_agent = build_agent("demo")
-notes_agent = build_agent("notes_demo", notes=True)
+notes_agent = build_agent("notes_demo", extra=[NotesCapability()])
+mcp_agent = build_agent("mcp_demo", toolsets=[units_toolset()])
 
-AGENTS: dict[str, Agent[DemoDeps, str]] = {a.name: a for a in (demo_agent, notes_agent)}  # type: ignore[misc]
+AGENTS: dict[str, Agent[DemoDeps, str]] = {a.name: a for a in (demo_agent, notes_agent, mcp_agent)}  # type: ignore[misc]
 """Every durable agent a worker hosts, by name."""

@@ -3,5 +3,6 @@
 from durable_agents.capabilities.faults import FaultsCapability
 from durable_agents.capabilities.notes import NotesCapability
 from durable_agents.capabilities.sandbox import SandboxCapability, sandbox_path
+from durable_agents.capabilities.text import TextCapability
 
-__all__ = ["FaultsCapability", "NotesCapability", "SandboxCapability", "sandbox_path"]
+__all__ = ["FaultsCapability", "NotesCapability", "SandboxCapability", "sandbox_path", "TextCapability"]

@@ -6,7 +6,7 @@ import asyncio
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-from pydantic_ai import RunContext
+from pydantic_ai import RunContext, Tool
 from pydantic_ai.capabilities import AbstractCapability
 from pydantic_ai.toolsets import FunctionToolset
 from temporalio import activity
@@ -53,6 +53,9 @@ async def slow(ctx: RunContext[DemoDeps], seconds: float = 1.0) -> str:
     return f"slept {seconds} s"
 
 
+SLOW_ACTIVITY = ActivityConfig(start_to_close_timeout=timedelta(seconds=20), heartbeat_timeout=timedelta(seconds=1))
+"""`slow`'s own activity config (tool metadata): a longer timeout, and a heartbeat every second or it is retried."""
+
 FAST_RETRIES = ActivityConfig(
     start_to_close_timeout=timedelta(seconds=30),
     retry_policy=RetryPolicy(initial_interval=timedelta(milliseconds=100), backoff_coefficient=1.0, maximum_attempts=5),
@@ -68,4 +71,5 @@ class FaultsCapability(AbstractCapability[DemoDeps]):
     activity_config: ActivityConfig = field(default_factory=lambda: dict(FAST_RETRIES))
 
     def get_toolset(self) -> FunctionToolset[DemoDeps]:
-        return FunctionToolset([flaky, check_positive, lookup, slow], id=self.toolset_id)
+        slow_tool = Tool(slow, metadata={"temporal": SLOW_ACTIVITY})
+        return FunctionToolset([flaky, check_positive, lookup, slow_tool], id=self.toolset_id)
