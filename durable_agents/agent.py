@@ -64,5 +64,5 @@ demo_agent = build_agent("demo")
 notes_agent = build_agent("notes_demo", extra=[NotesCapability()])
 mcp_agent = build_agent("mcp_demo", toolsets=[units_toolset()])
 
-AGENTS: dict[str, Agent[DemoDeps, str]] = {a.name: a for a in (demo_agent, notes_agent, mcp_agent)}  # type: ignore[misc]
-"""Every durable agent a worker hosts, by name."""
+DURABLE_AGENTS = (demo_agent, notes_agent, mcp_agent)
+"""The agents made durable with the capability (the `legacy` agent is in `durable_agents.legacy`)."""

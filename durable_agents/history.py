@@ -6,11 +6,13 @@ CLI and UI can read them and `temporalio.worker.Replayer` can replay them.
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import re
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 from pydantic_ai.durable_exec.temporal import PydanticAIPlugin
 from temporalio.client import Client, WorkflowHistory
@@ -45,6 +47,31 @@ async def fetch_histories(client: Client, workflow_id: str) -> dict[str, Workflo
 def as_dicts(histories: Mapping[str, WorkflowHistory]) -> dict[str, dict]:
     """The histories as plain history-JSON dicts, the form `durable_agents.graph` reads."""
     return {wid: json.loads(h.to_json()) for wid, h in histories.items()}
+
+
+def conversation(history_json: dict[str, Any]) -> list[dict[str, Any]]:
+    """The messages the model was sent in the last model request of a history (JSON dict form).
+
+    Every model request carries the whole conversation so far, so the last one shows everything
+    the model was told: the prompt, each tool's result, each retry prompt.
+    """
+    messages: list[dict[str, Any]] = []
+    for event in history_json["events"]:
+        attrs = event.get("activityTaskScheduledEventAttributes")
+        if attrs and attrs["activityType"]["name"].endswith("__model_request"):
+            payload = attrs["input"]["payloads"][0]
+            messages = json.loads(base64.b64decode(payload["data"]))["messages"]
+    return messages
+
+
+def told(history_json: dict[str, Any]) -> list[str]:
+    """The texts of every request part in `conversation()`: what the model was told, in order."""
+    return [
+        str(part.get("content", ""))
+        for message in conversation(history_json)
+        if message.get("kind") == "request"
+        for part in message["parts"]
+    ]
 
 
 def _file_name(workflow_id: str) -> str:

@@ -43,7 +43,7 @@ from temporalio.worker import Worker
 from durable_agents import binaries, history, live, reaper
 from durable_agents.errors import ToolRetryableError
 from durable_agents.script import ScriptError, Step, parse_script
-from durable_agents.workflows import WORKFLOWS, AgentRequest, DemoAgentWorkflow
+from durable_agents.workflows import AGENTS, WORKFLOWS, AgentRequest, DemoAgentWorkflow
 
 Kind = Literal["dev", "time-skipping", "existing"]
 TASK_QUEUE = "durable-agents"
@@ -238,8 +238,6 @@ class Lab:
         workflow_id: str | None = None,
     ) -> tuple[str, AgentRequest]:
         """A fresh workflow id and the workflow input for one run (checks the script and the model first)."""
-        from durable_agents.agent import AGENTS
-
         if agent not in AGENTS:
             raise LabError(f"Unknown agent {agent!r}: the worker hosts {', '.join(AGENTS)}.")
         if model is None and script is None:

@@ -9,6 +9,7 @@ Run as `python -m durable_agents.reaper PID [PID ...]`; use `guard()` from Pytho
 
 from __future__ import annotations
 
+import contextlib
 import subprocess
 import sys
 
@@ -34,16 +35,12 @@ def reap(pids: list[int]) -> None:
         except psutil.NoSuchProcess:
             pass
     for proc in procs:
-        try:
+        with contextlib.suppress(psutil.NoSuchProcess):
             proc.terminate()
-        except psutil.NoSuchProcess:
-            pass
     _, alive = psutil.wait_procs(procs, timeout=3)
     for proc in alive:
-        try:
+        with contextlib.suppress(psutil.NoSuchProcess):
             proc.kill()
-        except psutil.NoSuchProcess:
-            pass
 
 
 if __name__ == "__main__":

@@ -17,7 +17,6 @@ from collections.abc import Sequence
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
-
 from pydantic_ai import ModelResponse, TextPart, ToolCallPart
 from pydantic_ai._run_context import get_current_run_context
 from pydantic_ai.messages import ModelMessage
@@ -115,9 +114,7 @@ def respond(script: Sequence[Step], messages: Sequence[ModelMessage]) -> ModelRe
         parts: list[Any] = [TextPart(step.final)]
     else:
         calls = step.parallel if isinstance(step, Parallel) else [step]
-        parts = [
-            ToolCallPart(c.tool, dict(c.args), tool_call_id=f"step{index}-call{i}") for i, c in enumerate(calls)
-        ]
+        parts = [ToolCallPart(c.tool, dict(c.args), tool_call_id=f"step{index}-call{i}") for i, c in enumerate(calls)]
     return ModelResponse(parts=parts, usage=RequestUsage(input_tokens=10, output_tokens=5))
 
 

@@ -3,14 +3,20 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import ClassVar
 
 from pydantic_ai.durable_exec.temporal import PydanticAIWorkflow
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
-    from durable_agents.agent import AGENTS
+    from durable_agents.agent import DURABLE_AGENTS
     from durable_agents.deps import DemoDeps
+    from durable_agents.legacy import legacy_agent
     from durable_agents.script import Step
+
+
+AGENTS = {agent.name: agent for agent in (*DURABLE_AGENTS, legacy_agent)}
+"""Every agent a worker hosts, by name; `AgentRequest.agent` picks one."""
 
 
 @dataclass
@@ -29,7 +35,7 @@ class AgentRequest:
 class DemoAgentWorkflow(PydanticAIWorkflow):
     """Runs `request.agent` on `request.prompt` and returns its answer."""
 
-    __pydantic_ai_agents__ = list(AGENTS.values())
+    __pydantic_ai_agents__: ClassVar = list(AGENTS.values())
 
     @workflow.run
     async def run(self, request: AgentRequest) -> str:

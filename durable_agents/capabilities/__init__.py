@@ -5,4 +5,4 @@ from durable_agents.capabilities.notes import NotesCapability
 from durable_agents.capabilities.sandbox import SandboxCapability, sandbox_path
 from durable_agents.capabilities.text import TextCapability
 
-__all__ = ["FaultsCapability", "NotesCapability", "SandboxCapability", "sandbox_path", "TextCapability"]
+__all__ = ["FaultsCapability", "NotesCapability", "SandboxCapability", "TextCapability", "sandbox_path"]

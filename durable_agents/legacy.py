@@ -1,0 +1,46 @@
+"""The older form: the same agent wrapped in the deprecated `TemporalAgent`, for comparison.
+
+Code written before the `TemporalDurability` capability looks like this. The wrapper copies the
+agent's model, toolsets and name when it is built; later changes to the wrapped agent are not seen.
+Pydantic AI says a workflow started under the wrapper replays under the capability as long as the
+agent name and toolset ids stay the same.
+"""
+
+from __future__ import annotations
+
+import warnings
+from typing import Any
+
+from pydantic_ai._run_context import _CURRENT_RUN_CONTEXT
+from pydantic_ai._warnings import PydanticAIDeprecationWarning
+from pydantic_ai.durable_exec.temporal import TemporalAgent, TemporalRunContext
+
+from durable_agents.agent import MODEL_ACTIVITY, build_agent
+from durable_agents.capabilities.faults import FAST_RETRIES
+
+
+class _PublishedRunContext(TemporalRunContext[Any]):
+    """Makes the run context current inside the wrapper's model activity, as the capability does,
+    so the scripted model finds its script in the deps. (Only the scripted model needs this.)"""
+
+    @classmethod
+    def restore(cls, *args: Any, **kwargs: Any) -> Any:
+        ctx = super().restore(*args, **kwargs)
+        _CURRENT_RUN_CONTEXT.set(ctx)  # this activity's task has its own context: nothing leaks
+        return ctx
+
+
+def wrap_legacy(name: str = "legacy") -> TemporalAgent:
+    """The demo agent, built without the capability, then wrapped the old way."""
+    plain = build_agent(name, durable=False)
+    return TemporalAgent(
+        plain,
+        model_activity_config=MODEL_ACTIVITY,
+        toolset_activity_config={"faults": FAST_RETRIES},
+        run_context_type=_PublishedRunContext,
+    )
+
+
+with warnings.catch_warnings():  # importing the package stays quiet; notebook 01 shows the warning
+    warnings.simplefilter("ignore", PydanticAIDeprecationWarning)
+    legacy_agent = wrap_legacy()

@@ -1,0 +1,61 @@
+"""Timing helpers shared by notebook 01 and `benchmark.py`: what durability costs, measured."""
+
+from __future__ import annotations
+
+import statistics
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from durable_agents.agent import build_agent
+from durable_agents.deps import DemoDeps
+from durable_agents.script import Step, parse_script
+
+plain_agent = build_agent("plain", durable=False)
+"""The demo agent without `TemporalDurability`: tools and model run in-process, nothing is recorded."""
+
+
+@dataclass(frozen=True)
+class Cost:
+    """Median seconds per run of the same script, plain and durable."""
+
+    plain: float
+    durable: float
+    runs: int
+    steps: int
+
+    @property
+    def ratio(self) -> float:
+        return self.durable / self.plain
+
+    def _repr_html_(self) -> str:
+        rows = "".join(
+            f"<tr><td>{name}</td><td>{s * 1000:.1f} ms</td><td>{s / self.steps * 1000:.2f} ms</td></tr>"
+            for name, s in (("plain agent", self.plain), ("durable agent", self.durable))
+        )
+        return (
+            f"<table><tr><th></th><th>median per run</th><th>per script step</th></tr>{rows}"
+            f"<tr><td colspan=3>durable / plain = <b>{self.ratio:.0f}×</b> over {self.runs} runs each</td></tr></table>"
+        )
+
+
+async def plain_run(
+    script: Sequence[Step | dict[str, Any]], sandbox_dir: str | Path, prompt: str = "Do the task."
+) -> str:
+    """Run the plain agent on `script` in this process; returns its answer."""
+    deps = DemoDeps(sandbox_dir=str(sandbox_dir), script=parse_script(script))
+    return (await plain_agent.run(prompt, deps=deps)).output
+
+
+async def durability_cost(lab: Any, script: Sequence[Step | dict[str, Any]], runs: int = 5) -> Cost:
+    """Run `script` `runs` times on the plain agent and on `lab`'s durable agent; compare medians."""
+    steps = parse_script(script)
+    plain, durable = [], []
+    for _ in range(runs):
+        started = time.perf_counter()
+        await plain_run(steps, lab.sandbox_root / "plain")
+        plain.append(time.perf_counter() - started)
+        durable.append((await lab.run(steps)).seconds)
+    return Cost(statistics.median(plain), statistics.median(durable), runs, len(steps))

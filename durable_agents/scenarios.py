@@ -1,0 +1,140 @@
+"""The scenario matrix: each scenario is a model script, the files it must leave in its sandbox,
+and the shape its Temporal history must have. `tests/test_scenarios.py` runs every row.
+
+A history's *shape* is the list of its steps in order, one string each (see `shape()`):
+`model` for a model request, the tool's name for a tool activity, several names joined by ` | `
+for calls scheduled together (parallel tool calls), `×N` after a step that took N attempts and
+`!` after one that failed for good. Workflow-native tools and unknown tools leave no step.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from durable_agents.script import Step, call, final, parallel
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """One row of the matrix."""
+
+    script: list[Step]
+    shape: list[str]
+    files: dict[str, str] = field(default_factory=dict)
+    agent: str = "demo"
+    output: str | None = None
+    """The answer the run must give; None means the workflow must fail."""
+    told: list[str] = field(default_factory=list)
+    """Phrases the model must have been told (tool results and retry prompts)."""
+
+
+SCENARIOS: dict[str, Scenario] = {
+    "tools_are_activities": Scenario(
+        script=[
+            call("write_file", path="notes/a.txt", content="alpha"),
+            call("read_file", path="notes/a.txt"),
+            final("done"),
+        ],
+        shape=["model", "write_file", "model", "read_file", "model"],
+        files={"notes/a.txt": "alpha"},
+        output="done",
+        told=["wrote 5 characters", "alpha"],
+    ),
+    "parallel_calls": Scenario(
+        script=[
+            parallel(call("write_file", path="a.txt", content="a"), call("write_file", path="b.txt", content="b")),
+            final("two"),
+        ],
+        shape=["model", "write_file | write_file", "model"],
+        files={"a.txt": "a", "b.txt": "b"},
+        output="two",
+    ),
+    "workflow_native_tool": Scenario(
+        script=[call("word_count", text="one two three"), final("counted")],
+        shape=["model", "model"],
+        output="counted",
+        told=["3"],
+    ),
+    "sandbox_escape_is_model_visible": Scenario(
+        script=[call("write_file", path="../outside.txt", content="x"), final("refused")],
+        shape=["model", "write_file", "model"],
+        output="refused",
+        told=["outside the sandbox"],
+    ),
+    "unknown_tool_is_model_visible": Scenario(
+        script=[call("delete_everything"), final("sorry")],
+        shape=["model", "model"],
+        output="sorry",
+        told=["Unknown tool name: 'delete_everything'"],
+    ),
+    "bad_arguments_are_model_visible": Scenario(
+        script=[call("write_file", path="a.txt"), final("fixed")],
+        shape=["model", "model"],
+        output="fixed",
+        told=["content", "Field required"],
+    ),
+    "retryable_failure_retries_in_temporal": Scenario(
+        script=[call("flaky", fail_times=2), final("recovered")],
+        shape=["model", "flaky ×3", "model"],
+        output="recovered",
+        told=["succeeded on attempt 3"],
+    ),
+    "validation_failure_is_not_retried": Scenario(
+        script=[call("check_positive", value=-1), call("check_positive", value=2), final("ok")],
+        shape=["model", "check_positive", "model", "check_positive", "model"],
+        output="ok",
+        told=["value must be positive", "2 is positive"],
+    ),
+    "execution_failure_is_final": Scenario(
+        script=[call("lookup", key="k1"), final("missing")],
+        shape=["model", "lookup", "model"],
+        output="missing",
+        told=["no record 'k1'"],
+    ),
+    "retries_exhausted_fail_the_workflow": Scenario(
+        script=[call("flaky", fail_times=10), final("never")],
+        shape=["model", "flaky ×5 !"],
+    ),
+    "custom_capability": Scenario(
+        script=[call("save_note", title="todo", body="buy milk"), final("noted")],
+        shape=["model", "save_note", "model"],
+        files={"notes/todo.txt": "buy milk"},
+        agent="notes_demo",
+        output="noted",
+    ),
+    "mcp_tools_are_activities": Scenario(
+        script=[call("convert_length", value=1, from_unit="mi", to_unit="km"), final("1.609 km")],
+        shape=["model", "get_tools", "convert_length", "model"],
+        agent="mcp_demo",
+        output="1.609 km",
+        told=["1.609344"],
+    ),
+    "legacy_wrapper_same_shape": Scenario(
+        script=[call("write_file", path="a.txt", content="old"), final("same")],
+        shape=["model", "write_file", "model"],
+        files={"a.txt": "old"},
+        agent="legacy",
+        output="same",
+    ),
+}
+
+
+def shape(node: Any) -> list[str]:
+    """The shape of a workflow graph (`durable_agents.graph.WorkflowNode`), as described above."""
+    batches: dict[int, list[Any]] = {}
+    for step in node.steps:
+        batches.setdefault(step.batch, []).append(step)
+    out = []
+    for steps in batches.values():
+        out.append(" | ".join(_step_text(s) for s in steps))
+    return out
+
+
+def _step_text(step: Any) -> str:
+    text = "model" if step.kind == "model" else step.label
+    if step.attempts > 1:
+        text += f" ×{step.attempts}"
+    if step.status == "failed":
+        text += " !"
+    return text
