@@ -27,6 +27,12 @@ MODEL_ACTIVITY = ActivityConfig(
 )
 """Model requests: one minute each, three attempts; a broken script fails at once."""
 
+BASE_ACTIVITY = ActivityConfig(
+    start_to_close_timeout=timedelta(seconds=30),
+    retry_policy=RetryPolicy(initial_interval=timedelta(milliseconds=500), maximum_attempts=3),
+)
+"""Every other activity: 30 s, three attempts (Temporal's own default retries forever)."""
+
 
 def build_agent(
     name: str = "demo",
@@ -46,6 +52,7 @@ def build_agent(
     if durable:
         capabilities.append(
             TemporalDurability(
+                activity_config=BASE_ACTIVITY,
                 model_activity_config=MODEL_ACTIVITY,
                 toolset_activity_config={faults.toolset_id: faults.activity_config},
             )
@@ -66,3 +73,18 @@ mcp_agent = build_agent("mcp_demo", toolsets=[units_toolset()])
 
 DURABLE_AGENTS = (demo_agent, notes_agent, mcp_agent)
 """The agents made durable with the capability (the `legacy` agent is in `durable_agents.legacy`)."""
+
+
+def activity_names(agent: Agent[DemoDeps, str]) -> list[str]:
+    """The activities the agent's durability capability generated when the agent was built.
+
+    This list is fixed at construction: the agent's name and each toolset's id are baked into the
+    names, and a worker registers exactly these. A toolset added later has no activity to run in.
+    """
+    from pydantic_ai.durable_exec.temporal import TemporalDurability, worker_registrations
+
+    durability = TemporalDurability.from_agent(agent)
+    if durability is None:
+        raise ValueError(f"Agent {agent.name!r} has no TemporalDurability capability.")
+    activities, _ = worker_registrations(durability)
+    return [fn.__temporal_activity_definition.name for fn in activities]  # type: ignore[attr-defined]

@@ -74,6 +74,28 @@ def told(history_json: dict[str, Any]) -> list[str]:
     ]
 
 
+def activity_options(history_json: dict[str, Any]) -> list[dict[str, Any]]:
+    """Each activity a history scheduled, with the options Temporal recorded for it."""
+    rows = []
+    for event in history_json["events"]:
+        attrs = event.get("activityTaskScheduledEventAttributes")
+        if not attrs:
+            continue
+        args = json.loads(base64.b64decode(attrs["input"]["payloads"][0]["data"]))
+        retry = attrs.get("retryPolicy", {})
+        rows.append(
+            {
+                "activity": attrs["activityType"]["name"],
+                "tool": args.get("name", "") if isinstance(args, dict) else "",
+                "start_to_close": attrs.get("startToCloseTimeout", ""),
+                "heartbeat": attrs.get("heartbeatTimeout", ""),
+                "max_attempts": retry.get("maximumAttempts", 0) or "unlimited",
+                "first_retry_after": retry.get("initialInterval", ""),
+            }
+        )
+    return rows
+
+
 def _file_name(workflow_id: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]", "_", workflow_id) + ".json"
 

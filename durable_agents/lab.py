@@ -85,6 +85,14 @@ class Run:
         root = self.sandbox_dir
         return {str(p.relative_to(root)): p.read_text() for p in sorted(root.rglob("*")) if p.is_file()}
 
+    def activity_options(self) -> list[dict[str, Any]]:
+        """What Temporal recorded for each activity of the workflow: type, tool, timeouts, retries."""
+        return history.activity_options(history.as_dicts(self.histories)[self.workflow_id])
+
+    def told(self) -> list[str]:
+        """What the model was told, in order: the prompt, tool results, retry prompts."""
+        return history.told(history.as_dicts(self.histories)[self.workflow_id])
+
     def graph(self) -> Any:
         """The run as a typed graph (`durable_agents.graph.RunGraph`)."""
         from durable_agents.graph import build_graph
@@ -203,7 +211,7 @@ class Lab:
             env = WorkflowEnvironment.from_client(client)
         servers = [p.pid for p in psutil.Process().children() if p.pid not in before]
         identity = f"lab-worker-{os.getpid()}@{socket.gethostname()}"
-        worker = Worker(env.client, task_queue=task_queue, workflows=WORKFLOWS, identity=identity)
+        worker = make_worker(env.client, task_queue, identity)
         lab = cls(
             env=env,
             kind=kind,
@@ -323,6 +331,16 @@ class Lab:
         state = "running" if self._worker_task else "stopped"
         ui = f", ui={self.ui_url}" if self.ui_url else ""
         return f"<Lab {self.kind} {state}, task_queue={self.task_queue!r}{ui}>"
+
+
+def make_worker(client: Client, task_queue: str, identity: str) -> Worker:
+    """A worker for the demo workflows.
+
+    The client was built with `PydanticAIPlugin`, and a worker inherits its client's plugins: the
+    plugin reads each workflow's `__pydantic_ai_agents__`, registers the activities those agents
+    generated, sets the Pydantic payload converter, and lets Pydantic AI through the workflow sandbox.
+    """
+    return Worker(client, task_queue=task_queue, workflows=WORKFLOWS, identity=identity)
 
 
 def _pick(port: int | None, what: str) -> int:

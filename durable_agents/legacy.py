@@ -15,7 +15,7 @@ from pydantic_ai._run_context import _CURRENT_RUN_CONTEXT
 from pydantic_ai._warnings import PydanticAIDeprecationWarning
 from pydantic_ai.durable_exec.temporal import TemporalAgent, TemporalRunContext
 
-from durable_agents.agent import MODEL_ACTIVITY, build_agent
+from durable_agents.agent import BASE_ACTIVITY, MODEL_ACTIVITY, build_agent
 from durable_agents.capabilities.faults import FAST_RETRIES
 
 
@@ -35,6 +35,7 @@ def wrap_legacy(name: str = "legacy") -> TemporalAgent:
     plain = build_agent(name, durable=False)
     return TemporalAgent(
         plain,
+        activity_config=BASE_ACTIVITY,
         model_activity_config=MODEL_ACTIVITY,
         toolset_activity_config={"faults": FAST_RETRIES},
         run_context_type=_PublishedRunContext,

@@ -1,0 +1,125 @@
+"""Benchmark the workbook: `uv run python -m durable_agents.benchmark [--repeats N] [--skip-notebooks]`.
+
+Reports medians over N repeats, as Markdown tables:
+- each notebook's execution time in a fresh kernel (as nbmake runs it in CI);
+- the lab's start and stop time for each kind of environment;
+- the cost of one scripted agent step (a model request or a tool call) on each kind;
+- how the history grows, in events and bytes, as a run goes from 1 to 50 turns.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import statistics
+import tempfile
+import time
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+
+from durable_agents.lab import Kind, Lab
+from durable_agents.measure import plain_run
+from durable_agents.script import call, final
+
+NOTEBOOKS = Path(__file__).parent.parent / "notebooks"
+KINDS: list[Kind] = ["dev", "time-skipping"]
+
+
+def _script(turns: int) -> list:
+    """`turns - 1` tool-call turns, then the final answer: 2 * turns - 1 activities."""
+    return [*(call("write_file", path=f"f{i}.txt", content="x" * 20) for i in range(turns - 1)), final("done")]
+
+
+async def _median(repeats: int, fn: Callable[[], Awaitable[float]]) -> float:
+    return statistics.median([await fn() for _ in range(repeats)])
+
+
+async def notebook_times(repeats: int) -> list[tuple[str, float]]:
+    import nbformat
+    from nbclient import NotebookClient
+
+    rows = []
+    for path in sorted(NOTEBOOKS.glob("*.ipynb")):
+
+        async def once(path: Path = path) -> float:
+            notebook = nbformat.read(path, as_version=4)
+            started = time.perf_counter()
+            await NotebookClient(notebook, timeout=300, resources={"metadata": {"path": str(NOTEBOOKS)}}).async_execute()
+            return time.perf_counter() - started
+
+        rows.append((path.name, await _median(repeats, once)))
+    return rows
+
+
+async def lab_times(repeats: int, sandbox: Path) -> list[tuple[str, float, float]]:
+    rows = []
+    for kind, ui in [("dev", True), ("dev", False), ("time-skipping", False)]:
+        starts, stops = [], []
+        for _ in range(repeats):
+            started = time.perf_counter()
+            lab = await Lab.start(kind, ui=ui, sandbox_root=sandbox)  # type: ignore[arg-type]
+            starts.append(time.perf_counter() - started)
+            started = time.perf_counter()
+            await lab.stop()
+            stops.append(time.perf_counter() - started)
+        rows.append((f"{kind}{' + UI' if ui else ''}", statistics.median(starts), statistics.median(stops)))
+    return rows
+
+
+async def step_costs(repeats: int, sandbox: Path, turns: int = 10) -> list[tuple[str, float]]:
+    """Seconds per activity: one run of `turns` turns makes `2 * turns - 1` activities."""
+    script, activities = _script(turns), 2 * turns - 1
+
+    async def plain() -> float:
+        started = time.perf_counter()
+        await plain_run(script, sandbox / "plain")
+        return time.perf_counter() - started
+
+    rows = [("plain agent (no Temporal)", await _median(repeats, plain) / activities)]
+    for kind in KINDS:
+        async with await Lab.start(kind, ui=False, sandbox_root=sandbox) as lab:
+            await lab.run(script)  # warm-up
+
+            async def durable(lab: Lab = lab) -> float:
+                return (await lab.run(script)).seconds
+
+            rows.append((kind, await _median(repeats, durable) / activities))
+    return rows
+
+
+async def history_growth(sandbox: Path, turns: tuple[int, ...] = (1, 2, 5, 10, 20, 50)) -> list[tuple[int, int, int]]:
+    rows = []
+    async with await Lab.start("time-skipping", sandbox_root=sandbox) as lab:
+        for n in turns:
+            run = await lab.run(_script(n))
+            history = run.histories[run.workflow_id]
+            rows.append((n, len(history.events), len(json.dumps(history.to_json_dict()))))
+    return rows
+
+
+def _table(header: list[str], rows: list[tuple]) -> str:
+    def cell(v: object) -> str:
+        return f"{v:.3f}" if isinstance(v, float) else str(v)
+
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    return "\n".join(lines + ["| " + " | ".join(cell(v) for v in row) + " |" for row in rows])
+
+
+async def main(repeats: int, skip_notebooks: bool) -> None:
+    sandbox = Path(tempfile.mkdtemp(prefix="durable-agents-bench-"))
+    print(f"Medians over {repeats} repeats.\n")
+    if not skip_notebooks:
+        print(_table(["notebook", "seconds (fresh kernel)"], await notebook_times(repeats)), "\n")
+    print(_table(["lab", "start s", "stop s"], await lab_times(repeats, sandbox)), "\n")
+    costs = await step_costs(repeats, sandbox)
+    print(_table(["environment", "ms per step"], [(k, s * 1000) for k, s in costs]), "\n")
+    print(_table(["turns", "events", "history bytes"], await history_growth(sandbox)))
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--skip-notebooks", action="store_true")
+    args = parser.parse_args()
+    asyncio.run(main(args.repeats, args.skip_notebooks))

@@ -1,0 +1,86 @@
+"""Checks for the notebook exercises: each says what is right, or gives a hint that points at the fix."""
+
+from __future__ import annotations
+
+import html
+from dataclasses import dataclass, field
+from typing import Any
+
+
+
+@dataclass
+class Check:
+    """The outcome of an exercise check; shows as ✅ or ❌ with hints in a notebook."""
+
+    exercise: str
+    hints: list[str] = field(default_factory=list)
+
+    @property
+    def passed(self) -> bool:
+        return not self.hints
+
+    def require(self, condition: bool, hint: str) -> bool:
+        if not condition:
+            self.hints.append(hint)
+        return condition
+
+    def assert_passed(self) -> None:
+        """Raise `AssertionError` with the hints unless the check passed (for solution cells and CI)."""
+        assert self.passed, f"{self.exercise}: " + " ".join(self.hints)
+
+    def _repr_html_(self) -> str:
+        if self.passed:
+            return f"<p>✅ <b>{html.escape(self.exercise)}</b>: well done.</p>"
+        items = "".join(f"<li>{html.escape(h)}</li>" for h in self.hints)
+        return f"<p>❌ <b>{html.escape(self.exercise)}</b>: not yet.</p><ul>{items}</ul>"
+
+
+def _tool_steps(run: Any) -> list[Any]:
+    return [s for s in run.graph().steps if s.kind == "tool"]
+
+
+def check_wrapping(run: Any) -> Check:
+    """Exercise 01: write `plan.txt` (three lines), read it back, answer with its first line."""
+    check = Check("01 · a plan in three lines")
+    if not check.require(run.error is None, f"The run failed: {run.error}. Does the script end with final(...)?"):
+        return check
+    plan = run.files().get("plan.txt")
+    if check.require(plan is not None, "No plan.txt in the sandbox: add call('write_file', path='plan.txt', ...)."):
+        lines = plan.splitlines()
+        check.require(len(lines) == 3, f"plan.txt has {len(lines)} line(s); put three in content, joined by '\\n'.")
+        check.require(
+            run.output == (lines[0] if lines else None),
+            f"The answer is {run.output!r}; make final(...) say the plan's first line, {lines[0] if lines else ''!r}.",
+        )
+    names = [s.label for s in _tool_steps(run)]
+    wrote_then_read = "write_file" in names and "read_file" in names[names.index("write_file") :]
+    check.require(
+        wrote_then_read, f"The tool activities were {names}: read plan.txt back with call('read_file', ...) after writing it."
+    )
+    return check
+
+
+def check_tools(run: Any) -> Check:
+    """Exercise 02: `flaky` failing twice and `word_count` in one turn, then `count.txt` with the count."""
+    check = Check("02 · retries and a workflow-native tool")
+    if not check.require(run.error is None, f"The run failed: {run.error}. Does the script end with final(...)?"):
+        return check
+    steps = _tool_steps(run)
+    flaky = [s for s in steps if s.label == "flaky"]
+    check.require(bool(flaky), "No flaky activity: add call('flaky', fail_times=2) to the parallel step.")
+    check.require(
+        any(s.attempts == 3 for s in flaky),
+        f"flaky took {[s.attempts for s in flaky]} attempt(s); with fail_times=2 it needs 3.",
+    )
+    check.require(
+        not any(s.label == "word_count" for s in steps),
+        "word_count showed up as an activity; it is workflow-native and should not.",
+    )
+    counts = [t for t in run.told() if t.isdigit()]
+    check.require(bool(counts), "The model was never told a word count: call word_count(text=...) in the same turn.")
+    written = run.files().get("count.txt")
+    check.require(
+        written is not None and written.strip() in counts,
+        f"count.txt holds {written!r}; write the number word_count returned ({', '.join(counts) or '?'}).",
+    )
+    return check

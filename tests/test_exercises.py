@@ -1,0 +1,32 @@
+"""The exercise checks fail the starter scripts with a useful hint and pass the solutions."""
+
+from __future__ import annotations
+
+from durable_agents.exercises import check_tools, check_wrapping
+from durable_agents.script import call, final, parallel
+
+
+async def test_wrapping_check(lab):
+    starter = check_wrapping(await lab.run([call("write_file", path="plan.txt", content="one"), final("done")]))
+    assert not starter.passed
+    assert any("1 line(s)" in h for h in starter.hints)
+    assert any("read plan.txt back" in h for h in starter.hints)
+    solution = [
+        call("write_file", path="plan.txt", content="a\nb\nc"),
+        call("read_file", path="plan.txt"),
+        final("a"),
+    ]
+    assert check_wrapping(await lab.run(solution)).passed
+
+
+async def test_tools_check(lab):
+    starter = check_tools(await lab.run([call("flaky", fail_times=1), final("done")]))
+    assert not starter.passed
+    assert any("with fail_times=2 it needs 3" in h for h in starter.hints)
+    assert any("never told a word count" in h for h in starter.hints)
+    wrong_count = [
+        parallel(call("flaky", fail_times=2), call("word_count", text="a b")),
+        call("write_file", path="count.txt", content="3"),
+        final("x"),
+    ]
+    assert any("write the number word_count returned (2)" in h for h in check_tools(await lab.run(wrong_count)).hints)

@@ -1,0 +1,51 @@
+"""Histories are written as standard history JSON, load back, and replay against today's code."""
+
+from __future__ import annotations
+
+import json
+
+import nbformat
+import pytest
+from nbclient import NotebookClient
+
+from durable_agents.history import HISTORY_DIR_ENV, load_histories, replay, told
+from durable_agents.script import call, final
+from tests.conftest import DATA, NOTEBOOK_HISTORIES, NOTEBOOKS
+
+
+async def test_each_run_writes_its_histories_when_asked(lab, monkeypatch, tmp_path):
+    monkeypatch.setenv(HISTORY_DIR_ENV, str(tmp_path))
+    run = await lab.run([call("write_file", path="a.txt", content="x"), final("ok")])
+    saved = load_histories(tmp_path)
+    assert list(saved) == [run.workflow_id]
+    events = json.loads(saved[run.workflow_id].to_json())["events"]
+    assert events[0]["eventType"] == "EVENT_TYPE_WORKFLOW_EXECUTION_STARTED"
+    assert events[-1]["eventType"] == "EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED"
+    assert await replay(saved) == 1
+
+
+async def test_recorded_histories_replay():
+    histories = {wid: h for folder in sorted(DATA.iterdir()) for wid, h in load_histories(folder).items()}
+    assert len(histories) == len(list(DATA.rglob("*.json")))
+    assert await replay(histories) == len(histories)
+
+
+def test_told_reads_what_the_model_was_sent():
+    history = json.loads(next((DATA / "tour").glob("*.json")).read_text())
+    texts = told(history)
+    assert texts[0] == "Do the task."
+    assert "hi" in texts
+    assert any("outside the sandbox" in t for t in texts)
+    assert any("Unknown tool name: 'no_such_tool'" in t for t in texts)
+
+
+async def test_every_history_the_notebooks_write_replays():
+    """`uv run pytest` runs the notebooks first; run alone, this test executes them itself."""
+    if not any(NOTEBOOK_HISTORIES.glob("*.json")):
+        for path in sorted(NOTEBOOKS.glob("*.ipynb")):
+            notebook = nbformat.read(path, as_version=4)
+            await NotebookClient(notebook, timeout=180, resources={"metadata": {"path": str(NOTEBOOKS)}}).async_execute()
+    histories = load_histories(NOTEBOOK_HISTORIES)
+    if not histories:
+        pytest.fail(f"The notebooks wrote no history to {NOTEBOOK_HISTORIES}")
+    assert await replay(histories) == len(histories)

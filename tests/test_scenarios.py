@@ -1,0 +1,28 @@
+"""The scenario matrix (`durable_agents.scenarios`): every row run on a real dev server."""
+
+from __future__ import annotations
+
+import pytest
+
+from durable_agents.lab import RunFailed
+from durable_agents.scenarios import SCENARIOS, Scenario, shape
+
+
+@pytest.mark.parametrize("name", list(SCENARIOS))
+async def test_scenario(lab, name):
+    scenario: Scenario = SCENARIOS[name]
+    if scenario.output is None:
+        with pytest.raises(RunFailed) as info:
+            await lab.run(scenario.script, agent=scenario.agent)
+        run = info.value.run
+    else:
+        run = await lab.run(scenario.script, agent=scenario.agent)
+        assert run.output == scenario.output
+    graph = run.graph()
+    assert shape(graph) == scenario.shape
+    assert graph.status == ("completed" if scenario.output is not None else "failed")
+    assert run.files() == scenario.files
+    told = "\n".join(run.told())
+    for phrase in scenario.told:
+        assert phrase in told, f"the model was never told {phrase!r}"
+    assert {step.worker for step in graph.steps} == {lab.identity}
