@@ -12,7 +12,14 @@ from pydantic_ai.toolsets import AbstractToolset
 from temporalio.common import RetryPolicy
 from temporalio.workflow import ActivityConfig
 
-from durable_agents.capabilities import FaultsCapability, NotesCapability, SandboxCapability, TextCapability
+from durable_agents.capabilities import (
+    FaultsCapability,
+    NotesCapability,
+    SandboxCapability,
+    SubagentsCapability,
+    TextCapability,
+)
+from durable_agents.capabilities.faults import FAST_RETRIES
 from durable_agents.deps import DemoDeps
 from durable_agents.mcp_server import units_toolset
 from durable_agents.script import ScriptedModel
@@ -34,27 +41,32 @@ BASE_ACTIVITY = ActivityConfig(
 """Every other activity: 30 s, three attempts (Temporal's own default retries forever)."""
 
 
+def standard_capabilities() -> list[AbstractCapability[DemoDeps]]:
+    """The demo agent's capabilities: files, failures on purpose, a workflow-native tool, subagents."""
+    return [SandboxCapability(), FaultsCapability(), TextCapability(), SubagentsCapability()]
+
+
 def build_agent(
     name: str = "demo",
     *,
+    capabilities: Sequence[AbstractCapability[DemoDeps]] | None = None,
     extra: Sequence[AbstractCapability[DemoDeps]] = (),
     toolsets: Sequence[AbstractToolset[DemoDeps]] = (),
     durable: bool = True,
 ) -> Agent[DemoDeps, str]:
-    """A scripted agent with the sandbox, faults and text capabilities (plus `extra`), made durable.
+    """A scripted agent with `capabilities` (default: the standard set) plus `extra`, made durable.
 
     `name` must be unique per worker: it prefixes every activity the agent generates. Build
     agents at import time, outside any workflow, so the worker registers their activities before a
     workflow runs. `durable=False` gives the same agent without the capability, for comparison.
     """
-    faults = FaultsCapability()
-    capabilities: list[AbstractCapability[DemoDeps]] = [SandboxCapability(), faults, TextCapability(), *extra]
+    chosen = [*(standard_capabilities() if capabilities is None else capabilities), *extra]
     if durable:
-        capabilities.append(
+        chosen.append(
             TemporalDurability(
                 activity_config=BASE_ACTIVITY,
                 model_activity_config=MODEL_ACTIVITY,
-                toolset_activity_config={faults.toolset_id: faults.activity_config},
+                toolset_activity_config={"faults": FAST_RETRIES},
             )
         )
     return Agent(
@@ -62,16 +74,17 @@ def build_agent(
         name=name,
         deps_type=DemoDeps,
         instructions=INSTRUCTIONS,
-        capabilities=capabilities,
+        capabilities=chosen,
         toolsets=list(toolsets),
     )
 
 
 demo_agent = build_agent("demo")
+reader_agent = build_agent("reader", capabilities=[SandboxCapability(read_only=True), SubagentsCapability()])
 notes_agent = build_agent("notes_demo", extra=[NotesCapability()])
 mcp_agent = build_agent("mcp_demo", toolsets=[units_toolset()])
 
-DURABLE_AGENTS = (demo_agent, notes_agent, mcp_agent)
+DURABLE_AGENTS = (demo_agent, reader_agent, notes_agent, mcp_agent)
 """The agents made durable with the capability (the `legacy` agent is in `durable_agents.legacy`)."""
 
 

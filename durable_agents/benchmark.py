@@ -45,7 +45,8 @@ async def notebook_times(repeats: int) -> list[tuple[str, float]]:
         async def once(path: Path = path) -> float:
             notebook = nbformat.read(path, as_version=4)
             started = time.perf_counter()
-            await NotebookClient(notebook, timeout=300, resources={"metadata": {"path": str(NOTEBOOKS)}}).async_execute()
+            client = NotebookClient(notebook, timeout=300, resources={"metadata": {"path": str(NOTEBOOKS)}})
+            await client.async_execute()
             return time.perf_counter() - started
 
         rows.append((path.name, await _median(repeats, once)))

@@ -1,4 +1,9 @@
-"""What every tool of a demo run can see: its sandbox, its script, how deep it is."""
+"""What a run carries: the workflow's input (`AgentRequest`) and what every tool sees (`DemoDeps`).
+
+Both travel inside Temporal payloads (the workflow input, every activity's input), so they stay
+small, plain and serialisable. The script and the subagent roster travel here rather than in a
+process-global registry, so a worker in any process follows them.
+"""
 
 from __future__ import annotations
 
@@ -7,15 +12,56 @@ from dataclasses import dataclass, field
 from durable_agents.script import Step
 
 
+@dataclass(frozen=True)
+class Role:
+    """A subagent the model may spawn: which hosted agent runs it, with which extra instructions."""
+
+    agent: str
+    instructions: str
+
+
+ROSTER: dict[str, Role] = {
+    "generic": Role("demo", "You are a subagent. Do the task you are given with your tools and answer briefly."),
+    "researcher": Role(
+        "reader", "You are a research subagent. Read the sandbox files you need and answer with a short summary."
+    ),
+}
+"""The subagents every run may spawn; `lab.run(..., roster={...})` adds more for one run."""
+
+
 @dataclass
 class DemoDeps:
-    """Run dependencies. They cross into every activity, so they stay small and serialisable."""
+    """Run dependencies, seen by every tool (and serialised into every activity)."""
 
     sandbox_dir: str
-    """Absolute path of this run's sandbox folder; file tools cannot leave it."""
+    """Absolute path of this run's sandbox folder; file tools cannot leave it. Subagents share it."""
     script: list[Step] | None = None
     """The model script this run follows (None with a live model)."""
     depth: int = 0
     """How many spawns deep this run is (0 for a top-level run)."""
     scripts: dict[str, list[Step]] = field(default_factory=dict)
-    """Scripts for subagents, by task, so a spawned child follows its own script."""
+    """Scripts for subagents, by task, so a spawned subagent follows its own script."""
+    roster: dict[str, Role] = field(default_factory=lambda: dict(ROSTER))
+    """The subagents this run may spawn, by name."""
+    model: str | None = None
+    """The live model's name, passed on to subagents (None when scripted)."""
+
+
+@dataclass
+class AgentRequest:
+    """The input of `DemoAgentWorkflow`: everything one agent run needs."""
+
+    prompt: str
+    sandbox_dir: str
+    script: list[Step] | None = None
+    agent: str = "demo"
+    model: str | None = None
+    depth: int = 0
+    scripts: dict[str, list[Step]] = field(default_factory=dict)
+    roster: dict[str, Role] = field(default_factory=lambda: dict(ROSTER))
+    instructions: str | None = None
+    """Extra instructions for this run (a subagent's role)."""
+
+    def deps(self) -> DemoDeps:
+        """The deps the agent runs with."""
+        return DemoDeps(self.sandbox_dir, self.script, self.depth, self.scripts, self.roster, self.model)

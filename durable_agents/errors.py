@@ -22,3 +22,10 @@ class ToolExecutionError(ToolFailed):
 
 class ToolRetryableError(RuntimeError):
     """A transient failure (network, lock, rate limit): the activity fails and Temporal retries it."""
+
+
+def root_cause(error: BaseException | None) -> str:
+    """The innermost message of a Temporal failure chain (workflow -> activity -> application error)."""
+    while error is not None and getattr(error, "cause", None) is not None:
+        error = error.cause  # type: ignore[attr-defined]
+    return f"{type(error).__name__}: {error}" if error is not None else "no error"

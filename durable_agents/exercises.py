@@ -7,7 +7,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 
-
 @dataclass
 class Check:
     """The outcome of an exercise check; shows as ✅ or ❌ with hints in a notebook."""
@@ -55,7 +54,8 @@ def check_wrapping(run: Any) -> Check:
     names = [s.label for s in _tool_steps(run)]
     wrote_then_read = "write_file" in names and "read_file" in names[names.index("write_file") :]
     check.require(
-        wrote_then_read, f"The tool activities were {names}: read plan.txt back with call('read_file', ...) after writing it."
+        wrote_then_read,
+        f"The tool activities were {names}: read plan.txt back with call('read_file', ...) after writing it.",
     )
     return check
 

@@ -27,7 +27,7 @@ import logging
 import os
 import socket
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
@@ -41,8 +41,9 @@ from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 from durable_agents import binaries, history, live, reaper
-from durable_agents.errors import ToolRetryableError
-from durable_agents.script import ScriptError, Step, parse_script
+from durable_agents.deps import ROSTER, Role
+from durable_agents.errors import ToolRetryableError, root_cause
+from durable_agents.script import ScriptError, Step, parse_script, subagent_scripts
 from durable_agents.workflows import AGENTS, WORKFLOWS, AgentRequest, DemoAgentWorkflow
 
 Kind = Literal["dev", "time-skipping", "existing"]
@@ -60,13 +61,6 @@ class RunFailed(RuntimeError):
     def __init__(self, run: Run) -> None:
         super().__init__(f"Workflow {run.workflow_id} failed: {root_cause(run.error)}")
         self.run = run
-
-
-def root_cause(error: BaseException | None) -> str:
-    """The innermost message of a Temporal failure chain (workflow -> activity -> application error)."""
-    while error is not None and getattr(error, "cause", None) is not None:
-        error = error.cause  # type: ignore[attr-defined]
-    return f"{type(error).__name__}: {error}" if error is not None else "no error"
 
 
 @dataclass
@@ -165,13 +159,15 @@ class Lab:
         sandbox_root: str | Path = SANDBOX_ROOT,
         profile: str | None = None,
         quiet: bool = True,
+        replace_current: bool = True,
     ) -> Lab:
         """Start (or connect to) a Temporal environment and a worker; stops this process's previous lab.
 
         `port`/`ui_port` default to free ports. `profile` picks a Temporal CLI profile for `"existing"`.
         `quiet` hides worker tracebacks for failures the faults tools raise on purpose.
+        `replace_current=False` starts a lab beside the current one (tests, benchmarks).
         """
-        if cls.current is not None:
+        if replace_current and cls.current is not None:
             await cls.current.stop()
         if kind not in ("dev", "time-skipping", "existing"):
             raise LabError(f"Unknown lab kind {kind!r}: use 'dev', 'time-skipping' or 'existing'.")
@@ -223,7 +219,8 @@ class Lab:
         )
         lab._reaper = reaper.guard(servers) if servers else None
         lab._worker_task = asyncio.create_task(worker.run())
-        cls.current = lab
+        if replace_current:
+            cls.current = lab
         if ui_url:
             print(f"Temporal Web UI: {ui_url}")
         return lab
@@ -243,13 +240,19 @@ class Lab:
         *,
         agent: str = "demo",
         model: str | None = None,
+        roster: Mapping[str, Role] | None = None,
         workflow_id: str | None = None,
     ) -> tuple[str, AgentRequest]:
-        """A fresh workflow id and the workflow input for one run (checks the script and the model first)."""
+        """A fresh workflow id and the workflow input for one run (checks script, agent and model first)."""
         if agent not in AGENTS:
             raise LabError(f"Unknown agent {agent!r}: the worker hosts {', '.join(AGENTS)}.")
         if model is None and script is None:
             raise LabError("Give the run a model script (a list of steps), or model='openai:...' for a live model.")
+        full_roster = {**ROSTER, **(roster or {})}
+        if unknown := {name: r.agent for name, r in full_roster.items() if r.agent not in AGENTS}:
+            raise LabError(
+                f"Roster entries {unknown} name agents the worker does not host: use one of {', '.join(AGENTS)}."
+            )
         steps = parse_script(script) if script is not None else None
         wid = workflow_id or self.new_workflow_id(agent)
         sandbox = self.sandbox_root / wid
@@ -260,6 +263,8 @@ class Lab:
             script=steps,
             agent=agent,
             model=live.resolve(model) if model else None,
+            scripts=subagent_scripts(steps or []),
+            roster=full_roster,
         )
 
     async def run(
@@ -269,15 +274,17 @@ class Lab:
         *,
         agent: str = "demo",
         model: str | None = None,
+        roster: Mapping[str, Role] | None = None,
         check: bool = True,
         timeout: float = 60,
     ) -> Run:
         """Run the demo workflow once and collect its histories.
 
-        Raises `RunFailed` (with `.run`) when the workflow fails, unless `check=False`.
+        `roster` adds subagents for this run (name -> `Role`). Raises `RunFailed` (with `.run`) when
+        the workflow fails, unless `check=False`.
         """
         self._require_running()
-        wid, request = self.request(script, prompt, agent=agent, model=model)
+        wid, request = self.request(script, prompt, agent=agent, model=model, roster=roster)
         loop = asyncio.get_running_loop()
         started = loop.time()
         handle = await self.client.start_workflow(

@@ -10,8 +10,8 @@ from pathlib import Path
 from typing import Any
 
 from durable_agents.agent import build_agent
-from durable_agents.deps import DemoDeps
-from durable_agents.script import Step, parse_script
+from durable_agents.deps import AgentRequest
+from durable_agents.script import Step, parse_script, subagent_scripts
 
 plain_agent = build_agent("plain", durable=False)
 """The demo agent without `TemporalDurability`: tools and model run in-process, nothing is recorded."""
@@ -45,7 +45,8 @@ async def plain_run(
     script: Sequence[Step | dict[str, Any]], sandbox_dir: str | Path, prompt: str = "Do the task."
 ) -> str:
     """Run the plain agent on `script` in this process; returns its answer."""
-    deps = DemoDeps(sandbox_dir=str(sandbox_dir), script=parse_script(script))
+    steps = parse_script(script)
+    deps = AgentRequest(prompt, str(sandbox_dir), steps, scripts=subagent_scripts(steps)).deps()
     return (await plain_agent.run(prompt, deps=deps)).output
 
 

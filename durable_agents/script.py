@@ -31,6 +31,8 @@ class ToolCall(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
     tool: str = Field(min_length=1)
     args: dict[str, Any] = Field(default_factory=dict)
+    script: list[Step] | None = None
+    """For `spawn`: the script the subagent follows. The model never sends it; it rides in the deps."""
 
 
 class Parallel(BaseModel):
@@ -48,6 +50,7 @@ class Final(BaseModel):
 
 
 Step = ToolCall | Parallel | Final
+ToolCall.model_rebuild()
 _steps = TypeAdapter(list[Step])
 
 
@@ -58,6 +61,12 @@ class ScriptError(ValueError):
 def call(tool: str, **args: Any) -> ToolCall:
     """A step that calls `tool` with keyword `args`."""
     return ToolCall(tool=tool, args=args)
+
+
+def spawn(agent_name: str, task: str, script: Sequence[Step | dict[str, Any]] | None = None) -> ToolCall:
+    """A step that spawns subagent `agent_name` on `task`; the subagent follows `script`."""
+    steps = parse_script(script) if script is not None else None
+    return ToolCall(tool="spawn", args={"agent_name": agent_name, "task": task}, script=steps)
 
 
 def parallel(*calls: ToolCall | dict[str, Any]) -> Parallel:
@@ -97,6 +106,27 @@ def parse_script(script: Sequence[Step | dict[str, Any]]) -> list[Step]:
     if not steps:
         raise ScriptError("The model script is empty: give at least one step, for example final('done').")
     return steps
+
+
+def subagent_scripts(script: Sequence[Step]) -> dict[str, list[Step]]:
+    """Every subagent script in `script`, at any depth, keyed by the task it answers.
+
+    A spawned subagent finds its script by its task, so one task text cannot have two scripts.
+    """
+    found: dict[str, list[Step]] = {}
+    pending = list(script)
+    while pending:
+        step = pending.pop()
+        calls = step.parallel if isinstance(step, Parallel) else [step] if isinstance(step, ToolCall) else []
+        for c in calls:
+            if c.script is None:
+                continue
+            task = str(c.args.get("task", ""))
+            if found.get(task, c.script) != c.script:
+                raise ScriptError(f"Two subagent scripts answer the task {task!r}: give each spawn its own task text.")
+            found[task] = c.script
+            pending += c.script
+    return found
 
 
 def step_index(messages: Sequence[ModelMessage]) -> int:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import ClassVar
 
 from pydantic_ai.durable_exec.temporal import PydanticAIWorkflow
@@ -10,39 +9,33 @@ from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
     from durable_agents.agent import DURABLE_AGENTS
-    from durable_agents.deps import DemoDeps
+    from durable_agents.deps import AgentRequest
     from durable_agents.legacy import legacy_agent
-    from durable_agents.script import Step
 
+__all__ = ["AGENTS", "WORKFLOWS", "AgentRequest", "DemoAgentWorkflow", "run_agent"]
 
 AGENTS = {agent.name: agent for agent in (*DURABLE_AGENTS, legacy_agent)}
 """Every agent a worker hosts, by name; `AgentRequest.agent` picks one."""
 
 
-@dataclass
-class AgentRequest:
-    """The workflow's input. The script travels here, so any worker follows it."""
-
-    prompt: str
-    sandbox_dir: str
-    script: list[Step] | None = None
-    agent: str = "demo"
-    model: str | None = None
-    depth: int = 0
+async def run_agent(request: AgentRequest) -> str:
+    """One agent run: in a workflow its I/O becomes activities; outside one it runs in-process."""
+    agent = AGENTS[request.agent]
+    result = await agent.run(
+        request.prompt, deps=request.deps(), model=request.model, instructions=request.instructions
+    )
+    return result.output
 
 
 @workflow.defn
 class DemoAgentWorkflow(PydanticAIWorkflow):
-    """Runs `request.agent` on `request.prompt` and returns its answer."""
+    """Runs `request.agent` on `request.prompt` and returns its answer. Subagents are children of this type."""
 
     __pydantic_ai_agents__: ClassVar = list(AGENTS.values())
 
     @workflow.run
     async def run(self, request: AgentRequest) -> str:
-        agent = AGENTS[request.agent]
-        deps = DemoDeps(sandbox_dir=request.sandbox_dir, script=request.script, depth=request.depth)
-        result = await agent.run(request.prompt, deps=deps, model=request.model)
-        return result.output
+        return await run_agent(request)
 
 
 WORKFLOWS: list[type] = [DemoAgentWorkflow]

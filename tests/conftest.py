@@ -24,5 +24,7 @@ DATA = Path(__file__).parent / "data" / "histories"
 @pytest.fixture(scope="session")
 async def lab(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Lab]:
     """One dev-server lab for the tests that only run workflows on it."""
-    async with await Lab.start("dev", ui=False, sandbox_root=tmp_path_factory.mktemp("sandbox")) as lab:
+    async with await Lab.start(
+        "dev", ui=False, sandbox_root=tmp_path_factory.mktemp("sandbox"), replace_current=False
+    ) as lab:
         yield lab

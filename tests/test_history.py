@@ -44,7 +44,9 @@ async def test_every_history_the_notebooks_write_replays():
     if not any(NOTEBOOK_HISTORIES.glob("*.json")):
         for path in sorted(NOTEBOOKS.glob("*.ipynb")):
             notebook = nbformat.read(path, as_version=4)
-            await NotebookClient(notebook, timeout=180, resources={"metadata": {"path": str(NOTEBOOKS)}}).async_execute()
+            await NotebookClient(
+                notebook, timeout=180, resources={"metadata": {"path": str(NOTEBOOKS)}}
+            ).async_execute()
     histories = load_histories(NOTEBOOK_HISTORIES)
     if not histories:
         pytest.fail(f"The notebooks wrote no history to {NOTEBOOK_HISTORIES}")

@@ -1,8 +1,16 @@
-"""Capabilities of the demo agent: each one a toolset plus its Temporal settings."""
+"""Capabilities of the demo agents: each one a toolset (plus, for some, its Temporal settings)."""
 
 from durable_agents.capabilities.faults import FaultsCapability
 from durable_agents.capabilities.notes import NotesCapability
 from durable_agents.capabilities.sandbox import SandboxCapability, sandbox_path
+from durable_agents.capabilities.subagents import SubagentsCapability
 from durable_agents.capabilities.text import TextCapability
 
-__all__ = ["FaultsCapability", "NotesCapability", "SandboxCapability", "TextCapability", "sandbox_path"]
+__all__ = [
+    "FaultsCapability",
+    "NotesCapability",
+    "SandboxCapability",
+    "SubagentsCapability",
+    "TextCapability",
+    "sandbox_path",
+]

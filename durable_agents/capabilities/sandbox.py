@@ -54,6 +54,9 @@ class SandboxCapability(AbstractCapability[DemoDeps]):
     """Gives the agent `write_file`, `read_file` and `list_files` inside its run's sandbox folder."""
 
     toolset_id: str = "sandbox"
+    read_only: bool = False
+    """Leave out `write_file`."""
 
     def get_toolset(self) -> FunctionToolset[DemoDeps]:
-        return FunctionToolset([write_file, read_file, list_files], id=self.toolset_id)
+        tools = [read_file, list_files] if self.read_only else [write_file, read_file, list_files]
+        return FunctionToolset(tools, id=self.toolset_id)
