@@ -14,7 +14,7 @@ Steps are small pydantic models, or the plain dicts they accept::
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 from pydantic_ai import ModelResponse, TextPart, ToolCallPart
@@ -158,6 +158,9 @@ class ScriptedModel(Model):
     rest of the run context, and any worker process follows it.
     """
 
+    served: ClassVar[int] = 0
+    """How many requests this process has answered: a measure of work actually done (and redone)."""
+
     def __init__(self, script: Sequence[Step | dict[str, Any]] | None = None) -> None:
         super().__init__()
         self._script = parse_script(script) if script is not None else None
@@ -184,4 +187,5 @@ class ScriptedModel(Model):
             raise ScriptError("The scripted model has no script: pass script=[...] to the run.")
         response = respond(script, messages)
         response.model_name = self.model_name
+        ScriptedModel.served += 1
         return response

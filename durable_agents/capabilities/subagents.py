@@ -71,11 +71,36 @@ async def spawn(ctx: RunContext[DemoDeps], agent_name: str, task: str) -> str:
         raise ToolExecutionError(f"Subagent {agent_name!r} ({child_id}) failed: {root_cause(exc)}") from exc
 
 
+async def spawn_inline(ctx: RunContext[DemoDeps], agent_name: str, task: str) -> str:
+    """Like `spawn`, but the subagent runs inside this workflow: its activities join this history.
+
+    For comparison (notebook 03): durable, but one history holds every level of the tree.
+    """
+    from durable_agents.workflows import run_agent
+
+    return await run_agent(child_request(ctx.deps, agent_name, task))
+
+
+async def spawn_in_activity(ctx: RunContext[DemoDeps], agent_name: str, task: str) -> str:
+    """Like `spawn`, but the whole subagent runs inside one activity.
+
+    For comparison (notebook 03): small history, but nothing inside the subagent is durable; a
+    retry runs the whole subagent again.
+    """
+    from durable_agents.workflows import run_agent
+
+    return await run_agent(child_request(ctx.deps, agent_name, task))
+
+
 @dataclass
 class SubagentsCapability(AbstractCapability[DemoDeps]):
-    """Gives the agent `spawn`."""
+    """Gives the agent `spawn` (child workflow) and, for comparison, `spawn_inline` and `spawn_in_activity`."""
 
     toolset_id: str = "subagents"
 
     def get_toolset(self) -> FunctionToolset[DemoDeps]:
-        return FunctionToolset([Tool(spawn, metadata={"temporal": False})], id=self.toolset_id)
+        native = {"temporal": False}
+        return FunctionToolset(
+            [Tool(spawn, metadata=native), Tool(spawn_inline, metadata=native), spawn_in_activity],
+            id=self.toolset_id,
+        )
