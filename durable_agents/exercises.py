@@ -84,3 +84,25 @@ def check_tools(run: Any) -> Check:
         f"count.txt holds {written!r}; write the number word_count returned ({', '.join(counts) or '?'}).",
     )
     return check
+
+
+def check_spawn(run: Any) -> Check:
+    """Exercise 03: a `poet` subagent, added to the roster, writes `poem.txt`."""
+    check = Check("03 · a new subagent")
+    if not check.require(run.error is None, f"The run failed: {run.error}. Does every script end with final(...)?"):
+        return check
+    told = "\n".join(run.told())
+    check.require(
+        "No subagent 'poet'" not in told, "The model was told there is no 'poet': pass roster={'poet': Role(...)}."
+    )
+    poets = [wid for wid in run.histories if ".poet-" in wid]
+    check.require(bool(poets), "No poet child workflow ran: add spawn('poet', 'Write poem.txt', [...]) to the script.")
+    check.require(
+        "No script for the subagent task" not in told, "The poet had no script: give spawn(...) its third argument."
+    )
+    poem = run.files().get("poem.txt", "")
+    check.require(bool(poem.strip()), "No poem.txt: in the poet's script, call('write_file', path='poem.txt', ...).")
+    check.require(
+        run.output == "A poem was written.", f"The parent answered {run.output!r}, not 'A poem was written.'."
+    )
+    return check

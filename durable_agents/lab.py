@@ -83,9 +83,12 @@ class Run:
         """What Temporal recorded for each activity of the workflow: type, tool, timeouts, retries."""
         return history.activity_options(history.as_dicts(self.histories)[self.workflow_id])
 
-    def told(self) -> list[str]:
-        """What the model was told, in order: the prompt, tool results, retry prompts."""
-        return history.told(history.as_dicts(self.histories)[self.workflow_id])
+    def told(self, workflow_id: str | None = None) -> list[str]:
+        """What the model was told, in order: the prompt, tool results, retry prompts.
+
+        `workflow_id` picks a child workflow's agent instead of the top-level one.
+        """
+        return history.told(history.as_dicts(self.histories)[workflow_id or self.workflow_id])
 
     def graph(self) -> Any:
         """The run as a typed graph (`durable_agents.graph.RunGraph`)."""

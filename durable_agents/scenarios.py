@@ -4,7 +4,8 @@ and the shape its Temporal history must have. `tests/test_scenarios.py` runs eve
 A history's *shape* is the list of its steps in order, one string each (see `shape()`):
 `model` for a model request, the tool's name for a tool activity, several names joined by ` | `
 for calls scheduled together (parallel tool calls), `×N` after a step that took N attempts and
-`!` after one that failed for good. Workflow-native tools and unknown tools leave no step.
+`!` after one that failed for good. Workflow-native tools and unknown tools leave no step; a
+child workflow shows as `<subagent>[<its shape>]`, so `spawn` itself is never an activity.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from durable_agents.script import Step, call, final, parallel
+from durable_agents.script import Step, call, final, parallel, spawn
 
 
 @dataclass(frozen=True)
@@ -117,6 +118,68 @@ SCENARIOS: dict[str, Scenario] = {
         agent="legacy",
         output="same",
     ),
+    "spawn_is_a_child_workflow": Scenario(
+        script=[
+            call("write_file", path="plan.txt", content="three steps"),
+            spawn("researcher", "Summarise plan.txt", [call("read_file", path="plan.txt"), final("3 steps")]),
+            final("summarised"),
+        ],
+        shape=["model", "write_file", "model", "researcher[model, read_file, model]", "model"],
+        files={"plan.txt": "three steps"},
+        output="summarised",
+        told=["3 steps"],
+    ),
+    "parallel_spawns_run_together": Scenario(
+        script=[
+            parallel(
+                spawn("generic", "write a", [call("write_file", path="a.txt", content="a"), final("a")]),
+                spawn("generic", "write b", [call("write_file", path="b.txt", content="b"), final("b")]),
+            ),
+            final("both"),
+        ],
+        shape=["model", "generic[model, write_file, model] | generic[model, write_file, model]", "model"],
+        files={"a.txt": "a", "b.txt": "b"},
+        output="both",
+    ),
+    "nested_spawn": Scenario(
+        script=[
+            spawn(
+                "generic", "delegate", [spawn("researcher", "look", [call("list_files"), final("seen")]), final("ok")]
+            ),
+            final("nested"),
+        ],
+        shape=["model", "generic[model, researcher[model, list_files, model], model]", "model"],
+        output="nested",
+    ),
+    "unknown_subagent_is_model_visible": Scenario(
+        script=[call("spawn", agent_name="poet", task="a poem"), final("no poet")],
+        shape=["model", "model"],
+        output="no poet",
+        told=["No subagent 'poet'. The roster has: generic, researcher."],
+    ),
+    "depth_limit_is_model_visible": Scenario(
+        script=[
+            spawn(
+                "generic",
+                "1",
+                [
+                    spawn(
+                        "generic",
+                        "2",
+                        [
+                            spawn("generic", "3", [spawn("generic", "4", [final("too deep")]), final("3 done")]),
+                            final("2 done"),
+                        ],
+                    ),
+                    final("1 done"),
+                ],
+            ),
+            final("top"),
+        ],
+        shape=["model", "generic[model, generic[model, generic[model, model], model], model]", "model"],
+        output="top",
+        told=["1 done"],
+    ),
 }
 
 
@@ -132,6 +195,9 @@ def shape(node: Any) -> list[str]:
 
 
 def _step_text(step: Any) -> str:
+    if step.kind == "child" and step.child is not None:
+        role = step.child.workflow_id.rsplit(".", 1)[-1].rsplit("-", 1)[0]  # ids are <parent>.<role>-<hex>
+        return f"{role}[{', '.join(shape(step.child))}]"
     text = "model" if step.kind == "model" else step.label
     if step.attempts > 1:
         text += f" ×{step.attempts}"

@@ -1,0 +1,76 @@
+"""Three places a subagent can run, measured on the same task (notebook 03).
+
+- `spawn_inline`: inside the parent workflow; its activities join the parent's history.
+- `spawn_in_activity`: inside one activity; nothing in it is recorded, a retry redoes all of it.
+- `spawn`: as a child workflow; its own history, durable step by step.
+
+The subagent's third step fails once (a stand-in for a crash mid-subagent), so each mode shows
+what it redoes. Model requests are counted where they are served (`ScriptedModel.served`), so the
+count includes work that a retry threw away.
+"""
+
+from __future__ import annotations
+
+import html
+from dataclasses import dataclass
+from typing import Any
+
+from IPython.display import HTML
+
+from durable_agents.script import ScriptedModel, call, final, spawn
+
+SUBAGENT = [
+    call("write_file", path="sub.txt", content="work"),
+    call("read_file", path="sub.txt"),
+    call("flaky", fail_times=1),
+    final("subagent done"),
+]
+MODES = {"inline": "spawn_inline", "in one activity": "spawn_in_activity", "child workflow": "spawn"}
+NEEDED = 2 + len(SUBAGENT)
+"""Model requests the task needs: two for the parent, one per subagent step."""
+
+
+@dataclass
+class ModeRun:
+    mode: str
+    run: Any
+    model_requests: int
+
+    def row(self) -> dict[str, Any]:
+        parent = self.run.histories[self.run.workflow_id]
+        return {
+            "subagent runs": self.mode,
+            "parent events": len(parent.events),
+            "parent history bytes": len(parent.to_json()),
+            "workflows": len(self.run.histories),
+            "model requests served": f"{self.model_requests} (task needs {NEEDED})",
+        }
+
+
+@dataclass
+class ModeComparison:
+    runs: list[ModeRun]
+
+    def rows(self) -> list[dict[str, Any]]:
+        return [r.row() for r in self.runs]
+
+    def _repr_html_(self) -> str:
+        from durable_agents.notebook import table
+
+        return table(self.rows()).data
+
+    def diagrams(self) -> HTML:
+        """The three runs' diagrams, one after the other, each under its mode's name."""
+        parts = [f"<h4>{html.escape(r.mode)}</h4>{r.run.diagram().svg}" for r in self.runs]
+        return HTML("".join(parts))
+
+
+async def compare_modes(lab: Any) -> ModeComparison:
+    """Run the same subagent task once per mode on `lab` and measure each run."""
+    runs = []
+    for mode, tool in MODES.items():
+        step = spawn("generic", f"the subagent task, {mode}", SUBAGENT).model_copy(update={"tool": tool})
+        before = ScriptedModel.served
+        run = await lab.run([step, final("parent done")])
+        runs.append(ModeRun(mode, run, ScriptedModel.served - before))
+    return ModeComparison(runs)
