@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from durable_agents.exercises import check_tools, check_wrapping
+from durable_agents.exercises import check_spawn, check_tools, check_wrapping
 from durable_agents.script import call, final, parallel
 
 
@@ -30,3 +30,19 @@ async def test_tools_check(lab):
         final("x"),
     ]
     assert any("write the number word_count returned (2)" in h for h in check_tools(await lab.run(wrong_count)).hints)
+
+
+async def test_spawn_check(lab):
+    from durable_agents.deps import Role
+    from durable_agents.script import spawn
+
+    starter = check_spawn(await lab.run([final("A poem was written.")]))
+    assert not starter.passed
+    assert any("No poet child workflow ran" in h for h in starter.hints)
+    no_roster = check_spawn(await lab.run([spawn("poet", "Write poem.txt", [final("done")]), final("x")]))
+    assert any("pass roster=" in h for h in no_roster.hints)
+    solution = [
+        spawn("poet", "Write poem.txt", [call("write_file", path="poem.txt", content="verse"), final("done")]),
+        final("A poem was written."),
+    ]
+    assert check_spawn(await lab.run(solution, roster={"poet": Role("demo", "Rhyme.")})).passed

