@@ -124,10 +124,11 @@ def _activity_step(attrs: Mapping[str, Any], batch: int) -> Step:
     if activity_type.endswith("__model_request") or activity_type.endswith("__model_request_stream"):
         return Step("model", "model request", batch=batch, activity_type=activity_type)
     call = _first_payload(attrs, "input")
-    if "__toolset__" in activity_type and isinstance(call, dict) and "name" in call:
+    toolset = "__toolset__" in activity_type or "__mcp_server__" in activity_type
+    if toolset and isinstance(call, dict) and "name" in call:
         args = call.get("tool_args")
         return Step("tool", call["name"], summarise_args(args), batch=batch, activity_type=activity_type)
-    if "__toolset__" in activity_type:  # an MCP server's get_tools and the like
+    if toolset:  # an MCP server's get_tools and the like
         return Step("tool", activity_type.rsplit("__", 1)[-1], batch=batch, activity_type=activity_type)
     return Step("activity", activity_type, batch=batch, activity_type=activity_type)
 

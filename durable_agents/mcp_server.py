@@ -9,6 +9,8 @@ which a notebook process should not inherit.
 from __future__ import annotations
 
 import sys
+import tempfile
+from pathlib import Path
 from typing import Any
 
 _TO_METRES = {"mm": 0.001, "cm": 0.01, "m": 1.0, "km": 1000.0, "in": 0.0254, "ft": 0.3048, "mi": 1609.344}
@@ -36,7 +38,9 @@ def units_toolset(toolset_id: str = "units") -> Any:
     from fastmcp.client.transports import StdioTransport
     from pydantic_ai.mcp import MCPToolset
 
-    transport = StdioTransport(command=sys.executable, args=["-m", "durable_agents.mcp_server"])
+    # The server's stderr goes to a file: a Jupyter kernel's sys.stderr has no file descriptor to hand on.
+    log = Path(tempfile.gettempdir()) / "durable-agents-mcp-units.log"
+    transport = StdioTransport(command=sys.executable, args=["-m", "durable_agents.mcp_server"], log_file=log)
     return MCPToolset(Client(transport), id=toolset_id)
 
 

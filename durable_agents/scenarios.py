@@ -106,7 +106,7 @@ SCENARIOS: dict[str, Scenario] = {
     ),
     "mcp_tools_are_activities": Scenario(
         script=[call("convert_length", value=1, from_unit="mi", to_unit="km"), final("1.609 km")],
-        shape=["model", "get_tools", "convert_length", "model"],
+        shape=["get_tools", "model", "convert_length", "model"],
         agent="mcp_demo",
         output="1.609 km",
         told=["1.609344"],

@@ -25,4 +25,6 @@ async def test_scenario(lab, name):
     told = "\n".join(run.told())
     for phrase in scenario.told:
         assert phrase in told, f"the model was never told {phrase!r}"
-    assert {step.worker for step in graph.steps} == {lab.identity}
+    nodes = graph.walk()
+    assert {w for node in nodes for w in node.workers} == {lab.identity}
+    assert {s.worker for node in nodes for s in node.steps if s.kind != "child"} <= {lab.identity}

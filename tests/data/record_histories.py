@@ -13,7 +13,7 @@ from pathlib import Path
 
 from durable_agents.history import save_histories
 from durable_agents.lab import Lab
-from durable_agents.script import call, final, parallel
+from durable_agents.script import call, final, parallel, spawn
 
 HERE = Path(__file__).parent / "histories"
 
@@ -33,6 +33,19 @@ SCENARIOS = {
     "notes": dict(script=[call("save_note", title="t", body="b"), final("ok")], agent="notes_demo"),
     "out_of_steps": dict(script=[call("list_files")], check=False),
     "retries_exhausted": dict(script=[call("flaky", fail_times=10), final("never")], check=False),
+    "nested": dict(
+        script=[
+            parallel(
+                spawn("researcher", "look", [call("list_files"), final("empty")]),
+                spawn(
+                    "generic",
+                    "delegate",
+                    [spawn("generic", "deeper", [call("flaky", fail_times=1), final("deep")]), final("delegated")],
+                ),
+            ),
+            final("nested"),
+        ]
+    ),
 }
 
 

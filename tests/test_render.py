@@ -1,0 +1,73 @@
+"""Drawing: DOT source from the graph, SVG from system Graphviz or from the WebAssembly build."""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+
+from durable_agents.render import RENDERER_ENV, Diagram, RendererMissing, render_svg, renderer, to_dot
+from tests.conftest import DATA
+from tests.test_graph import recorded
+
+SCENARIOS = sorted(p.name for p in DATA.iterdir())
+
+
+def test_dot_names_tools_arguments_and_marks():
+    dot = to_dot(recorded("tour"))
+    assert "write_file" in dot and "path='a.txt', content='hi'" in dot
+    assert "×2 attempts" in dot
+    assert "told: failed" in dot and "told: retry" in dot
+    assert "call_tool" not in dot
+    assert to_dot(recorded("tour"), args=False).count("path=") == 0
+
+
+def test_children_are_nested_clusters():
+    dot = to_dot(recorded("nested"))
+    assert dot.count("subgraph cluster_") == 4
+    assert "demo-005" in dot or ".generic-" in dot
+
+
+def test_failures_are_coloured():
+    assert "#dc2626" in to_dot(recorded("retries_exhausted"))
+
+
+@pytest.mark.parametrize("scenario", SCENARIOS)
+def test_wasm_renders_every_recorded_run(monkeypatch, scenario):
+    monkeypatch.setenv(RENDERER_ENV, "wasm")
+    assert renderer() == "wasm"
+    svg = Diagram(recorded(scenario)).svg
+    assert svg.lstrip().startswith("<?xml") or svg.lstrip().startswith("<svg")
+    assert "</svg>" in svg and "model request" in svg
+
+
+@pytest.mark.skipif(not shutil.which("dot"), reason="system Graphviz not installed (.ci/run installs it)")
+@pytest.mark.parametrize("scenario", SCENARIOS)
+def test_system_dot_renders_every_recorded_run(monkeypatch, scenario):
+    monkeypatch.setenv(RENDERER_ENV, "dot")
+    svg = Diagram(recorded(scenario)).svg
+    assert "</svg>" in svg and "model request" in svg
+
+
+def test_forcing_a_missing_dot_says_what_to_do(monkeypatch):
+    monkeypatch.setenv(RENDERER_ENV, "dot")
+    monkeypatch.setenv("PATH", "/nonexistent")
+    with pytest.raises(RendererMissing, match="Install Graphviz, or unset DURABLE_AGENTS_RENDERER"):
+        render_svg("digraph { a }")
+    monkeypatch.setenv(RENDERER_ENV, "png")
+    with pytest.raises(RendererMissing, match="use 'dot' or 'wasm'"):
+        renderer()
+
+
+def test_without_dot_the_wasm_renderer_is_picked(monkeypatch):
+    monkeypatch.delenv(RENDERER_ENV, raising=False)
+    monkeypatch.setenv("PATH", "/nonexistent")
+    assert renderer() == "wasm"
+
+
+def test_save(tmp_path):
+    diagram = Diagram(recorded("notes"))
+    assert "</svg>" in diagram.save(tmp_path / "run.svg").read_text()
+    assert diagram.save(tmp_path / "run.dot").read_text() == diagram.dot
+    with pytest.raises(ValueError, match=r"\.svg or \.dot"):
+        diagram.save(tmp_path / "run.png")
