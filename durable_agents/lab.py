@@ -22,12 +22,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import itertools
 import logging
 import os
 import socket
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
@@ -37,6 +38,7 @@ import psutil
 from pydantic_ai.durable_exec.temporal import PydanticAIPlugin
 from temporalio.client import Client, WorkflowFailureError, WorkflowHistory
 from temporalio.envconfig import ClientConfig
+from temporalio.runtime import LoggingConfig, Runtime, TelemetryConfig, TelemetryFilter
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
@@ -178,30 +180,37 @@ class Lab:
             _quiet_logs()
         before = {p.pid for p in psutil.Process().children()}
         plugins = [PydanticAIPlugin()]
+        sandbox = Path(sandbox_root).resolve()
+        sandbox.mkdir(parents=True, exist_ok=True)
+        server_log = sandbox / f"temporal-{kind}.log"
         ui_url = None
         if kind == "dev":
             port = _pick(port, "Temporal server")
             ui_port = _pick(ui_port, "Temporal Web UI") if ui else None
-            env = await WorkflowEnvironment.start_local(
-                dev_server_existing_path=binaries.find_binary(binaries.DEV_SERVER),
-                port=port,
-                ui=ui,
-                ui_port=ui_port,
-                dev_server_log_level="error",
-                plugins=plugins,
-            )
+            with _output_to(server_log):
+                env = await WorkflowEnvironment.start_local(
+                    dev_server_existing_path=binaries.find_binary(binaries.DEV_SERVER),
+                    port=port,
+                    ui=ui,
+                    ui_port=ui_port,
+                    dev_server_log_level="error",
+                    plugins=plugins,
+                    runtime=_runtime(),
+                )
             ui_url = f"http://127.0.0.1:{ui_port}" if ui else None
         elif kind == "time-skipping":
-            env = await WorkflowEnvironment.start_time_skipping(
-                test_server_existing_path=binaries.find_binary(binaries.TEST_SERVER),
-                port=_pick(port, "Temporal test server"),
-                plugins=plugins,
-            )
+            with _output_to(server_log):
+                env = await WorkflowEnvironment.start_time_skipping(
+                    test_server_existing_path=binaries.find_binary(binaries.TEST_SERVER),
+                    port=_pick(port, "Temporal test server"),
+                    plugins=plugins,
+                    runtime=_runtime(),
+                )
         else:
             config = ClientConfig.load_client_connect_config(profile=profile)
             target = config.get("target_host", "localhost:7233")
             try:
-                client = await Client.connect(**config, plugins=plugins)  # type: ignore[arg-type]
+                client = await Client.connect(**config, plugins=plugins, runtime=_runtime())  # type: ignore[arg-type]
             except Exception as exc:
                 raise LabError(
                     f"Could not connect to Temporal at {target}: {exc}. Start a server there "
@@ -216,7 +225,7 @@ class Lab:
             kind=kind,
             worker=worker,
             task_queue=task_queue,
-            sandbox_root=Path(sandbox_root).resolve(),
+            sandbox_root=sandbox,
             ui_url=ui_url,
             identity=identity,
         )
@@ -351,6 +360,32 @@ def make_worker(client: Client, task_queue: str, identity: str) -> Worker:
     generated, sets the Pydantic payload converter, and lets Pydantic AI through the workflow sandbox.
     """
     return Worker(client, task_queue=task_queue, workflows=WORKFLOWS, identity=identity)
+
+
+@functools.cache
+def _runtime() -> Runtime:
+    """The SDK runtime, with its own (Rust) log lines cut to errors: a notebook shows only what matters."""
+    quiet = LoggingConfig(filter=TelemetryFilter(core_level="ERROR", other_level="ERROR"))
+    return Runtime(telemetry=TelemetryConfig(logging=quiet))
+
+
+@contextlib.contextmanager
+def _output_to(log: Path) -> Iterator[None]:
+    """Send what a server process prints (its banner, its errors) to `log`, not into the notebook.
+
+    A server inherits this process's stdout and stderr when it is spawned, so both are pointed at
+    the log file for the moment of the spawn, then restored. Nothing is lost: the file keeps it.
+    """
+    with log.open("ab") as sink:
+        saved = [os.dup(1), os.dup(2)]
+        try:
+            for fd in (1, 2):
+                os.dup2(sink.fileno(), fd)
+            yield
+        finally:
+            for fd, copy in zip((1, 2), saved, strict=True):
+                os.dup2(copy, fd)
+                os.close(copy)
 
 
 def _pick(port: int | None, what: str) -> int:

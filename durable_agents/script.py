@@ -34,6 +34,11 @@ class ToolCall(BaseModel):
     script: list[Step] | None = None
     """For `spawn`: the script the subagent follows. The model never sends it; it rides in the deps."""
 
+    def __repr__(self) -> str:
+        if self.script is not None:
+            return f"spawn({self.args.get('agent_name')!r}, {self.args.get('task')!r}, {self.script!r})"
+        return f"call({', '.join([repr(self.tool), *(f'{k}={v!r}' for k, v in self.args.items())])})"
+
 
 class Parallel(BaseModel):
     """The model calls several tools in one turn; Pydantic AI runs them concurrently."""
@@ -41,12 +46,18 @@ class Parallel(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
     parallel: list[ToolCall] = Field(min_length=1)
 
+    def __repr__(self) -> str:
+        return f"parallel({', '.join(map(repr, self.parallel))})"
+
 
 class Final(BaseModel):
     """The model answers with text and the run ends."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
     final: str
+
+    def __repr__(self) -> str:
+        return f"final({self.final!r})"
 
 
 Step = ToolCall | Parallel | Final
