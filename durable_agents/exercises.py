@@ -6,6 +6,8 @@ import html
 from dataclasses import dataclass, field
 from typing import Any
 
+from durable_agents.errors import root_cause
+
 
 @dataclass
 class Check:
@@ -34,14 +36,21 @@ class Check:
         return f"<p>❌ <b>{html.escape(self.exercise)}</b>: not yet.</p><ul>{items}</ul>"
 
 
+def _started(exercise: str, run: Any) -> Check:
+    """A check that has already looked at whether the run finished."""
+    check = Check(exercise)
+    check.require(run.error is None, f"The run failed ({root_cause(run.error)}); does each script end with final()?")
+    return check
+
+
 def _tool_steps(run: Any) -> list[Any]:
     return [s for s in run.graph().steps if s.kind == "tool"]
 
 
 def check_wrapping(run: Any) -> Check:
     """Exercise 01: write `plan.txt` (three lines), read it back, answer with its first line."""
-    check = Check("01 · a plan in three lines")
-    if not check.require(run.error is None, f"The run failed: {run.error}. Does the script end with final(...)?"):
+    check = _started("01 · a plan in three lines", run)
+    if not check.passed:
         return check
     plan = run.files().get("plan.txt")
     if check.require(plan is not None, "No plan.txt in the sandbox: add call('write_file', path='plan.txt', ...)."):
@@ -62,8 +71,8 @@ def check_wrapping(run: Any) -> Check:
 
 def check_tools(run: Any) -> Check:
     """Exercise 02: `flaky` failing once and `word_count` in one turn, then `count.txt` with the count."""
-    check = Check("02 · retries and a workflow-native tool")
-    if not check.require(run.error is None, f"The run failed: {run.error}. Does the script end with final(...)?"):
+    check = _started("02 · retries and a workflow-native tool", run)
+    if not check.passed:
         return check
     steps = _tool_steps(run)
     flaky = [s for s in steps if s.label == "flaky"]
@@ -88,8 +97,8 @@ def check_tools(run: Any) -> Check:
 
 def check_spawn(run: Any) -> Check:
     """Exercise 03: a `poet` subagent, added to the roster, writes `poem.txt`."""
-    check = Check("03 · a new subagent")
-    if not check.require(run.error is None, f"The run failed: {run.error}. Does every script end with final(...)?"):
+    check = _started("03 · a new subagent", run)
+    if not check.passed:
         return check
     told = "\n".join(run.told())
     check.require(
