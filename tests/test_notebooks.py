@@ -1,0 +1,58 @@
+"""The notebooks keep the workbook's conventions; nbmake executes them (see pyproject.toml)."""
+
+from __future__ import annotations
+
+import re
+
+import nbformat
+import pytest
+from nbclient import NotebookClient
+
+from tests.conftest import NOTEBOOKS
+
+PATHS = sorted(NOTEBOOKS.glob("[0-9][0-9]_*.ipynb"))
+
+
+def load(path):
+    return nbformat.read(path, as_version=4)
+
+
+def test_notebooks_are_numbered_in_order():
+    assert [p.name[:2] for p in PATHS] == [f"{i:02d}" for i in range(1, len(PATHS) + 1)]
+
+
+@pytest.mark.parametrize("path", PATHS, ids=lambda p: p.name)
+def test_conventions(path):
+    notebook = load(path)
+    cells = notebook.cells
+    assert notebook.metadata["kernelspec"]["name"] == "python3"
+    assert all(not c.get("outputs") and not c.get("execution_count") for c in cells if c.cell_type == "code")
+    first, last = cells[0].source, cells[-1].source
+    assert re.match(rf"# {path.name[:2]} · \S", first)
+    assert "**You will learn**" in first and "**Time:**" in first and "**Builds on:**" in first
+    assert "**Next:**" in last
+    assert any(c.cell_type == "markdown" and "## What you learned" in c.source for c in cells)
+    code = [c for c in cells if c.cell_type == "code"]
+    assert sum("await Lab.start(" in c.source for c in code) == 1, "one setup cell starts the lab"
+    assert not any(re.search(r"%pip|getpass|input\(|nest_asyncio", c.source) for c in code)
+    for index, cell in enumerate(cells):
+        if "raises-exception" in cell.metadata.get("tags", []):
+            assert "assert" in cells[index + 1].source, "the cell after a failing cell asserts what happened"
+    solutions = [c for c in code if "solution" in c.metadata.get("tags", [])]
+    assert solutions, "every notebook has an exercise with a hidden solution"
+    assert all(c.metadata.get("jupyter", {}).get("source_hidden") for c in solutions)
+    assert all("assert_passed()" in c.source for c in solutions)
+
+
+async def test_a_notebook_runs_twice_in_one_kernel():
+    """Re-running every cell (a workshop's "Run All" twice) must work: fresh ids, the lab restarted."""
+    notebook = load(PATHS[0])
+    client = NotebookClient(notebook, timeout=120, resources={"metadata": {"path": str(NOTEBOOKS)}})
+    async with client.async_setup_kernel():
+        for _ in range(2):
+            for index, cell in enumerate(notebook.cells):
+                if cell.cell_type == "code":
+                    await client.async_execute_cell(cell, index)
+    outputs = [o for c in notebook.cells if c.cell_type == "code" for o in c.outputs]
+    errors = [o for o in outputs if o.output_type == "error"]
+    assert [e.ename for e in errors] == ["ScriptError"], "only the cell that fails on purpose fails"
