@@ -20,6 +20,7 @@ from durable_agents.capabilities import (
     TextCapability,
 )
 from durable_agents.capabilities.faults import FAST_RETRIES
+from durable_agents.capabilities.ptc import ptc_capabilities
 from durable_agents.deps import DemoDeps
 from durable_agents.mcp_server import units_toolset
 from durable_agents.script import ScriptedModel
@@ -83,8 +84,9 @@ demo_agent = build_agent("demo")
 reader_agent = build_agent("reader", capabilities=[SandboxCapability(read_only=True), SubagentsCapability()])
 notes_agent = build_agent("notes_demo", extra=[NotesCapability()])
 mcp_agent = build_agent("mcp_demo", toolsets=[units_toolset()])
+ptc_agent = build_agent("ptc", extra=ptc_capabilities())
 
-DURABLE_AGENTS = (demo_agent, reader_agent, notes_agent, mcp_agent)
+DURABLE_AGENTS = (demo_agent, reader_agent, notes_agent, mcp_agent, ptc_agent)
 """The agents made durable with the capability (the `legacy` agent is in `durable_agents.legacy`)."""
 
 

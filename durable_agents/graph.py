@@ -15,7 +15,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-StepKind = Literal["model", "tool", "child", "timer", "activity"]
+StepKind = Literal["model", "tool", "child", "timer", "activity", "code"]
+CODE_TOOLS = ("run_code",)
+"""Workflow-native tools that run model-written code; the calls made inside are grouped under them."""
 Status = Literal["completed", "failed", "timed_out", "cancelled", "cancel_requested", "terminated", "running"]
 
 _SUMMARY = 60
@@ -48,6 +50,10 @@ class Step:
     worker: str | None = None
     """Identity of the worker that ran the (last) attempt."""
     activity_type: str = ""
+    call_id: str = ""
+    """The Pydantic AI tool call id (code-mode calls are `<run_code call id>__<n>`)."""
+    calls: list[tuple[str, str, str]] = field(default_factory=list)
+    """For a model request: the (tool name, tool call id, short arguments) the model asked for."""
     child: WorkflowNode | None = None
     inner: list[Step] = field(default_factory=list)
     """Calls made inside this step (programmatic tool calling groups its inner calls here)."""
@@ -126,11 +132,26 @@ def _activity_step(attrs: Mapping[str, Any], batch: int) -> Step:
     call = _first_payload(attrs, "input")
     toolset = "__toolset__" in activity_type or "__mcp_server__" in activity_type
     if toolset and isinstance(call, dict) and "name" in call:
-        args = call.get("tool_args")
-        return Step("tool", call["name"], summarise_args(args), batch=batch, activity_type=activity_type)
+        args, call_id = call.get("tool_args"), (call.get("serialized_run_context") or {}).get("tool_call_id") or ""
+        return Step("tool", call["name"], summarise_args(args), batch, activity_type=activity_type, call_id=call_id)
     if toolset:  # an MCP server's get_tools and the like
         return Step("tool", activity_type.rsplit("__", 1)[-1], batch=batch, activity_type=activity_type)
     return Step("activity", activity_type, batch=batch, activity_type=activity_type)
+
+
+def _child_step(attrs: Mapping[str, Any], batch: int, histories: Mapping[str, Mapping[str, Any]]) -> Step:
+    """A child workflow; `spawn` puts the subagent's name, task and tool call id in the child's memo."""
+    child_id = attrs["workflowId"]
+    memo = {k: decode_payload(v) for k, v in (attrs.get("memo") or {}).get("fields", {}).items()}
+    child = build_graph(histories, child_id) if child_id in histories else None
+    return Step(
+        "child",
+        str(memo.get("agent_name") or child_id),
+        shorten(memo["task"], _SUMMARY) if "task" in memo else attrs["workflowType"]["name"],
+        batch=batch,
+        call_id=str(memo.get("tool_call_id") or ""),
+        child=child,
+    )
 
 
 def _attrs(event: Mapping[str, Any]) -> Mapping[str, Any]:
@@ -160,9 +181,7 @@ def build_graph(histories: Mapping[str, Mapping[str, Any]], root: str) -> Workfl
         elif kind == "ACTIVITY_TASK_SCHEDULED":
             steps[eid] = _activity_step(attrs, batch)
         elif kind == "START_CHILD_WORKFLOW_EXECUTION_INITIATED":
-            child_id = attrs["workflowId"]
-            child = build_graph(histories, child_id) if child_id in histories else None
-            steps[eid] = Step("child", child_id, attrs["workflowType"]["name"], batch=batch, child=child)
+            steps[eid] = _child_step(attrs, batch, histories)
         elif kind == "TIMER_STARTED":
             steps[eid] = Step("timer", f"timer {attrs.get('startToFireTimeout', '')}", batch=batch)
         elif kind.startswith("WORKFLOW_EXECUTION_") and kind.removeprefix("WORKFLOW_EXECUTION_") in _TERMINAL:
@@ -171,7 +190,36 @@ def build_graph(histories: Mapping[str, Mapping[str, Any]], root: str) -> Workfl
             failure = failure_message(attrs.get("failure")) or attrs.get("reason", "")
         else:
             _apply(kind, attrs, steps, seen)
-    return WorkflowNode(root, workflow_type, status, list(steps.values()), result, failure, workers)  # type: ignore[arg-type]
+    node_steps = _group_code_calls(list(steps.values()))
+    return WorkflowNode(root, workflow_type, status, node_steps, result, failure, workers)  # type: ignore[arg-type]
+
+
+def _requested(part: Mapping[str, Any]) -> tuple[str, str, str]:
+    args = part.get("args")
+    if isinstance(args, str):
+        args = json.loads(args or "{}")
+    if part["tool_name"] in CODE_TOOLS and isinstance(args, dict):
+        first = next((line for line in str(args.get("code", "")).splitlines() if line.strip()), "")
+        return part["tool_name"], part.get("tool_call_id", ""), shorten(first, _SUMMARY)
+    return part["tool_name"], part.get("tool_call_id", ""), summarise_args(args)
+
+
+def _group_code_calls(steps: list[Step]) -> list[Step]:
+    """Put a `code` step after each model request that asked for `run_code`, holding the calls made
+    inside it (their tool call ids extend the `run_code` call's id: `<id>__<n>`)."""
+    out: list[Step] = []
+    groups: dict[str, Step] = {}
+    for step in steps:
+        parent = step.call_id.rpartition("__")[0]
+        if parent in groups:
+            groups[parent].inner.append(step)
+            continue
+        out.append(step)
+        for name, call_id, detail in step.calls:
+            if name in CODE_TOOLS:
+                groups[call_id] = Step("code", name, detail, batch=-len(out), status="completed", call_id=call_id)
+                out.append(groups[call_id])
+    return out
 
 
 def _apply(kind: str, attrs: Mapping[str, Any], steps: dict[int, Step], seen: Any) -> None:
@@ -191,6 +239,8 @@ def _apply(kind: str, attrs: Mapping[str, Any], steps: dict[int, Step], seen: An
         value = _first_payload(attrs, "result")
         if step.kind == "model":
             step.detail = _model_detail(value)
+            parts = value.get("parts", []) if isinstance(value, dict) else []
+            step.calls = [_requested(p) for p in parts if p.get("part_kind") == "tool-call"]
         elif isinstance(value, dict) and "kind" in value:
             step.outcome = value["kind"]
             if value["kind"] != "tool_return":

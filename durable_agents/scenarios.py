@@ -196,8 +196,9 @@ def shape(node: Any) -> list[str]:
 
 def _step_text(step: Any) -> str:
     if step.kind == "child" and step.child is not None:
-        role = step.child.workflow_id.rsplit(".", 1)[-1].rsplit("-", 1)[0]  # ids are <parent>.<role>-<hex>
-        return f"{role}[{', '.join(shape(step.child))}]"
+        return f"{step.label}[{', '.join(shape(step.child))}]"
+    if step.kind == "code":
+        return f"run_code{{{', '.join(_step_text(s) for s in step.inner)}}}"
     text = "model" if step.kind == "model" else step.label
     if step.attempts > 1:
         text += f" ×{step.attempts}"

@@ -31,12 +31,16 @@ class ToolCall(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
     tool: str = Field(min_length=1)
     args: dict[str, Any] = Field(default_factory=dict)
-    script: list[Step] | None = None
-    """For `spawn`: the script the subagent follows. The model never sends it; it rides in the deps."""
+    scripts: dict[str, list[Step]] = Field(default_factory=dict)
+    """Scripts for the subagents this call spawns, by task (a `spawn`, or code that spawns).
+    The model never sends them: they ride in the run's input, and each subagent finds its own."""
 
     def __repr__(self) -> str:
-        if self.script is not None:
-            return f"spawn({self.args.get('agent_name')!r}, {self.args.get('task')!r}, {self.script!r})"
+        task = self.args.get("task")
+        if self.tool == "spawn" and task in self.scripts:
+            return f"spawn({self.args.get('agent_name')!r}, {task!r}, {self.scripts[task]!r})"
+        if self.tool == "run_code" and set(self.args) == {"code"}:
+            return f"code({self.args['code']!r}{f', scripts={self.scripts!r}' if self.scripts else ''})"
         return f"call({', '.join([repr(self.tool), *(f'{k}={v!r}' for k, v in self.args.items())])})"
 
 
@@ -76,8 +80,18 @@ def call(tool: str, **args: Any) -> ToolCall:
 
 def spawn(agent_name: str, task: str, script: Sequence[Step | dict[str, Any]] | None = None) -> ToolCall:
     """A step that spawns subagent `agent_name` on `task`; the subagent follows `script`."""
-    steps = parse_script(script) if script is not None else None
-    return ToolCall(tool="spawn", args={"agent_name": agent_name, "task": task}, script=steps)
+    scripts = {task: parse_script(script)} if script is not None else {}
+    return ToolCall(tool="spawn", args={"agent_name": agent_name, "task": task}, scripts=scripts)
+
+
+def code(source: str, scripts: dict[str, Sequence[Step | dict[str, Any]]] | None = None) -> ToolCall:
+    """A step that runs `source` with `run_code` (programmatic tool calling).
+
+    Inside the code, tools are async functions: `await write_file(path=..., content=...)`,
+    `await asyncio.gather(...)`. `scripts` gives the subagents the code spawns their scripts, by task.
+    """
+    parsed = {task: parse_script(steps) for task, steps in (scripts or {}).items()}
+    return ToolCall(tool="run_code", args={"code": source}, scripts=parsed)
 
 
 def parallel(*calls: ToolCall | dict[str, Any]) -> Parallel:
@@ -130,13 +144,11 @@ def subagent_scripts(script: Sequence[Step]) -> dict[str, list[Step]]:
         step = pending.pop()
         calls = step.parallel if isinstance(step, Parallel) else [step] if isinstance(step, ToolCall) else []
         for c in calls:
-            if c.script is None:
-                continue
-            task = str(c.args.get("task", ""))
-            if found.get(task, c.script) != c.script:
-                raise ScriptError(f"Two subagent scripts answer the task {task!r}: give each spawn its own task text.")
-            found[task] = c.script
-            pending += c.script
+            for task, steps in c.scripts.items():
+                if found.get(task, steps) != steps:
+                    raise ScriptError(f"Two subagent scripts answer the task {task!r}: give each spawn its own task.")
+                found[task] = steps
+                pending += steps
     return found
 
 

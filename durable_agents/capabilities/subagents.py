@@ -66,6 +66,7 @@ async def spawn(ctx: RunContext[DemoDeps], agent_name: str, task: str) -> str:
             id=child_id,
             result_type=str,
             parent_close_policy=workflow.ParentClosePolicy.TERMINATE,
+            memo={"agent_name": agent_name, "task": task, "tool_call_id": ctx.tool_call_id},
         )
     except ChildWorkflowError as exc:
         raise ToolExecutionError(f"Subagent {agent_name!r} ({child_id}) failed: {root_cause(exc)}") from exc
