@@ -70,10 +70,9 @@ class CancelSiblingsOnFailure(AbstractCapability[DemoDeps]):
             if task not in snippet.cancelled:
                 raise  # the run itself is being cancelled
             task.uncancel()
-            raise ToolExecutionError(
-                f"{call.tool_name} was cancelled: another call of the same snippet failed."
-            ) from None
-        except Exception:
+            raise ToolExecutionError(f"{call.tool_name} was cancelled because {snippet.first_failure}") from None
+        except Exception as exc:
+            snippet.first_failure = snippet.first_failure or f"{call.tool_name} failed first: {exc}"
             for sibling in snippet.running - {task}:
                 snippet.cancelled.add(sibling)
                 sibling.cancel()
