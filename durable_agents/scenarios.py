@@ -4,8 +4,10 @@ and the shape its Temporal history must have. `tests/test_scenarios.py` runs eve
 A history's *shape* is the list of its steps in order, one string each (see `shape()`):
 `model` for a model request, the tool's name for a tool activity, several names joined by ` | `
 for calls scheduled together (parallel tool calls), `×N` after a step that took N attempts and
-`!` after one that failed for good. Workflow-native tools and unknown tools leave no step; a
-child workflow shows as `<subagent>[<its shape>]`, so `spawn` itself is never an activity.
+`!` after one that failed for good, ` cancelled` after one that was cancelled. Workflow-native
+tools and unknown tools leave no step; a
+child workflow shows as `<subagent>[<its shape>]`, so `spawn` itself is never an activity; the
+calls made inside a `run_code` snippet show as `run_code{<calls>}`, and `run_code` is never one either.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from durable_agents.script import Step, call, final, parallel, spawn
+from durable_agents.script import Step, call, code, final, parallel, spawn
 
 
 @dataclass(frozen=True)
@@ -180,6 +182,68 @@ SCENARIOS: dict[str, Scenario] = {
         output="top",
         told=["1 done"],
     ),
+    "ptc_inner_calls_are_activities": Scenario(
+        script=[code('await write_file(path="a.txt", content="alpha")\nawait read_file(path="a.txt")'), final("ok")],
+        shape=["model", "run_code{write_file, read_file}", "model"],
+        files={"a.txt": "alpha"},
+        agent="ptc",
+        output="ok",
+        told=["alpha"],
+    ),
+    "ptc_loop": Scenario(
+        script=[
+            code('for i in range(3):\n    await write_file(path=f"f{i}.txt", content=str(i * i))\nawait list_files()'),
+            final("three"),
+        ],
+        shape=["model", "run_code{write_file, write_file, write_file, list_files}", "model"],
+        files={"f0.txt": "0", "f1.txt": "1", "f2.txt": "4"},
+        agent="ptc",
+        output="three",
+        told=["['f0.txt', 'f1.txt', 'f2.txt']"],
+    ),
+    "ptc_gathers_activities_and_spawns": Scenario(
+        script=[
+            code(
+                "import asyncio\n"
+                'await asyncio.gather(write_file(path="a.txt", content="a"), '
+                'spawn(agent_name="researcher", task="list"), write_file(path="b.txt", content="b"))',
+                scripts={"list": [call("list_files"), final("listed")]},
+            ),
+            final("gathered"),
+        ],
+        shape=["model", "run_code{write_file, researcher[model, list_files, model], write_file}", "model"],
+        files={"a.txt": "a", "b.txt": "b"},
+        agent="ptc",
+        output="gathered",
+        told=["listed"],
+    ),
+    "ptc_first_failure_cancels_siblings": Scenario(
+        script=[
+            code(
+                "import asyncio\n"
+                "await asyncio.gather(slow(seconds=5), slow(seconds=1, fail=True), "
+                'spawn(agent_name="generic", task="wait"))',
+                scripts={"wait": [call("slow", seconds=5), final("waited")]},
+            ),
+            final("handled"),
+        ],
+        shape=["model", "run_code{slow cancelled, slow, generic cancelled[model, slow cancelled]}", "model"],
+        agent="ptc",
+        output="handled",
+        told=["slow failed first: gave up after 1.0 s"],
+    ),
+    "ptc_hostile_code_is_model_visible": Scenario(
+        script=[
+            code("open('/etc/passwd').read()"),  # first: only a session's first snippet is type-checked
+            code("import os\nos.listdir('/')"),
+            code("x = [0] * (10**10)"),
+            final("contained"),
+        ],
+        shape=["model", "run_code{}", "model", "run_code{}", "model", "run_code{}", "model"],
+        agent="ptc",
+        output="contained",
+        told=["Name `open` used when not defined", "PermissionError", "MemoryError: memory limit exceeded"],
+    ),
 }
 
 
@@ -196,7 +260,8 @@ def shape(node: Any) -> list[str]:
 
 def _step_text(step: Any) -> str:
     if step.kind == "child" and step.child is not None:
-        return f"{step.label}[{', '.join(shape(step.child))}]"
+        mark = " cancelled" if step.status == "cancelled" else " !" if step.status == "failed" else ""
+        return f"{step.label}{mark}[{', '.join(shape(step.child))}]"
     if step.kind == "code":
         return f"run_code{{{', '.join(_step_text(s) for s in step.inner)}}}"
     text = "model" if step.kind == "model" else step.label
@@ -204,4 +269,6 @@ def _step_text(step: Any) -> str:
         text += f" ×{step.attempts}"
     if step.status == "failed":
         text += " !"
+    elif step.status in ("cancelled", "cancel_requested"):
+        text += " cancelled"
     return text

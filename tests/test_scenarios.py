@@ -27,4 +27,8 @@ async def test_scenario(lab, name):
         assert phrase in told, f"the model was never told {phrase!r}"
     nodes = graph.walk()
     assert {w for node in nodes for w in node.workers} == {lab.identity}
-    assert {s.worker for node in nodes for s in node.steps if s.kind != "child"} <= {lab.identity}
+    steps = [s for node in nodes for top in node.steps for s in (top, *top.inner)]
+    assert {s.worker for s in steps if s.kind in ("model", "tool") and s.status != "cancel_requested"} == {lab.identity}
+    assert not {s.label for s in steps if s.kind == "tool"} & {"spawn", "run_code"}, (
+        "spawn and run_code stay in the workflow"
+    )

@@ -42,14 +42,16 @@ async def lookup(ctx: RunContext[DemoDeps], key: str) -> str:
     raise ToolExecutionError(f"no record {key!r}; it does not exist, do not retry.")
 
 
-async def slow(ctx: RunContext[DemoDeps], seconds: float = 1.0) -> str:
-    """Work for `seconds`, heartbeating every 0.2 s so Temporal can tell it is alive."""
+async def slow(ctx: RunContext[DemoDeps], seconds: float = 1.0, fail: bool = False) -> str:
+    """Work for `seconds`, heartbeating every 0.2 s so Temporal can tell it is alive; `fail` then fails for good."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + seconds
     while (left := deadline - loop.time()) > 0:
         if activity.in_activity():
             activity.heartbeat(left)
         await asyncio.sleep(min(0.2, left))
+    if fail:
+        raise ToolExecutionError(f"gave up after {seconds} s")
     return f"slept {seconds} s"
 
 
