@@ -230,7 +230,7 @@ SCENARIOS: dict[str, Scenario] = {
         shape=["model", "run_code{slow cancelled, slow, generic cancelled[model, slow cancelled]}", "model"],
         agent="ptc",
         output="handled",
-        told=["slow failed first: gave up after 1.0 s"],
+        told=["gave up after 1.0 s"],
     ),
     "ptc_hostile_code_is_model_visible": Scenario(
         script=[

@@ -64,14 +64,17 @@ class CancelSiblingsOnFailure(AbstractCapability[DemoDeps]):
         key = f"{ctx.run_id}/{parent}"
         snippet = self._snippets.setdefault(key, _Snippet())
         snippet.running.add(task)
+        cancelled = f"{call.tool_name} was cancelled because "
         try:
             return await handler(args)
         except asyncio.CancelledError:
             if task not in snippet.cancelled:
                 raise  # the run itself is being cancelled
             task.uncancel()
-            raise ToolExecutionError(f"{call.tool_name} was cancelled because {snippet.first_failure}") from None
+            raise ToolExecutionError(cancelled + snippet.first_failure) from None
         except Exception as exc:
+            if task in snippet.cancelled:  # e.g. a child workflow reports its cancellation as a failure
+                raise ToolExecutionError(cancelled + snippet.first_failure) from exc
             snippet.first_failure = snippet.first_failure or f"{call.tool_name} failed first: {exc}"
             for sibling in snippet.running - {task}:
                 snippet.cancelled.add(sibling)
