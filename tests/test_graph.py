@@ -77,7 +77,9 @@ def test_children_nest_recursively():
         "model",
     ]
     children = [s for s in graph.steps if s.kind == "child"]
-    assert [c.child.workflow_id for c in children] == [c.label for c in children]
+    assert [c.label for c in children] == ["researcher", "generic"]  # from the memo `spawn` sets
+    assert [c.detail for c in children] == ["look", "delegate"]
+    assert all(c.child.workflow_id.startswith(graph.workflow_id + ".") for c in children)
     assert all(c.status == "completed" for c in children)
     assert len(graph.walk()) == 4
     assert graph.walk()[-1].workflow_id.count(".") == 2
