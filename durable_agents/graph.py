@@ -199,7 +199,8 @@ def _requested(part: Mapping[str, Any]) -> tuple[str, str, str]:
     if isinstance(args, str):
         args = json.loads(args or "{}")
     if part["tool_name"] in CODE_TOOLS and isinstance(args, dict):
-        first = next((line for line in str(args.get("code", "")).splitlines() if line.strip()), "")
+        lines = [line for line in str(args.get("code", "")).splitlines() if line.strip()]
+        first = next((line for line in lines if not line.startswith(("import ", "from "))), lines[0] if lines else "")
         return part["tool_name"], part.get("tool_call_id", ""), shorten(first, _SUMMARY)
     return part["tool_name"], part.get("tool_call_id", ""), summarise_args(args)
 

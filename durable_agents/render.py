@@ -26,6 +26,7 @@ STYLE = {
     "activity": {"shape": "box", "style": "filled", "fillcolor": "#f3f4f6", "color": "#4b5563"},
     "timer": {"shape": "ellipse", "style": "filled", "fillcolor": "#fef9c3", "color": "#a16207"},
     "child": {"shape": "box", "style": "dashed", "color": "#7c3aed"},
+    "code": {"shape": "box", "style": "filled", "fillcolor": "#fff7ed", "color": "#c2410c"},
 }
 STATUS_COLOUR = {
     "failed": "#dc2626",
@@ -73,7 +74,8 @@ def render_svg(dot_source: str) -> str:
 
 
 def _esc(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("\n", " ")
+    """Text for a DOT label: backslashes kept literal, each line kept a line."""
+    return text.replace("\\", "\\\\")
 
 
 def _step_label(step: Step, args: bool, worker: str | None) -> str:
@@ -105,42 +107,58 @@ class _Drawer:
         self.show_workers = workers and len(every) > 1
         self.only_worker = every[0] if workers and len(every) == 1 else None
 
-    def workflow(self, graph: graphviz.Digraph, node: WorkflowNode, prefix: str) -> tuple[str, str]:
+    def workflow(self, graph: graphviz.Digraph, node: WorkflowNode, prefix: str, caption: str = "") -> tuple[str, str]:
         """Draw `node` as a cluster; returns the ids of its first and last nodes."""
-        name = f"cluster_{prefix}"
         colour = STATUS_COLOUR.get(node.status, "#374151")
-        title = f"{node.workflow_type} · {node.workflow_id}\n{node.status}"
+        title = f"{caption}{node.workflow_type} · {node.workflow_id}\n{node.status}"
         if node.failure:
             title += f": {node.failure[:70]}"
-        with graph.subgraph(name=name) as sub:
+        with graph.subgraph(name=f"cluster_{prefix}") as sub:
             sub.attr(
                 label=_esc(title), labeljust="l", style="rounded", color=colour, fontname="Helvetica", fontsize="11"
             )
-            start = f"{prefix}_start"
-            sub.node(start, "", shape="circle", width="0.15", style="filled", fillcolor=colour, color=colour)
-            previous = [start]
-            batches: dict[int, list[tuple[int, Step]]] = {}
-            for index, step in enumerate(node.steps):
-                batches.setdefault(step.batch, []).append((index, step))
-            for members in batches.values():
-                heads, tails = [], []
-                for index, step in members:
-                    head, tail = self.step(sub, step, f"{prefix}_{index}")
-                    heads.append(head)
-                    tails.append(tail)
-                for p in previous:
-                    for h in heads:
-                        sub.edge(p, h)
-                previous = tails
-            end = f"{prefix}_end"
-            sub.node(end, "", shape="doublecircle", width="0.12", style="filled", fillcolor=colour, color=colour)
+            return self.sequence(sub, node.steps, prefix, colour)
+
+    def code(self, graph: graphviz.Digraph, step: Step, prefix: str) -> tuple[str, str]:
+        """A `run_code` snippet: a cluster holding the calls made inside it, apart from direct calls."""
+        with graph.subgraph(name=f"cluster_{prefix}") as sub:
+            title = f"run_code (in the workflow)\n{step.detail}" if self.args else "run_code (in the workflow)"
+            sub.attr(
+                label=_esc(title),
+                labeljust="l",
+                style="rounded,filled",
+                fillcolor="#fff7ed",
+                color="#c2410c",
+                fontname="Courier",
+                fontsize="10",
+            )
+            return self.sequence(sub, step.inner, prefix, "#c2410c")
+
+    def sequence(self, graph: graphviz.Digraph, steps: list[Step], prefix: str, colour: str) -> tuple[str, str]:
+        """Steps top to bottom between a start and an end mark; one batch (parallel calls) side by side."""
+        start, end = f"{prefix}_start", f"{prefix}_end"
+        graph.node(start, "", shape="circle", width="0.15", style="filled", fillcolor=colour, color=colour)
+        previous = [start]
+        batches: dict[int, list[tuple[int, Step]]] = {}
+        for index, step in enumerate(steps):
+            batches.setdefault(step.batch, []).append((index, step))
+        for members in batches.values():
+            ends = [self.step(graph, step, f"{prefix}_{index}") for index, step in members]
             for p in previous:
-                sub.edge(p, end)
+                for head, _ in ends:
+                    graph.edge(p, head)
+            previous = [tail for _, tail in ends]
+        graph.node(end, "", shape="doublecircle", width="0.12", style="filled", fillcolor=colour, color=colour)
+        for p in previous:
+            graph.edge(p, end)
         return start, end
 
     def step(self, graph: graphviz.Digraph, step: Step, node_id: str) -> tuple[str, str]:
         if step.kind == "child" and step.child is not None:
-            return self.workflow(graph, step.child, node_id)
+            caption = f"spawn {step.label}: {step.detail}\n" if step.label != step.child.workflow_id else ""
+            return self.workflow(graph, step.child, node_id, caption)
+        if step.kind == "code":
+            return self.code(graph, step, node_id)
         style = dict(STYLE[step.kind])
         if step.status in STATUS_COLOUR:
             style.update(color=STATUS_COLOUR[step.status], penwidth="2")
@@ -153,12 +171,6 @@ class _Drawer:
             style.update(color=self.worker_colour[worker], penwidth="2.5")
         label = _step_label(step, self.args, worker)
         graph.node(node_id, label, fontname="Helvetica", fontsize="10", **style)
-        if step.inner:
-            with graph.subgraph(name=f"cluster_{node_id}_inner") as inner:
-                inner.attr(label="inside", style="dotted", fontname="Helvetica", fontsize="9")
-                for i, sub_step in enumerate(step.inner):
-                    head, _ = self.step(inner, sub_step, f"{node_id}_in{i}")
-                    graph.edge(node_id, head, style="dotted", arrowhead="none")
         return node_id, node_id
 
     def legend(self, graph: graphviz.Digraph) -> None:
