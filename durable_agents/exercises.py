@@ -115,3 +115,27 @@ def check_spawn(run: Any) -> Check:
         run.output == "A poem was written.", f"The parent answered {run.output!r}, not 'A poem was written.'."
     )
     return check
+
+
+def check_ptc(run: Any) -> Check:
+    """Exercise 04: squares of the even numbers 1..6, written concurrently from one `run_code`."""
+    check = _started("04 · a loop, a branch, a gather", run)
+    if not check.passed:
+        return check
+    codes = [s for s in run.graph().steps if s.kind == "code"]
+    if not check.require(bool(codes), "No run_code step: the script needs code('...') as its first step."):
+        return check
+    writes = [s for s in codes[0].inner if s.label == "write_file"]
+    files = run.files()
+    wanted = {f"squares/{n}.txt": str(n * n) for n in (2, 4, 6)}
+    check.require(
+        {k: v for k, v in files.items() if k.startswith("squares/")} == wanted,
+        f"The sandbox holds {sorted(files)}; write only squares/2.txt, 4.txt, 6.txt with 4, 16, 36 "
+        "(an `if n % 2 == 0` skips the odd ones).",
+    )
+    check.require(
+        len(writes) >= 2 and len({s.batch for s in writes}) == 1,
+        "The writes ran one after another: collect them and `await asyncio.gather(*calls)` so they run together.",
+    )
+    check.require(any(t.strip().endswith("56") for t in run.told()), "The snippet should end with the sum, 56.")
+    return check

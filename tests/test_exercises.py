@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from durable_agents.exercises import check_spawn, check_tools, check_wrapping
+from durable_agents.exercises import check_ptc, check_spawn, check_tools, check_wrapping
 from durable_agents.script import call, final, parallel
 
 
@@ -46,3 +46,19 @@ async def test_spawn_check(lab):
         final("A poem was written."),
     ]
     assert check_spawn(await lab.run(solution, roster={"poet": Role("demo", "Rhyme.")})).passed
+
+
+async def test_ptc_check(lab):
+    from durable_agents.script import code
+
+    sequential = "total = 0\nfor n in range(1, 7):\n    await write_file(path=f'squares/{n}.txt', content=str(n * n))\n"
+    starter = check_ptc(await lab.run([code(sequential + "    total += n * n\ntotal"), final("done")], agent="ptc"))
+    assert not starter.passed
+    assert any("write only squares/2.txt" in h for h in starter.hints)
+    assert any("asyncio.gather" in h for h in starter.hints)
+    solution = (
+        "import asyncio\nevens = [n for n in range(1, 7) if n % 2 == 0]\n"
+        "await asyncio.gather(*[write_file(path=f'squares/{n}.txt', content=str(n * n)) for n in evens])\n"
+        "sum(n * n for n in evens)"
+    )
+    assert check_ptc(await lab.run([code(solution), final("56")], agent="ptc")).passed

@@ -1,0 +1,110 @@
+"""The point of programmatic tool calling, measured (notebook 04).
+
+The same task, "write N files, read them back, report the total length", done two ways:
+
+- **direct**: the model calls one tool per turn, so every result costs a model request, and each
+  request carries the whole conversation so far;
+- **PTC**: the model writes one `run_code` snippet that loops over the files; the calls inside are
+  still activities, but the model is asked twice in all.
+"""
+
+from __future__ import annotations
+
+import io
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from IPython.display import SVG
+
+from durable_agents.script import Step, call, code, final
+
+PTC_SOURCE = """
+total = 0
+for i in range({n}):
+    await write_file(path=f"data/{{i}}.txt", content="x" * (i + 1))
+for i in range({n}):
+    total += len(await read_file(path=f"data/{{i}}.txt"))
+total
+"""
+
+
+def direct_script(n: int) -> list[Step]:
+    """One tool call per model turn: n writes, n reads, then the answer."""
+    writes = [call("write_file", path=f"data/{i}.txt", content="x" * (i + 1)) for i in range(n)]
+    reads = [call("read_file", path=f"data/{i}.txt") for i in range(n)]
+    return [*writes, *reads, final(str(n * (n + 1) // 2))]
+
+
+def ptc_script(n: int) -> list[Step]:
+    """One `run_code` snippet doing the same work, then the answer."""
+    return [code(PTC_SOURCE.format(n=n).strip()), final(str(n * (n + 1) // 2))]
+
+
+@dataclass
+class Row:
+    files: int
+    way: str
+    model_requests: int
+    activities: int
+    events: int
+    history_kb: float
+    seconds: float
+
+
+@dataclass
+class Comparison:
+    rows: list[Row]
+
+    def _repr_html_(self) -> str:
+        from durable_agents.notebook import table
+
+        return table([vars(r) for r in self.rows]).data
+
+    def plot(self) -> Any:
+        """Model requests and history size against the number of files, both ways."""
+        import matplotlib.pyplot as plt
+
+        fig, axes = plt.subplots(1, 3, figsize=(10, 2.8))
+        for way in ("direct", "PTC"):
+            rows = [r for r in self.rows if r.way == way]
+            for ax, (field, title) in zip(
+                axes,
+                [("model_requests", "model requests"), ("history_kb", "history (KB)"), ("seconds", "seconds")],
+                strict=True,
+            ):
+                ax.plot([r.files for r in rows], [getattr(r, field) for r in rows], marker="o", label=way)
+                ax.set_title(title)
+                ax.set_xlabel("files")
+        axes[0].legend()
+        fig.tight_layout()
+        svg = io.StringIO()
+        fig.savefig(svg, format="svg")
+        plt.close(fig)
+        return SVG(svg.getvalue())
+
+
+async def compare(lab: Any, sizes: tuple[int, ...] = (1, 5, 20)) -> Comparison:
+    """Run both ways for each size on `lab` and measure what each run cost."""
+    rows = []
+    for n in sizes:
+        for way, agent, script in (("direct", "demo", direct_script(n)), ("PTC", "ptc", ptc_script(n))):
+            started = time.perf_counter()
+            run = await lab.run(script, agent=agent)
+            seconds = time.perf_counter() - started
+            assert run.output == str(n * (n + 1) // 2), run.output
+            graph = run.graph()
+            steps = [s for top in graph.steps for s in (top, *top.inner)]
+            history = run.histories[run.workflow_id]
+            rows.append(
+                Row(
+                    n,
+                    way,
+                    sum(s.kind == "model" for s in steps),
+                    sum(s.kind == "tool" for s in steps),
+                    len(history.events),
+                    round(len(history.to_json()) / 1024, 1),
+                    round(seconds, 2),
+                )
+            )
+    return Comparison(rows)
