@@ -45,6 +45,8 @@ from temporalio.worker import Worker
 from durable_agents import binaries, history, live, reaper
 from durable_agents.deps import ROSTER, Role
 from durable_agents.errors import ToolRetryableError, root_cause
+from durable_agents.graph import WorkflowNode, build_graph
+from durable_agents.render import Diagram
 from durable_agents.script import ScriptError, Step, parse_script, subagent_scripts
 from durable_agents.workflows import AGENTS, WORKFLOWS, AgentRequest, DemoAgentWorkflow
 
@@ -81,27 +83,28 @@ class Run:
         root = self.sandbox_dir
         return {str(p.relative_to(root)): p.read_text() for p in sorted(root.rglob("*")) if p.is_file()}
 
+    @functools.cached_property
+    def history_json(self) -> dict[str, dict[str, Any]]:
+        """The histories as history-JSON dicts, by workflow id (what the graph and the tables read)."""
+        return history.as_dicts(self.histories)
+
     def activity_options(self) -> list[dict[str, Any]]:
         """What Temporal recorded for each activity of the workflow: type, tool, timeouts, retries."""
-        return history.activity_options(history.as_dicts(self.histories)[self.workflow_id])
+        return history.activity_options(self.history_json[self.workflow_id])
 
     def told(self, workflow_id: str | None = None) -> list[str]:
         """What the model was told, in order: the prompt, tool results, retry prompts.
 
         `workflow_id` picks a child workflow's agent instead of the top-level one.
         """
-        return history.told(history.as_dicts(self.histories)[workflow_id or self.workflow_id])
+        return history.told(self.history_json[workflow_id or self.workflow_id])
 
-    def graph(self) -> Any:
-        """The run as a typed graph (`durable_agents.graph.RunGraph`)."""
-        from durable_agents.graph import build_graph
+    def graph(self) -> WorkflowNode:
+        """The run as a typed graph: this workflow, its steps, its children nested inside."""
+        return build_graph(self.history_json, root=self.workflow_id)
 
-        return build_graph(history.as_dicts(self.histories), root=self.workflow_id)
-
-    def diagram(self, **options: Any) -> Any:
+    def diagram(self, **options: Any) -> Diagram:
         """The run's history drawn as a graphviz diagram (displays as SVG in a notebook)."""
-        from durable_agents.render import Diagram
-
         return Diagram(self.graph(), **options)
 
 
