@@ -239,10 +239,18 @@ SCENARIOS: dict[str, Scenario] = {
             code("x = [0] * (10**10)"),
             final("contained"),
         ],
-        shape=["model", "run_code{}", "model", "run_code{}", "model", "run_code{}", "model"],
+        shape=["model", *["run_code{}", "model"] * 3],
         agent="ptc",
         output="contained",
         told=["Name `open` used when not defined", "PermissionError", "MemoryError: memory limit exceeded"],
+    ),
+    "ptc_runaway_loop_is_stopped": Scenario(
+        script=[code("while True:\n    pass"), code("await write_file(path='after.txt', content='ok')"), final("ok")],
+        shape=["model", "run_code{}", "model", "run_code{write_file}", "model"],
+        files={"after.txt": "ok"},
+        agent="ptc",
+        output="ok",
+        told=["The code crashed the sandbox worker and the session was reset"],
     ),
 }
 

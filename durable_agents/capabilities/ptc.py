@@ -19,12 +19,25 @@ from typing import Any
 from pydantic_ai import RunContext
 from pydantic_ai.capabilities import AbstractCapability
 from pydantic_ai_harness import CodeMode
+from pydantic_monty import AsyncMonty
 
 from durable_agents.deps import DemoDeps
 from durable_agents.errors import ToolExecutionError
 
 LIMITS = {"max_memory": 64 * 1024 * 1024}
 """The sandbox's heap limit per snippet (Monty raises `MemoryError` in the code beyond it)."""
+
+TURN_SECONDS = 1.0
+"""How long a snippet may compute between two tool calls before its Monty worker is killed.
+
+Inside a workflow `CodeMode` turns Monty's own time limit off (elapsed time could make a replay
+take another path), so this is the pool's parent-side deadline instead. It stays below
+Temporal's 2 s deadlock detector; code that computes for a whole second is not orchestration."""
+
+
+def monty_pool() -> AsyncMonty:
+    """Monty worker processes with a deadline per turn: a runaway loop is killed, not waited on."""
+    return AsyncMonty(request_timeout=TURN_SECONDS)
 
 
 def nested_parent(tool_call_id: str | None) -> str | None:
@@ -88,4 +101,4 @@ class CancelSiblingsOnFailure(AbstractCapability[DemoDeps]):
 
 def ptc_capabilities() -> list[AbstractCapability[DemoDeps]]:
     """`run_code` over every other tool of the agent, with sibling cancellation."""
-    return [CodeMode(resource_limits=LIMITS, max_tool_calls=50), CancelSiblingsOnFailure()]
+    return [CodeMode(resource_limits=LIMITS, max_tool_calls=50, monty_sandbox=monty_pool), CancelSiblingsOnFailure()]
