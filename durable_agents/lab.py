@@ -36,7 +36,7 @@ from typing import Any, ClassVar, Literal
 
 import psutil
 from pydantic_ai.durable_exec.temporal import PydanticAIPlugin
-from temporalio.client import Client, WorkflowFailureError, WorkflowHistory
+from temporalio.client import Client, WorkflowFailureError, WorkflowHandle, WorkflowHistory
 from temporalio.envconfig import ClientConfig
 from temporalio.runtime import LoggingConfig, Runtime, TelemetryConfig, TelemetryFilter
 from temporalio.testing import WorkflowEnvironment
@@ -292,11 +292,13 @@ class Lab:
         roster: Mapping[str, Role] | None = None,
         check: bool = True,
         timeout: float = 60,
+        cancel_after: float | None = None,
     ) -> Run:
         """Run the demo workflow once and collect its histories.
 
-        `roster` adds subagents for this run (name -> `Role`). Raises `RunFailed` (with `.run`) when
-        the workflow fails, unless `check=False`.
+        `roster` adds subagents for this run (name -> `Role`). `cancel_after` cancels the workflow
+        that many seconds after it starts, as an operator would. Raises `RunFailed` (with `.run`)
+        when the workflow fails or is cancelled, unless `check=False`.
         """
         self._require_running()
         wid, request = self.request(script, prompt, agent=agent, model=model, roster=roster)
@@ -309,11 +311,15 @@ class Lab:
             task_queue=self.task_queue,
             execution_timeout=timedelta(seconds=timeout),
         )
+        operator = asyncio.create_task(_cancel_later(handle, cancel_after)) if cancel_after is not None else None
         output, error = None, None
         try:
             output = await handle.result()
         except WorkflowFailureError as exc:
             error = exc.cause or exc
+        finally:
+            if operator is not None:
+                operator.cancel()
         histories = await history.fetch_histories(self.client, wid)
         history.save_if_requested(histories)
         run = Run(wid, output, Path(request.sandbox_dir), histories, error, loop.time() - started)
@@ -363,6 +369,11 @@ def make_worker(client: Client, task_queue: str, identity: str) -> Worker:
     generated, sets the Pydantic payload converter, and lets Pydantic AI through the workflow sandbox.
     """
     return Worker(client, task_queue=task_queue, workflows=WORKFLOWS, identity=identity)
+
+
+async def _cancel_later(handle: WorkflowHandle[Any, Any], seconds: float) -> None:
+    await asyncio.sleep(seconds)
+    await handle.cancel()
 
 
 @functools.cache

@@ -30,6 +30,13 @@ class Scenario:
     """The answer the run must give; None means the workflow must fail."""
     told: list[str] = field(default_factory=list)
     """Phrases the model must have been told (tool results and retry prompts)."""
+    cancel_after: float | None = None
+    """Cancel the workflow this many seconds after it starts, as an operator would."""
+
+    @property
+    def status(self) -> str:
+        """The workflow's final status."""
+        return "cancelled" if self.cancel_after else "failed" if self.output is None else "completed"
 
 
 SCENARIOS: dict[str, Scenario] = {
@@ -251,6 +258,22 @@ SCENARIOS: dict[str, Scenario] = {
         agent="ptc",
         output="ok",
         told=["The code crashed the sandbox worker and the session was reset"],
+    ),
+    "parent_cancel_interrupts_a_tool": Scenario(
+        script=[call("slow", seconds=5), final("never")],
+        shape=["model", "slow cancelled"],
+        cancel_after=0.8,
+    ),
+    "parent_cancel_interrupts_a_child": Scenario(
+        script=[spawn("generic", "wait", [call("slow", seconds=5), final("waited")]), final("never")],
+        shape=["model", "generic cancelled[model, slow cancelled]"],
+        cancel_after=0.8,
+    ),
+    "parent_cancel_interrupts_ptc_calls": Scenario(
+        script=[code("import asyncio\nawait asyncio.gather(slow(seconds=5), slow(seconds=5))"), final("never")],
+        shape=["model", "run_code{slow cancelled, slow cancelled}"],
+        agent="ptc",
+        cancel_after=0.8,
     ),
 }
 
