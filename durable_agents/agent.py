@@ -30,10 +30,12 @@ INSTRUCTIONS = "You are a careful assistant. Use the sandbox tools for files; an
 MODEL_ACTIVITY = ActivityConfig(
     start_to_close_timeout=timedelta(seconds=60),
     retry_policy=RetryPolicy(
-        initial_interval=timedelta(milliseconds=200), maximum_attempts=3, non_retryable_error_types=["ScriptError"]
+        initial_interval=timedelta(milliseconds=200),
+        maximum_attempts=3,
+        non_retryable_error_types=["ScriptError", "ModelRejected"],
     ),
 )
-"""Model requests: one minute each, three attempts; a broken script fails at once."""
+"""Model requests: one minute each, three attempts; a broken script or a rejected request fails at once."""
 
 BASE_ACTIVITY = ActivityConfig(
     start_to_close_timeout=timedelta(seconds=30),

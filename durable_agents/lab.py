@@ -47,7 +47,14 @@ from durable_agents.deps import ROSTER, Role
 from durable_agents.errors import ToolRetryableError, root_cause
 from durable_agents.graph import WorkflowNode, build_graph
 from durable_agents.render import Diagram
-from durable_agents.script import ScriptError, Step, parse_script, subagent_scripts
+from durable_agents.script import (
+    ModelRejected,
+    ModelUnavailable,
+    ScriptError,
+    Step,
+    parse_script,
+    subagent_scripts,
+)
 from durable_agents.workflows import AGENTS, WORKFLOWS, AgentRequest, DemoAgentWorkflow
 
 Kind = Literal["dev", "time-skipping", "existing"]
@@ -114,7 +121,7 @@ class _QuietExpectedFailures(logging.Filter):
 
     def filter(self, record: logging.LogRecord) -> bool:
         exc = record.exc_info[1] if record.exc_info else None
-        return not isinstance(exc, (ToolRetryableError, ScriptError))
+        return not isinstance(exc, (ToolRetryableError, ScriptError, ModelUnavailable, ModelRejected))
 
 
 def free_port() -> int:

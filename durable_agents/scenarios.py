@@ -15,7 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from durable_agents.script import Step, call, code, final, parallel, spawn
+from durable_agents.script import Step, call, code, final, model_flaky, model_rejects, parallel, spawn
 
 
 @dataclass(frozen=True)
@@ -258,6 +258,21 @@ SCENARIOS: dict[str, Scenario] = {
         agent="ptc",
         output="ok",
         told=["The code crashed the sandbox worker and the session was reset"],
+    ),
+    "transient_model_failure_retries": Scenario(
+        script=[model_flaky(call("list_files"), times=2), final("listed")],
+        shape=["model ×3", "list_files", "model"],
+        output="listed",
+    ),
+    "rejected_model_request_is_not_retried": Scenario(
+        script=[call("list_files"), model_rejects()],
+        shape=["model", "list_files", "model !"],
+    ),
+    "child_failure_is_model_visible": Scenario(
+        script=[spawn("generic", "break", [call("list_files")]), final("the subagent failed")],
+        shape=["model", "generic ![model, list_files, model !]", "model"],
+        output="the subagent failed",
+        told=["Subagent 'generic'", "ran out of steps"],
     ),
     "parent_cancel_interrupts_a_tool": Scenario(
         script=[call("slow", seconds=5), final("never")],

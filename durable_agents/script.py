@@ -14,7 +14,7 @@ Steps are small pydantic models, or the plain dicts they accept::
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 from pydantic_ai import ModelResponse, TextPart, ToolCallPart
@@ -23,6 +23,7 @@ from pydantic_ai.messages import ModelMessage
 from pydantic_ai.models import Model, ModelRequestParameters
 from pydantic_ai.settings import ModelSettings
 from pydantic_ai.usage import RequestUsage
+from temporalio import activity
 
 
 class ToolCall(BaseModel):
@@ -64,8 +65,32 @@ class Final(BaseModel):
         return f"final({self.final!r})"
 
 
-Step = ToolCall | Parallel | Final
+class ModelFailure(BaseModel):
+    """The model request for this step fails: `transient` for its first `times` attempts (Temporal
+    retries the model activity, then the model answers `then`), or `rejected` for good (no retry)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_fails: Literal["transient", "rejected"]
+    times: int = Field(default=1, ge=1)
+    then: Step | None = None
+
+    def __repr__(self) -> str:
+        if self.model_fails == "rejected":
+            return "model_rejects()"
+        return f"model_flaky({self.then!r}, times={self.times})"
+
+
+class ModelUnavailable(RuntimeError):
+    """A transient model failure (overloaded, rate limited): the model activity is retried."""
+
+
+class ModelRejected(RuntimeError):
+    """The provider refused the request for good (invalid request): retrying cannot help."""
+
+
+Step = ToolCall | Parallel | Final | ModelFailure
 ToolCall.model_rebuild()
+ModelFailure.model_rebuild()
 _steps = TypeAdapter(list[Step])
 
 
@@ -94,6 +119,16 @@ def code(source: str, scripts: dict[str, Sequence[Step | dict[str, Any]]] | None
     return ToolCall(tool="run_code", args={"code": source}, scripts=parsed)
 
 
+def model_flaky(then: Step, times: int = 1) -> ModelFailure:
+    """A step whose model request fails `times` times (Temporal retries it), then answers `then`."""
+    return ModelFailure(model_fails="transient", times=times, then=then)
+
+
+def model_rejects() -> ModelFailure:
+    """A step whose model request the provider rejects for good: no retry, the run fails."""
+    return ModelFailure(model_fails="rejected")
+
+
 def parallel(*calls: ToolCall | dict[str, Any]) -> Parallel:
     """A step that calls several tools in the same model turn."""
     return Parallel(parallel=[ToolCall.model_validate(c) for c in calls])
@@ -116,7 +151,7 @@ def parse_script(script: Sequence[Step | dict[str, Any]]) -> list[Step]:
         )
     steps: list[Step] = []
     for index, raw in enumerate(script):
-        if isinstance(raw, (ToolCall, Parallel, Final)):
+        if isinstance(raw, (ToolCall, Parallel, Final, ModelFailure)):
             steps.append(raw)
             continue
         try:
@@ -157,8 +192,8 @@ def step_index(messages: Sequence[ModelMessage]) -> int:
     return sum(isinstance(m, ModelResponse) for m in messages)
 
 
-def respond(script: Sequence[Step], messages: Sequence[ModelMessage]) -> ModelResponse:
-    """The model response that `script` gives to a conversation: a pure function."""
+def respond(script: Sequence[Step], messages: Sequence[ModelMessage], attempt: int = 1) -> ModelResponse:
+    """The model response that `script` gives to a conversation (on this attempt): a pure function."""
     index = step_index(messages)
     if index >= len(script):
         raise ScriptError(
@@ -166,6 +201,14 @@ def respond(script: Sequence[Step], messages: Sequence[ModelMessage]) -> ModelRe
             f"but the script has only {len(script)} step(s). End the script with final('...')."
         )
     step = script[index]
+    while isinstance(step, ModelFailure):
+        if step.model_fails == "rejected":
+            raise ModelRejected(f"request {index + 1} rejected by the provider (script step {index})")
+        if attempt <= step.times:
+            raise ModelUnavailable(f"model unavailable on attempt {attempt} (script step {index})")
+        if step.then is None:
+            raise ScriptError(f"Step {index} fails {step.times} time(s) but says nothing to answer then.")
+        step = step.then
     if isinstance(step, Final):
         parts: list[Any] = [TextPart(step.final)]
     else:
@@ -208,7 +251,8 @@ class ScriptedModel(Model):
             script = getattr(getattr(ctx, "deps", None), "script", None)
         if not script:
             raise ScriptError("The scripted model has no script: pass script=[...] to the run.")
-        response = respond(script, messages)
+        attempt = activity.info().attempt if activity.in_activity() else 1
+        response = respond(script, messages, attempt)
         response.model_name = self.model_name
         ScriptedModel.served += 1
         return response

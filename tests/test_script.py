@@ -62,3 +62,19 @@ async def test_a_plain_run_follows_the_script(tmp_path):
 async def test_running_out_of_steps_names_the_step(tmp_path):
     with pytest.raises(ScriptError, match="request 2 wants step 1"):
         await plain_run([call("list_files")], tmp_path)
+
+
+def test_model_failure_steps():
+    from durable_agents.script import ModelRejected, ModelUnavailable, model_flaky, model_rejects
+
+    script = parse_script([{"model_fails": "transient", "times": 2, "then": {"tool": "list_files"}}, model_rejects()])
+    assert script == [model_flaky(call("list_files"), times=2), model_rejects()]
+    assert repr(script) == "[model_flaky(call('list_files'), times=2), model_rejects()]"
+    conversation = [ModelRequest(parts=[UserPromptPart("go")])]
+    for attempt in (1, 2):
+        with pytest.raises(ModelUnavailable, match=f"attempt {attempt}"):
+            respond(script, conversation, attempt)
+    answer = respond(script, conversation, attempt=3)
+    assert [p.tool_name for p in answer.parts] == ["list_files"]
+    with pytest.raises(ModelRejected, match="request 2 rejected"):
+        respond(script, [*conversation, answer], attempt=1)
