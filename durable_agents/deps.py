@@ -8,6 +8,7 @@ process-global registry, so a worker in any process follows them.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Literal
 
 from durable_agents.script import Step
 
@@ -45,6 +46,11 @@ class DemoDeps:
     """The subagents this run may spawn, by name."""
     model: str | None = None
     """The live model's name, passed on to subagents (None when scripted)."""
+    parent_close: ParentClose = "TERMINATE"
+    """What happens to this run's subagents if it ends before they do."""
+
+
+ParentClose = Literal["TERMINATE", "REQUEST_CANCEL", "ABANDON"]
 
 
 @dataclass
@@ -61,7 +67,11 @@ class AgentRequest:
     roster: dict[str, Role] = field(default_factory=lambda: dict(ROSTER))
     instructions: str | None = None
     """Extra instructions for this run (a subagent's role)."""
+    parent_close: ParentClose = "TERMINATE"
+    """The parent-close policy of the subagents this run spawns."""
 
     def deps(self) -> DemoDeps:
         """The deps the agent runs with."""
-        return DemoDeps(self.sandbox_dir, self.script, self.depth, self.scripts, self.roster, self.model)
+        return DemoDeps(
+            self.sandbox_dir, self.script, self.depth, self.scripts, self.roster, self.model, self.parent_close
+        )

@@ -6,7 +6,9 @@ CLI and UI can read them and `temporalio.worker.Replayer` can replay them.
 
 from __future__ import annotations
 
+import asyncio
 import base64
+import contextlib
 import json
 import os
 import re
@@ -31,15 +33,22 @@ def child_workflow_ids(history: WorkflowHistory) -> list[str]:
     ]
 
 
-async def fetch_histories(client: Client, workflow_id: str) -> dict[str, WorkflowHistory]:
-    """The history of `workflow_id` and, recursively, of every child workflow it started."""
+async def fetch_histories(client: Client, workflow_id: str, wait: float = 30) -> dict[str, WorkflowHistory]:
+    """The history of `workflow_id` and, recursively, of every child workflow it started.
+
+    Waits up to `wait` seconds for each workflow to close first (an abandoned child may outlive
+    its parent), so every history is complete.
+    """
     histories: dict[str, WorkflowHistory] = {}
     pending = [workflow_id]
     while pending:
         wid = pending.pop(0)
         if wid in histories:
             continue
-        histories[wid] = await client.get_workflow_handle(wid).fetch_history()
+        handle = client.get_workflow_handle(wid)
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(handle.result(follow_runs=False), wait)
+        histories[wid] = await handle.fetch_history()
         pending += child_workflow_ids(histories[wid])
     return histories
 

@@ -43,7 +43,7 @@ from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 from durable_agents import binaries, history, live, reaper
-from durable_agents.deps import ROSTER, Role
+from durable_agents.deps import ROSTER, ParentClose, Role
 from durable_agents.errors import ToolRetryableError, root_cause
 from durable_agents.graph import WorkflowNode, build_graph
 from durable_agents.render import Diagram
@@ -264,6 +264,7 @@ class Lab:
         model: str | None = None,
         roster: Mapping[str, Role] | None = None,
         workflow_id: str | None = None,
+        parent_close: ParentClose = "TERMINATE",
     ) -> tuple[str, AgentRequest]:
         """A fresh workflow id and the workflow input for one run (checks script, agent and model first)."""
         if agent not in AGENTS:
@@ -287,6 +288,7 @@ class Lab:
             model=live.resolve(model) if model else None,
             scripts=subagent_scripts(steps or []),
             roster=full_roster,
+            parent_close=parent_close,
         )
 
     async def run(
@@ -300,15 +302,19 @@ class Lab:
         check: bool = True,
         timeout: float = 60,
         cancel_after: float | None = None,
+        terminate_after: float | None = None,
+        parent_close: ParentClose = "TERMINATE",
     ) -> Run:
         """Run the demo workflow once and collect its histories.
 
-        `roster` adds subagents for this run (name -> `Role`). `cancel_after` cancels the workflow
-        that many seconds after it starts, as an operator would. Raises `RunFailed` (with `.run`)
-        when the workflow fails or is cancelled, unless `check=False`.
+        `roster` adds subagents for this run (name -> `Role`). `cancel_after` / `terminate_after`
+        cancel or terminate the workflow that many seconds after it starts, as an operator would;
+        `parent_close` is the policy for its subagents then. Raises `RunFailed` (with `.run`) when
+        the workflow does not complete, unless `check=False`. Histories are fetched once every
+        child workflow has closed too.
         """
         self._require_running()
-        wid, request = self.request(script, prompt, agent=agent, model=model, roster=roster)
+        wid, request = self.request(script, prompt, agent=agent, model=model, roster=roster, parent_close=parent_close)
         loop = asyncio.get_running_loop()
         started = loop.time()
         handle = await self.client.start_workflow(
@@ -318,15 +324,14 @@ class Lab:
             task_queue=self.task_queue,
             execution_timeout=timedelta(seconds=timeout),
         )
-        operator = asyncio.create_task(_cancel_later(handle, cancel_after)) if cancel_after is not None else None
+        operator = asyncio.create_task(_operate(handle, cancel_after, terminate_after))
         output, error = None, None
         try:
             output = await handle.result()
         except WorkflowFailureError as exc:
             error = exc.cause or exc
         finally:
-            if operator is not None:
-                operator.cancel()
+            operator.cancel()
         histories = await history.fetch_histories(self.client, wid)
         history.save_if_requested(histories)
         run = Run(wid, output, Path(request.sandbox_dir), histories, error, loop.time() - started)
@@ -378,9 +383,14 @@ def make_worker(client: Client, task_queue: str, identity: str) -> Worker:
     return Worker(client, task_queue=task_queue, workflows=WORKFLOWS, identity=identity)
 
 
-async def _cancel_later(handle: WorkflowHandle[Any, Any], seconds: float) -> None:
-    await asyncio.sleep(seconds)
-    await handle.cancel()
+async def _operate(handle: WorkflowHandle[Any, Any], cancel_after: float | None, terminate_after: float | None) -> None:
+    """What an operator does to a running workflow: cancel it, or terminate it, after a while."""
+    if cancel_after is not None:
+        await asyncio.sleep(cancel_after)
+        await handle.cancel()
+    elif terminate_after is not None:
+        await asyncio.sleep(terminate_after)
+        await handle.terminate("terminated by the operator")
 
 
 @functools.cache

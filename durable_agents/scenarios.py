@@ -15,6 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from durable_agents.deps import ParentClose
 from durable_agents.script import Step, call, code, final, model_flaky, model_rejects, parallel, spawn
 
 
@@ -32,11 +33,26 @@ class Scenario:
     """Phrases the model must have been told (tool results and retry prompts)."""
     cancel_after: float | None = None
     """Cancel the workflow this many seconds after it starts, as an operator would."""
+    terminate_after: float | None = None
+    """Terminate the workflow this many seconds after it starts."""
+    parent_close: ParentClose = "TERMINATE"
+    """The parent-close policy of the run's subagents."""
 
     @property
     def status(self) -> str:
         """The workflow's final status."""
-        return "cancelled" if self.cancel_after else "failed" if self.output is None else "completed"
+        if self.cancel_after or self.terminate_after:
+            return "cancelled" if self.cancel_after else "terminated"
+        return "failed" if self.output is None else "completed"
+
+    def run_options(self) -> dict[str, Any]:
+        """The keyword arguments of `Lab.run` this row needs."""
+        return {
+            "agent": self.agent,
+            "cancel_after": self.cancel_after,
+            "terminate_after": self.terminate_after,
+            "parent_close": self.parent_close,
+        }
 
 
 SCENARIOS: dict[str, Scenario] = {
@@ -290,6 +306,23 @@ SCENARIOS: dict[str, Scenario] = {
         agent="ptc",
         cancel_after=0.8,
     ),
+    "parent_close_terminate": Scenario(
+        script=[spawn("generic", "work", [call("slow", seconds=1.5), final("done")]), final("never")],
+        shape=["model", "generic terminated[model, slow]"],
+        terminate_after=0.6,
+    ),
+    "parent_close_request_cancel": Scenario(
+        script=[spawn("generic", "work", [call("slow", seconds=1.5), final("done")]), final("never")],
+        shape=["model", "generic cancelled[model, slow cancelled]"],
+        terminate_after=0.6,
+        parent_close="REQUEST_CANCEL",
+    ),
+    "parent_close_abandon": Scenario(
+        script=[spawn("generic", "work", [call("slow", seconds=1.5), final("done")]), final("never")],
+        shape=["model", "generic[model, slow, model]"],
+        terminate_after=0.6,
+        parent_close="ABANDON",
+    ),
 }
 
 
@@ -306,15 +339,16 @@ def shape(node: Any) -> list[str]:
 
 def _step_text(step: Any) -> str:
     if step.kind == "child" and step.child is not None:
-        mark = " cancelled" if step.status == "cancelled" else " !" if step.status == "failed" else ""
-        return f"{step.label}{mark}[{', '.join(shape(step.child))}]"
+        return f"{step.label}{_mark(step.child.status)}[{', '.join(shape(step.child))}]"
     if step.kind == "code":
         return f"run_code{{{', '.join(_step_text(s) for s in step.inner)}}}"
     text = "model" if step.kind == "model" else step.label
     if step.attempts > 1:
         text += f" ×{step.attempts}"
-    if step.status == "failed":
-        text += " !"
-    elif step.status in ("cancelled", "cancel_requested"):
-        text += " cancelled"
-    return text
+    return text + _mark(step.status)
+
+
+def _mark(status: str) -> str:
+    if status in ("completed", "running"):
+        return ""
+    return " !" if status == "failed" else " cancelled" if status == "cancel_requested" else f" {status}"

@@ -13,10 +13,10 @@ async def test_scenario(lab, name):
     scenario: Scenario = SCENARIOS[name]
     if scenario.output is None:
         with pytest.raises(RunFailed) as info:
-            await lab.run(scenario.script, agent=scenario.agent, cancel_after=scenario.cancel_after)
+            await lab.run(scenario.script, **scenario.run_options())
         run = info.value.run
     else:
-        run = await lab.run(scenario.script, agent=scenario.agent)
+        run = await lab.run(scenario.script, **scenario.run_options())
         assert run.output == scenario.output
     graph = run.graph()
     assert shape(graph) == scenario.shape
@@ -28,7 +28,9 @@ async def test_scenario(lab, name):
     nodes = graph.walk()
     assert {w for node in nodes for w in node.workers} == {lab.identity}
     steps = [s for node in nodes for top in node.steps for s in (top, *top.inner)]
-    assert {s.worker for s in steps if s.kind in ("model", "tool") and s.status != "cancel_requested"} == {lab.identity}
+    assert {
+        s.worker for s in steps if s.kind in ("model", "tool") and s.status not in ("cancel_requested", "running")
+    } == {lab.identity}
     assert not {s.label for s in steps if s.kind == "tool"} & {"spawn", "run_code"}, (
         "spawn and run_code stay in the workflow"
     )

@@ -2,8 +2,8 @@
 
 `spawn` is workflow-native (`metadata={"temporal": False}`): it runs in the parent's workflow
 code and starts a child `DemoAgentWorkflow` on the same task queue, with parent-close policy
-TERMINATE. The child is a full agent run, with its own model requests, tools and spawns, and its
-own history. Outside a workflow (a plain agent) the subagent simply runs in-process.
+TERMINATE (or the run's `parent_close`). The child is a full agent run, with its own model
+requests, tools and spawns, and its own history. Outside a workflow (a plain agent) the subagent simply runs in-process.
 """
 
 from __future__ import annotations
@@ -48,6 +48,7 @@ def child_request(deps: DemoDeps, agent_name: str, task: str) -> AgentRequest:
         scripts=deps.scripts,
         roster=deps.roster,
         instructions=role.instructions,
+        parent_close=deps.parent_close,
     )
 
 
@@ -65,7 +66,7 @@ async def spawn(ctx: RunContext[DemoDeps], agent_name: str, task: str) -> str:
             request,
             id=child_id,
             result_type=str,
-            parent_close_policy=workflow.ParentClosePolicy.TERMINATE,
+            parent_close_policy=workflow.ParentClosePolicy[ctx.deps.parent_close],
             memo={"agent_name": agent_name, "task": task, "tool_call_id": ctx.tool_call_id},
         )
     except ChildWorkflowError as exc:
