@@ -275,6 +275,10 @@ SCENARIOS: dict[str, Scenario] = {
         output="ok",
         told=["The code crashed the sandbox worker and the session was reset"],
     ),
+    "start_to_close_timeout": Scenario(
+        script=[call("stuck", seconds=10), final("never")],
+        shape=["model", "stuck ×2 timed_out"],
+    ),
     "transient_model_failure_retries": Scenario(
         script=[model_flaky(call("list_files"), times=2), final("listed")],
         shape=["model ×3", "list_files", "model"],

@@ -55,6 +55,18 @@ async def slow(ctx: RunContext[DemoDeps], seconds: float = 1.0, fail: bool = Fal
     return f"slept {seconds} s"
 
 
+async def stuck(ctx: RunContext[DemoDeps], seconds: float = 10.0) -> str:
+    """Take `seconds`, far longer than this tool's one-second start-to-close timeout allows."""
+    await asyncio.sleep(seconds)
+    return f"finished after {seconds} s"
+
+
+STUCK_ACTIVITY = ActivityConfig(
+    start_to_close_timeout=timedelta(seconds=1),
+    retry_policy=RetryPolicy(initial_interval=timedelta(milliseconds=100), maximum_attempts=2),
+)
+"""`stuck`'s own activity config: one second per attempt, two attempts."""
+
 SLOW_ACTIVITY = ActivityConfig(start_to_close_timeout=timedelta(seconds=20), heartbeat_timeout=timedelta(seconds=1))
 """`slow`'s own activity config (tool metadata): a longer timeout, and a heartbeat every second or it is retried."""
 
@@ -67,11 +79,12 @@ FAST_RETRIES = ActivityConfig(
 
 @dataclass
 class FaultsCapability(AbstractCapability[DemoDeps]):
-    """Gives the agent `flaky`, `check_positive`, `lookup` and `slow`, for the failure notebooks."""
+    """Gives the agent `flaky`, `check_positive`, `lookup`, `slow` and `stuck`, for the failure notebooks."""
 
     toolset_id: str = "faults"
     activity_config: ActivityConfig = field(default_factory=lambda: dict(FAST_RETRIES))
 
     def get_toolset(self) -> FunctionToolset[DemoDeps]:
         slow_tool = Tool(slow, metadata={"temporal": SLOW_ACTIVITY})
-        return FunctionToolset([flaky, check_positive, lookup, slow_tool], id=self.toolset_id)
+        stuck_tool = Tool(stuck, metadata={"temporal": STUCK_ACTIVITY})
+        return FunctionToolset([flaky, check_positive, lookup, slow_tool, stuck_tool], id=self.toolset_id)
