@@ -188,6 +188,34 @@ class _Drawer:
                 )
 
 
+MARKS = {
+    "retried": ("×N attempts", {"peripheries": "2"}),
+    "failed": ("failed", {"color": STATUS_COLOUR["failed"], "penwidth": "2"}),
+    "timed_out": ("timed out", {"color": STATUS_COLOUR["timed_out"], "penwidth": "2"}),
+    "cancelled": ("cancelled / cancel requested", {"color": STATUS_COLOUR["cancelled"], "style": "dashed"}),
+    "told": ("the model was told it failed", {}),
+}
+
+
+def _marks_legend(graph: graphviz.Digraph, node: WorkflowNode) -> None:
+    """A legend for the failure marks this diagram uses (none when nothing went wrong)."""
+    steps = [s for n in node.walk() for top in n.steps for s in (top, *top.inner)]
+    used = {
+        "retried": any(s.attempts > 1 for s in steps),
+        "failed": any(s.status == "failed" for s in steps),
+        "timed_out": any(s.status == "timed_out" for s in steps),
+        "cancelled": any(s.status in ("cancelled", "cancel_requested") for s in steps),
+        "told": any(s.outcome in ("model_retry", "tool_failed") for s in steps),
+    }
+    if not any(used.values()):
+        return
+    with graph.subgraph(name="cluster_marks") as legend:
+        legend.attr(label="marks", fontname="Helvetica", fontsize="10", style="rounded", color="#9ca3af")
+        for key, (text, style) in MARKS.items():
+            if used[key]:
+                legend.node(f"mark_{key}", text, shape="box", fontname="Helvetica", fontsize="9", **style)
+
+
 def to_dot(node: WorkflowNode, *, args: bool = True, workers: bool = True) -> str:
     """DOT source for a run: the workflow as a cluster, steps top to bottom, children nested inside.
 
@@ -200,6 +228,7 @@ def to_dot(node: WorkflowNode, *, args: bool = True, workers: bool = True) -> st
     )
     drawer = _Drawer(node, args=args, workers=workers)
     drawer.workflow(graph, node, "w")
+    _marks_legend(graph, node)
     if drawer.show_workers:
         drawer.legend(graph)
     elif drawer.only_worker:

@@ -24,12 +24,15 @@ def test_dot_names_tools_arguments_and_marks():
 
 def test_children_are_nested_clusters():
     dot = to_dot(recorded("nested"))
-    assert dot.count("subgraph cluster_") == 4
+    assert dot.count("subgraph cluster_w") == 4  # the workflow and its three descendants
     assert "demo-005" in dot or ".generic-" in dot
 
 
-def test_failures_are_coloured():
-    assert "#dc2626" in to_dot(recorded("retries_exhausted"))
+def test_failures_are_coloured_with_a_legend_of_the_marks_used():
+    dot = to_dot(recorded("retries_exhausted"))
+    assert "#dc2626" in dot
+    assert "mark_failed" in dot and "mark_retried" in dot and "mark_cancelled" not in dot
+    assert "cluster_marks" not in to_dot(recorded("notes"))
 
 
 @pytest.mark.parametrize("scenario", SCENARIOS)
