@@ -139,3 +139,21 @@ def check_ptc(run: Any) -> Check:
     )
     check.require(any(t.strip().endswith("56") for t in run.told()), "The snippet should end with the sum, 56.")
     return check
+
+
+def check_prediction(prediction: list[str], run: Any) -> Check:
+    """Exercise 05: the reader predicted the run's shape (`scenarios.shape`) before running it."""
+    from durable_agents.scenarios import shape
+
+    check = Check("05 · predict the diagram")
+    actual = shape(run.graph())
+    for index, (said, was) in enumerate(zip(prediction, actual, strict=False)):
+        if said != was:
+            check.require(False, f"Step {index}: you predicted {said!r}, the history says {was!r}.")
+            break
+    check.require(
+        len(prediction) == len(actual),
+        f"You predicted {len(prediction)} steps, the history has {len(actual)}: "
+        "does the workflow go on after a tool runs out of attempts?",
+    )
+    return check

@@ -17,6 +17,7 @@ HANDLED_BY = {
     "tool_failed": "the model (a final failure)",
     "timed_out": "Temporal (start-to-close timeout)",
     "failed": "Temporal (no attempts left): the workflow fails",
+    "not_retryable": "nobody: not retryable, the workflow fails",
     "cancelled": "cancellation",
     "child_failed": "the parent's model (spawn failed)",
     "terminated": "the operator (terminate)",
@@ -32,6 +33,8 @@ def incident(node: WorkflowNode) -> tuple[str, Step] | None:
     for step in _steps(node):
         if step.kind == "child" and step.child is not None and step.child.status == "failed":
             return "child_failed", step
+        if step.status == "failed" and step.attempts == 1:
+            return "not_retryable", step
         if step.status in ("timed_out", "failed"):
             return step.status, step
         if step.status in ("cancelled", "cancel_requested") or (step.child and step.child.status == "cancelled"):
@@ -49,7 +52,12 @@ def fault_row(case: str, run: Any) -> dict[str, Any]:
     found = incident(graph)
     kind, step = found if found else ("", None)
     told = run.told()
-    saw = told[-1] if graph.status == "completed" and len(told) > 1 else "(nothing: no model turn after it)"
+    if step is not None and step.outcome in ("model_retry", "tool_failed"):
+        saw = step.failures[0]  # the tool's error, as the model got it
+    elif graph.status == "completed" and len(told) > 1:
+        saw = told[-1]
+    else:
+        saw = "(nothing: no model turn after it)"
     return {
         "case": case,
         "step": (step.label if step else "") + (f" {step.detail}" if step and step.kind == "model" else ""),

@@ -62,3 +62,13 @@ async def test_ptc_check(lab):
         "sum(n * n for n in evens)"
     )
     assert check_ptc(await lab.run([code(solution), final("56")], agent="ptc")).passed
+
+
+async def test_prediction_check(lab):
+    from durable_agents.exercises import check_prediction
+
+    run = await lab.run([call("flaky", fail_times=1), final("ok")])
+    wrong = check_prediction(["model", "flaky", "model"], run)
+    assert any("Step 1: you predicted 'flaky', the history says 'flaky ×2'" in h for h in wrong.hints)
+    assert check_prediction(["model", "flaky ×2", "model"], run).passed
+    assert any("you predicted 2 steps" in h.lower() for h in check_prediction(["model", "flaky ×2"], run).hints)
