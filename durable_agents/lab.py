@@ -148,12 +148,14 @@ class Lab:
 
     env: WorkflowEnvironment
     kind: Kind
-    worker: Worker
+    worker: Worker | None
+    """The in-process worker (None when `Lab.start(in_process_worker=False)`: other processes work)."""
     task_queue: str
     sandbox_root: Path
     ui_url: str | None = None
     identity: str = ""
     _worker_task: asyncio.Task[None] | None = None
+    _running: bool = False
     _reaper: Any = None
     _counter: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
     last: Run | None = None
@@ -175,12 +177,14 @@ class Lab:
         profile: str | None = None,
         quiet: bool = True,
         replace_current: bool = True,
+        in_process_worker: bool = True,
     ) -> Lab:
         """Start (or connect to) a Temporal environment and a worker; stops this process's previous lab.
 
         `port`/`ui_port` default to free ports. `profile` picks a Temporal CLI profile for `"existing"`.
         `quiet` hides worker tracebacks for failures the faults tools raise on purpose.
-        `replace_current=False` starts a lab beside the current one (tests, benchmarks).
+        `replace_current=False` starts a lab beside the current one (tests, benchmarks);
+        `in_process_worker=False` leaves the work to worker processes (`durable_agents.workers`).
         """
         if replace_current and cls.current is not None:
             await cls.current.stop()
@@ -229,7 +233,7 @@ class Lab:
             env = WorkflowEnvironment.from_client(client)
         servers = [p.pid for p in psutil.Process().children() if p.pid not in before]
         identity = f"lab-worker-{os.getpid()}@{socket.gethostname()}"
-        worker = make_worker(env.client, task_queue, identity)
+        worker = make_worker(env.client, task_queue, identity) if in_process_worker else None
         lab = cls(
             env=env,
             kind=kind,
@@ -240,7 +244,8 @@ class Lab:
             identity=identity,
         )
         lab._reaper = reaper.guard(servers) if servers else None
-        lab._worker_task = asyncio.create_task(worker.run())
+        lab._worker_task = asyncio.create_task(worker.run()) if worker else None
+        lab._running = True
         if replace_current:
             cls.current = lab
         if ui_url:
@@ -341,18 +346,20 @@ class Lab:
         return run
 
     def _require_running(self) -> None:
-        if self._worker_task is None or self._worker_task.done():
+        if not self._running or (self._worker_task is not None and self._worker_task.done()):
             raise LabError("This lab is stopped: start a new one with `lab = await Lab.start()`.")
 
     async def stop(self) -> None:
         """Stop the worker and the server; safe to call twice."""
-        if self._worker_task is None:
+        if not self._running:
             return
+        self._running = False
         task, self._worker_task = self._worker_task, None
-        if not task.done():
-            await self.worker.shutdown()
-        with contextlib.suppress(Exception):
-            await task
+        if task is not None and self.worker is not None:
+            if not task.done():
+                await self.worker.shutdown()
+            with contextlib.suppress(Exception):
+                await task
         await self.env.shutdown()
         if self._reaper is not None:
             self._reaper.stdin.close()  # the reaper now kills anything left, then exits
@@ -368,7 +375,7 @@ class Lab:
         await self.stop()
 
     def __repr__(self) -> str:
-        state = "running" if self._worker_task else "stopped"
+        state = "running" if self._running else "stopped"
         ui = f", ui={self.ui_url}" if self.ui_url else ""
         return f"<Lab {self.kind} {state}, task_queue={self.task_queue!r}{ui}>"
 

@@ -1,0 +1,94 @@
+"""Several worker processes on one task queue (notebook 06): start them, see them, stop them.
+
+    pool = await WorkerPool.start(lab, 3)     # three interpreters, each with its own SDK client
+    ...                                        # runs on `lab` are now spread over them
+    pool.kill(pool.identities[0])              # a worker dies mid-run (SIGKILL)
+    await pool.stop()                          # the rest stop cleanly (SIGTERM)
+
+Each worker's stdin is a pipe from this process: if the kernel dies, the workers see it close and
+stop, so no process is left behind.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import signal
+import subprocess
+import sys
+from dataclasses import dataclass, field
+from typing import Any
+
+READY_TIMEOUT = 60.0
+
+
+@dataclass
+class WorkerPool:
+    """Worker processes polling one lab's task queue, by identity."""
+
+    processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
+
+    @property
+    def identities(self) -> list[str]:
+        return list(self.processes)
+
+    @classmethod
+    async def start(cls, lab: Any, count: int = 2, prefix: str = "worker") -> WorkerPool:
+        """Start `count` worker processes on `lab`'s task queue and wait until each one polls."""
+        config = lab.client.service_client.config
+        pool = cls()
+        for n in range(1, count + 1):
+            identity = f"{prefix}-{n}"
+            pool.processes[identity] = subprocess.Popen(
+                [
+                    sys.executable,
+                    "-m",
+                    "durable_agents.worker",
+                    config.target_host,
+                    "--namespace",
+                    lab.client.namespace,
+                    "--task-queue",
+                    lab.task_queue,
+                    "--identity",
+                    identity,
+                ],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                start_new_session=True,
+            )
+        try:
+            await asyncio.wait_for(asyncio.gather(*(pool._ready(i) for i in pool.processes)), READY_TIMEOUT)
+        except BaseException:
+            await pool.stop()
+            raise
+        return pool
+
+    async def _ready(self, identity: str) -> None:
+        process = self.processes[identity]
+        line = await asyncio.to_thread(process.stdout.readline)  # type: ignore[union-attr]
+        if line.strip() != b"READY":
+            raise RuntimeError(f"Worker {identity} did not start (exit code {process.poll()}): {line!r}")
+
+    def kill(self, identity: str) -> None:
+        """Kill one worker at once (SIGKILL), as a crash would: it finishes nothing it holds."""
+        process = self.processes.pop(identity)
+        process.kill()
+        process.wait()
+
+    async def stop(self) -> None:
+        """Stop every worker: SIGTERM, then SIGKILL after 10 s."""
+        processes, self.processes = list(self.processes.values()), {}
+        for process in processes:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(process.pid, signal.SIGTERM)
+        for process in processes:
+            try:
+                await asyncio.wait_for(asyncio.to_thread(process.wait), 10)
+            except TimeoutError:
+                process.kill()
+                process.wait()
+            if process.stdin:
+                process.stdin.close()
+            if process.stdout:
+                process.stdout.close()
