@@ -73,8 +73,9 @@ class WorkflowNode:
     """Every worker identity that ran a workflow task or an activity of this workflow."""
 
     def walk(self) -> list[WorkflowNode]:
-        """This workflow and all its descendants, depth first."""
-        return [self, *(node for s in self.steps if s.child for node in s.child.walk())]
+        """This workflow and all its descendants (children of code steps too), depth first."""
+        steps = [s for top in self.steps for s in (top, *top.inner)]
+        return [self, *(node for s in steps if s.child for node in s.child.walk())]
 
 
 def decode_payload(payload: Mapping[str, Any] | None) -> Any:

@@ -160,6 +160,8 @@ class Lab:
     _counter: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
     last: Run | None = None
     """The most recent run, failed or not."""
+    running_id: str | None = None
+    """The workflow id of the run `run()` is waiting on right now (for drills that interfere)."""
 
     current: ClassVar[Lab | None] = None
     """The lab this process started last; `Lab.start()` stops it first."""
@@ -329,6 +331,7 @@ class Lab:
             task_queue=self.task_queue,
             execution_timeout=timedelta(seconds=timeout),
         )
+        self.running_id = wid
         operator = asyncio.create_task(_operate(handle, cancel_after, terminate_after))
         output, error = None, None
         try:
@@ -387,7 +390,15 @@ def make_worker(client: Client, task_queue: str, identity: str) -> Worker:
     plugin reads each workflow's `__pydantic_ai_agents__`, registers the activities those agents
     generated, sets the Pydantic payload converter, and lets Pydantic AI through the workflow sandbox.
     """
-    return Worker(client, task_queue=task_queue, workflows=WORKFLOWS, identity=identity)
+    return Worker(
+        client,
+        task_queue=task_queue,
+        workflows=WORKFLOWS,
+        identity=identity,
+        # A workflow's next task waits this long for the worker that ran the last one (its
+        # "sticky" queue) before any worker may take it: short, so a dead worker is left fast.
+        sticky_queue_schedule_to_start_timeout=timedelta(seconds=1),
+    )
 
 
 async def _operate(handle: WorkflowHandle[Any, Any], cancel_after: float | None, terminate_after: float | None) -> None:

@@ -1,0 +1,137 @@
+"""Work moving between worker processes (notebook 06): a fuzzer and a failover drill.
+
+    uv run python -m durable_agents.migration --iterations 20 --workers 3 --max-n 5 --kind ptc-spawns
+
+The fuzzer runs random workflow shapes from three families and reports, per family, how often a
+child workflow ran on a different worker than its parent. Temporal does not promise fair dispatch
+across pollers: these are frequencies, not guarantees.
+
+- `direct-spawns`: the parent emits N parallel `spawn` calls;
+- `ptc-spawns`: the parent emits one `run_code` that gathers N spawns;
+- `ptc-mixed`: one `run_code` that gathers W file writes and N spawns.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import random
+from dataclasses import dataclass
+from typing import Any
+
+from durable_agents.script import Step, call, code, final, parallel, spawn
+
+FAMILIES = ("direct-spawns", "ptc-spawns", "ptc-mixed")
+
+
+def family_script(kind: str, n: int, writes: int = 0) -> tuple[list[Step], str]:
+    """A parent script of family `kind` with `n` spawns (and `writes` file writes), and its agent."""
+    tasks = {
+        f"task {i}": [call("write_file", path=f"child{i}.txt", content=str(i)), final(f"child {i}")] for i in range(n)
+    }
+    if kind == "direct-spawns":
+        return [parallel(*(spawn("generic", t, s) for t, s in tasks.items())), final("done")], "demo"
+    calls = [f'spawn(agent_name="generic", task="{t}")' for t in tasks]
+    calls += [f'write_file(path="w{i}.txt", content="{i}")' for i in range(writes if kind == "ptc-mixed" else 0)]
+    source = f"import asyncio\nawait asyncio.gather({', '.join(calls)})"
+    return [code(source, scripts=tasks), final("done")], "ptc"
+
+
+def moves(run: Any) -> tuple[int, int]:
+    """(children, children whose workflow tasks ran on another worker than their parent's first)."""
+    graph = run.graph()
+    parent = graph.workers[0] if graph.workers else None
+    children = graph.walk()[1:]
+    return len(children), sum(1 for c in children if c.workers and c.workers[0] != parent)
+
+
+@dataclass
+class Tally:
+    runs: int = 0
+    children: int = 0
+    moved: int = 0
+
+    @property
+    def share(self) -> float:
+        return self.moved / self.children if self.children else 0.0
+
+
+async def fuzz(lab: Any, iterations: int, max_n: int = 5, kind: str | None = None, seed: int = 0) -> dict[str, Tally]:
+    """Run `iterations` random shapes on `lab` (whose task queue several workers poll)."""
+    rng = random.Random(seed)
+    tallies = {family: Tally() for family in ([kind] if kind else FAMILIES)}
+    for _ in range(iterations):
+        family = rng.choice(list(tallies))
+        script, agent = family_script(family, rng.randint(1, max_n), rng.randint(1, max_n))
+        children, moved = moves(await lab.run(script, agent=agent))
+        tally = tallies[family]
+        tally.runs, tally.children, tally.moved = tally.runs + 1, tally.children + children, tally.moved + moved
+    return tallies
+
+
+@dataclass
+class Drill:
+    """A failover drill: the run a worker died in, which worker, and the answer of an undisturbed run."""
+
+    run: Any
+    killed: str
+    undisturbed: str | None
+
+
+async def failover_drill(lab: Any, pool: Any, seconds: float = 3.0) -> Drill:
+    """Kill the worker that holds a slow, heartbeating tool activity; another worker finishes the run.
+
+    `slow` heartbeats and has a one-second heartbeat timeout: when its worker dies, Temporal
+    notices within a second and schedules the next attempt, which another worker picks up. The
+    model requests already recorded are not repeated.
+    """
+    script = [call("write_file", path="before.txt", content="written before the crash"), call("slow", seconds=seconds),
+              final("survived")]  # fmt: skip
+    undisturbed = (await lab.run(script)).output
+    running = asyncio.create_task(lab.run(script))
+    killed = await _holder_of_slow(lab)
+    pool.kill(killed)
+    return Drill(await running, killed, undisturbed)
+
+
+async def _holder_of_slow(lab: Any, timeout: float = 30) -> str:
+    """The identity of the worker running the current run's `slow` activity, once it has started."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while asyncio.get_running_loop().time() < deadline:
+        await asyncio.sleep(0.1)
+        if lab.running_id is None:
+            continue
+        description = await lab.client.get_workflow_handle(lab.running_id).describe()
+        for pending in description.raw_description.pending_activities:
+            if "__faults__" in pending.activity_type.name and pending.last_worker_identity:
+                return pending.last_worker_identity
+    raise TimeoutError("The slow activity never started on a worker.")
+
+
+def report(tallies: dict[str, Tally]) -> str:
+    lines = ["| family | runs | children | on another worker than the parent |", "|---|---|---|---|"]
+    lines += [f"| {f} | {t.runs} | {t.children} | {t.moved} ({t.share:.0%}) |" for f, t in tallies.items()]
+    return "\n".join(lines)
+
+
+async def main(iterations: int, workers: int, max_n: int, kind: str | None, seed: int) -> None:
+    from durable_agents.lab import Lab
+    from durable_agents.workers import WorkerPool
+
+    async with await Lab.start("dev", ui=False, in_process_worker=False) as lab:
+        pool = await WorkerPool.start(lab, workers)
+        try:
+            print(report(await fuzz(lab, iterations, max_n, kind, seed)))
+        finally:
+            await pool.stop()
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--iterations", type=int, default=10)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--max-n", type=int, default=4)
+    parser.add_argument("--kind", choices=FAMILIES)
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args()
+    asyncio.run(main(args.iterations, args.workers, args.max_n, args.kind, args.seed))
