@@ -157,3 +157,23 @@ def check_prediction(prediction: list[str], run: Any) -> Check:
         "does the workflow go on after a tool runs out of attempts?",
     )
     return check
+
+
+def check_migration(run: Any, pool: Any) -> Check:
+    """Exercise 06: one `run_code` gathers three subagents, each writing `part<i>.txt`, on the worker pool."""
+    check = _started("06 · a fan-out across processes", run)
+    if not check.passed:
+        return check
+    graph = run.graph()
+    codes = [s for s in graph.steps if s.kind == "code"]
+    children = [s for c in codes for s in c.inner if s.kind == "child"]
+    check.require(
+        len(children) == 3, f"{len(children)} subagent(s) ran inside run_code; gather three spawn(...) calls."
+    )
+    parts = {k for k in run.files() if k.startswith("part")}
+    check.require(
+        parts == {"part0.txt", "part1.txt", "part2.txt"}, f"Files {sorted(parts)}: each subagent writes one part."
+    )
+    workers = {w for node in graph.walk() for w in node.workers}
+    check.require(workers <= set(pool.identities), f"Workers {sorted(workers)} are not all in the pool.")
+    return check

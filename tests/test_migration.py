@@ -1,0 +1,57 @@
+"""Several worker processes on one task queue: identities, the fuzzer, and a worker that dies."""
+
+from __future__ import annotations
+
+import psutil
+import pytest
+
+from durable_agents.lab import Lab
+from durable_agents.migration import FAMILIES, failover_drill, family_script, fuzz
+from durable_agents.scenarios import shape
+from durable_agents.workers import WorkerPool
+
+
+@pytest.fixture(scope="module")
+async def farm(tmp_path_factory):
+    """A dev server whose task queue only worker processes poll."""
+    sandbox = tmp_path_factory.mktemp("farm")
+    async with await Lab.start(
+        "dev", ui=False, sandbox_root=sandbox, replace_current=False, in_process_worker=False
+    ) as lab:
+        pool = await WorkerPool.start(lab, 2)
+        yield lab, pool
+        pids = [p.pid for p in pool.processes.values()]
+        await pool.stop()
+        assert not [pid for pid in pids if psutil.pid_exists(pid) and psutil.Process(pid).status() != "zombie"]
+
+
+async def test_every_step_ran_on_a_worker_process(farm):
+    lab, pool = farm
+    script, agent = family_script("direct-spawns", 4)
+    run = await lab.run(script, agent=agent)
+    nodes = run.graph().walk()
+    assert len(nodes) == 5
+    assert {w for node in nodes for w in node.workers} <= set(pool.identities)
+    assert all(s.worker in pool.identities for node in nodes for s in node.steps if s.kind == "tool")
+    assert run.files() == {f"child{i}.txt": str(i) for i in range(4)}
+
+
+async def test_the_fuzzer_tallies_each_family(farm):
+    lab, _ = farm
+    tallies = await fuzz(lab, iterations=3, max_n=2, seed=1)
+    assert set(tallies) == set(FAMILIES)
+    assert sum(t.runs for t in tallies.values()) == 3
+    assert all(t.children >= t.runs and 0 <= t.moved <= t.children for t in tallies.values())
+
+
+async def test_failover_another_worker_finishes_the_run(farm):
+    lab, pool = farm
+    drill = await failover_drill(lab, pool, seconds=2.0)
+    graph = drill.run.graph()
+    assert drill.run.output == drill.undisturbed == "survived"
+    assert shape(graph) == ["model", "write_file", "model", "slow ×2", "model"]
+    slow = next(s for s in graph.steps if s.label == "slow")
+    assert slow.worker != drill.killed, "the second attempt ran on the surviving worker"
+    assert all(s.attempts == 1 for s in graph.steps if s.kind == "model"), "no model request was repeated"
+    assert drill.killed in graph.workers and len(graph.workers) == 2
+    assert drill.killed not in pool.identities
