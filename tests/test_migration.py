@@ -55,3 +55,52 @@ async def test_failover_another_worker_finishes_the_run(farm):
     assert all(s.attempts == 1 for s in graph.steps if s.kind == "model"), "no model request was repeated"
     assert drill.killed in graph.workers and len(graph.workers) == 2
     assert drill.killed not in pool.identities
+
+
+async def test_the_exercise_check(farm):
+    from durable_agents.exercises import check_migration
+    from durable_agents.script import call, code, final
+
+    lab, pool = farm
+    tasks = {f"part {i}": [call("write_file", path=f"part{i}.txt", content=str(i)), final("ok")] for i in range(3)}
+    one = await lab.run(
+        [code('await spawn(agent_name="generic", task="part 0")', scripts=tasks), final("x")], agent="ptc"
+    )
+    assert any("1 subagent(s)" in h for h in check_migration(one, pool).hints)
+    spawns = ", ".join(f'spawn(agent_name="generic", task="{t}")' for t in tasks)
+    three = await lab.run(
+        [code(f"import asyncio\nawait asyncio.gather({spawns})", scripts=tasks), final("x")], agent="ptc"
+    )
+    assert check_migration(three, pool).passed
+
+
+def test_workers_stop_when_the_kernel_dies(tmp_path):
+    """A SIGKILLed kernel cannot stop its workers: they see their stdin close and stop themselves."""
+    import signal
+    import subprocess
+    import sys
+    import textwrap
+    import time
+
+    program = textwrap.dedent(
+        """
+        import asyncio
+        from durable_agents.lab import Lab
+        from durable_agents.workers import WorkerPool
+        async def main():
+            lab = await Lab.start("dev", ui=False, in_process_worker=False)
+            pool = await WorkerPool.start(lab, 2)
+            print("PIDS", *[p.pid for p in pool.processes.values()], flush=True)
+            await asyncio.sleep(60)
+        asyncio.run(main())
+        """
+    )
+    kernel = subprocess.Popen([sys.executable, "-c", program], stdout=subprocess.PIPE, text=True, cwd=tmp_path)
+    line = next(line for line in kernel.stdout if line.startswith("PIDS"))
+    workers = [psutil.Process(int(pid)) for pid in line.split()[1:]]
+    kernel.send_signal(signal.SIGKILL)
+    kernel.wait()
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline and any(w.is_running() and w.status() != "zombie" for w in workers):
+        time.sleep(0.2)
+    assert not any(w.is_running() and w.status() != "zombie" for w in workers)
