@@ -193,7 +193,7 @@ class Lab:
         if kind not in ("dev", "time-skipping", "existing"):
             raise LabError(f"Unknown lab kind {kind!r}: use 'dev', 'time-skipping' or 'existing'.")
         if quiet:
-            _quiet_logs()
+            quiet_expected_failures()
         before = {p.pid for p in psutil.Process().children()}
         plugins = [PydanticAIPlugin()]
         sandbox = Path(sandbox_root).resolve()
@@ -444,7 +444,8 @@ def _pick(port: int | None, what: str) -> int:
     return port
 
 
-def _quiet_logs() -> None:
+def quiet_expected_failures() -> None:
+    """Hide worker tracebacks for the failures the workbook causes on purpose (in this process)."""
     log = logging.getLogger("temporalio.activity")
     if not any(isinstance(f, _QuietExpectedFailures) for f in log.filters):
         log.addFilter(_QuietExpectedFailures())

@@ -15,10 +15,11 @@ import sys
 from pydantic_ai.durable_exec.temporal import PydanticAIPlugin
 from temporalio.client import Client
 
-from durable_agents.lab import make_worker
+from durable_agents.lab import make_worker, quiet_expected_failures
 
 
 async def serve(address: str, namespace: str, task_queue: str, identity: str) -> None:
+    quiet_expected_failures()
     client = await Client.connect(address, namespace=namespace, plugins=[PydanticAIPlugin()])
     worker = make_worker(client, task_queue, identity)
     loop = asyncio.get_running_loop()

@@ -6,7 +6,7 @@
     await pool.stop()                          # the rest stop cleanly (SIGTERM)
 
 Each worker's stdin is a pipe from this process: if the kernel dies, the workers see it close and
-stop, so no process is left behind.
+stop, so no process is left behind. What a worker logs goes to `<sandbox root>/<identity>.log`.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ import os
 import signal
 import subprocess
 import sys
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -34,29 +35,37 @@ class WorkerPool:
         return list(self.processes)
 
     @classmethod
-    async def start(cls, lab: Any, count: int = 2, prefix: str = "worker") -> WorkerPool:
-        """Start `count` worker processes on `lab`'s task queue and wait until each one polls."""
+    async def start(
+        cls, lab: Any, count: int = 2, prefix: str = "worker", env: Mapping[str, str] | None = None
+    ) -> WorkerPool:
+        """Start `count` worker processes on `lab`'s task queue and wait until each one polls.
+
+        `env` adds environment variables for the workers (e.g. a different retry policy).
+        """
         config = lab.client.service_client.config
         pool = cls()
         for n in range(1, count + 1):
             identity = f"{prefix}-{n}"
-            pool.processes[identity] = subprocess.Popen(
-                [
-                    sys.executable,
-                    "-m",
-                    "durable_agents.worker",
-                    config.target_host,
-                    "--namespace",
-                    lab.client.namespace,
-                    "--task-queue",
-                    lab.task_queue,
-                    "--identity",
-                    identity,
-                ],
-                stdin=subprocess.PIPE,
-                stdout=subprocess.PIPE,
-                start_new_session=True,
-            )
+            with (lab.sandbox_root / f"{identity}.log").open("ab") as log:
+                pool.processes[identity] = subprocess.Popen(
+                    [
+                        sys.executable,
+                        "-m",
+                        "durable_agents.worker",
+                        config.target_host,
+                        "--namespace",
+                        lab.client.namespace,
+                        "--task-queue",
+                        lab.task_queue,
+                        "--identity",
+                        identity,
+                    ],
+                    stdin=subprocess.PIPE,
+                    stdout=subprocess.PIPE,
+                    stderr=log,
+                    start_new_session=True,
+                    env={**os.environ, **(env or {})},
+                )
         try:
             await asyncio.wait_for(asyncio.gather(*(pool._ready(i) for i in pool.processes)), READY_TIMEOUT)
         except BaseException:

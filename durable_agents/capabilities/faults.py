@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -70,11 +71,21 @@ STUCK_ACTIVITY = ActivityConfig(
 SLOW_ACTIVITY = ActivityConfig(start_to_close_timeout=timedelta(seconds=20), heartbeat_timeout=timedelta(seconds=1))
 """`slow`'s own activity config (tool metadata): a longer timeout, and a heartbeat every second or it is retried."""
 
+ATTEMPTS_ENV = "DURABLE_AGENTS_FAULT_ATTEMPTS"
+"""How many attempts the faults toolset's retry policy allows (default 5), read when a worker imports it."""
+
 FAST_RETRIES = ActivityConfig(
     start_to_close_timeout=timedelta(seconds=30),
-    retry_policy=RetryPolicy(initial_interval=timedelta(milliseconds=100), backoff_coefficient=1.0, maximum_attempts=5),
+    retry_policy=RetryPolicy(
+        initial_interval=timedelta(milliseconds=100),
+        backoff_coefficient=1.0,
+        maximum_attempts=int(os.environ.get(ATTEMPTS_ENV, "5")),
+    ),
 )
-"""The faults toolset's activity config: quick retries so a notebook does not wait."""
+"""The faults toolset's activity config: quick retries so a notebook does not wait.
+
+A retry policy is part of the worker's code: it is fixed when the agent is built, so changing it
+means starting workers that build it differently (`WorkerPool.start(lab, env={ATTEMPTS_ENV: "3"})`)."""
 
 
 @dataclass
