@@ -2,12 +2,8 @@
 
 from __future__ import annotations
 
-import signal
 import socket
-import subprocess
 import sys
-import textwrap
-import time
 
 import psutil
 import pytest
@@ -17,6 +13,7 @@ from durable_agents import binaries
 from durable_agents.lab import Lab, LabError, RunFailed
 from durable_agents.live import LiveModelError, qualified_name, resolve
 from durable_agents.script import call, final
+from tests.conftest import survivors_of_a_killed_kernel
 
 
 def _servers() -> list[psutil.Process]:
@@ -119,8 +116,7 @@ async def test_unknown_agent_and_missing_script_are_refused_before_starting(lab)
 
 def test_killed_kernel_leaves_no_server(tmp_path):
     """A kernel killed with SIGKILL cannot stop its lab: the reaper must."""
-    code = textwrap.dedent(
-        """
+    program = """
         import asyncio, psutil
         from durable_agents.lab import Lab
         async def main():
@@ -129,18 +125,10 @@ def test_killed_kernel_leaves_no_server(tmp_path):
             print("PIDS", *pids, flush=True)
             await asyncio.sleep(60)
         asyncio.run(main())
-        """
-    )
-    kernel = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True, cwd=tmp_path)
-    line = next(line for line in kernel.stdout if line.startswith("PIDS"))  # the dev server prints a banner
-    servers = [psutil.Process(int(pid)) for pid in line.split()[1:]]
+    """
+    servers, alive = survivors_of_a_killed_kernel(program, tmp_path)
     assert servers
-    kernel.send_signal(signal.SIGKILL)
-    kernel.wait()
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline and any(p.is_running() and p.status() != "zombie" for p in servers):
-        time.sleep(0.1)
-    assert not any(p.is_running() and p.status() != "zombie" for p in servers)
+    assert not alive
 
 
 def test_live_model_names(monkeypatch, tmp_path):

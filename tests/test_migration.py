@@ -9,6 +9,7 @@ from durable_agents.lab import Lab
 from durable_agents.migration import FAMILIES, failover_drill, family_script, fuzz
 from durable_agents.scenarios import shape
 from durable_agents.workers import WorkerPool
+from tests.conftest import survivors_of_a_killed_kernel
 
 
 @pytest.fixture(scope="module")
@@ -76,14 +77,7 @@ async def test_the_exercise_check(farm):
 
 def test_workers_stop_when_the_kernel_dies(tmp_path):
     """A SIGKILLed kernel cannot stop its workers: they see their stdin close and stop themselves."""
-    import signal
-    import subprocess
-    import sys
-    import textwrap
-    import time
-
-    program = textwrap.dedent(
-        """
+    program = """
         import asyncio
         from durable_agents.lab import Lab
         from durable_agents.workers import WorkerPool
@@ -93,14 +87,7 @@ def test_workers_stop_when_the_kernel_dies(tmp_path):
             print("PIDS", *[p.pid for p in pool.processes.values()], flush=True)
             await asyncio.sleep(60)
         asyncio.run(main())
-        """
-    )
-    kernel = subprocess.Popen([sys.executable, "-c", program], stdout=subprocess.PIPE, text=True, cwd=tmp_path)
-    line = next(line for line in kernel.stdout if line.startswith("PIDS"))
-    workers = [psutil.Process(int(pid)) for pid in line.split()[1:]]
-    kernel.send_signal(signal.SIGKILL)
-    kernel.wait()
-    deadline = time.monotonic() + 15
-    while time.monotonic() < deadline and any(w.is_running() and w.status() != "zombie" for w in workers):
-        time.sleep(0.2)
-    assert not any(w.is_running() and w.status() != "zombie" for w in workers)
+    """
+    workers, alive = survivors_of_a_killed_kernel(program, tmp_path)
+    assert len(workers) == 2
+    assert not alive
