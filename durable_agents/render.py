@@ -26,7 +26,6 @@ STYLE = {
     "activity": {"shape": "box", "style": "filled", "fillcolor": "#f3f4f6", "color": "#4b5563"},
     "timer": {"shape": "ellipse", "style": "filled", "fillcolor": "#fef9c3", "color": "#a16207"},
     "child": {"shape": "box", "style": "dashed", "color": "#7c3aed"},
-    "code": {"shape": "box", "style": "filled", "fillcolor": "#fff7ed", "color": "#c2410c"},
 }
 STATUS_COLOUR = {
     "failed": "#dc2626",
