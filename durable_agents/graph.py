@@ -47,6 +47,8 @@ class Step:
     """Messages of failed attempts (the last recorded one and the final failure)."""
     outcome: str = ""
     """A tool's result kind as the model saw it: `tool_return`, `model_retry` or `tool_failed`."""
+    result: str = ""
+    """A tool's returned value, cut short (when it returned one)."""
     worker: str | None = None
     """Identity of the worker that ran the (last) attempt."""
     activity_type: str = ""
@@ -70,7 +72,9 @@ class WorkflowNode:
     result: str = ""
     failure: str = ""
     workers: list[str] = field(default_factory=list)
-    """Every worker identity that ran a workflow task or an activity of this workflow."""
+    """Every worker identity that ran a workflow task or an activity of this workflow, first seen first."""
+    code_workers: list[str] = field(default_factory=list)
+    """The workers that ran this workflow's own code (its workflow tasks), first seen first."""
 
     def walk(self) -> list[WorkflowNode]:
         """This workflow and all its descendants (children of code steps too), depth first."""
@@ -164,6 +168,7 @@ def build_graph(histories: Mapping[str, Mapping[str, Any]], root: str) -> Workfl
     events = histories[root]["events"]
     steps: dict[int, Step] = {}
     workers: list[str] = []
+    code_workers: list[str] = []
     workflow_type, status, result, failure = "", "running", "", ""
 
     def seen(identity: str | None) -> None:
@@ -179,6 +184,8 @@ def build_graph(histories: Mapping[str, Mapping[str, Any]], root: str) -> Workfl
             workflow_type = attrs["workflowType"]["name"]
         elif kind == "WORKFLOW_TASK_COMPLETED":
             seen(attrs.get("identity"))
+            if attrs.get("identity") and attrs["identity"] not in code_workers:
+                code_workers.append(attrs["identity"])
         elif kind == "ACTIVITY_TASK_SCHEDULED":
             steps[eid] = _activity_step(attrs, batch)
         elif kind == "START_CHILD_WORKFLOW_EXECUTION_INITIATED":
@@ -192,7 +199,7 @@ def build_graph(histories: Mapping[str, Mapping[str, Any]], root: str) -> Workfl
         else:
             _apply(kind, attrs, steps, seen)
     node_steps = _group_code_calls(list(steps.values()))
-    return WorkflowNode(root, workflow_type, status, node_steps, result, failure, workers)  # type: ignore[arg-type]
+    return WorkflowNode(root, workflow_type, status, node_steps, result, failure, workers, code_workers)  # type: ignore[arg-type]
 
 
 def _requested(part: Mapping[str, Any]) -> tuple[str, str, str]:
@@ -245,7 +252,9 @@ def _apply(kind: str, attrs: Mapping[str, Any], steps: dict[int, Step], seen: An
             step.calls = [_requested(p) for p in parts if p.get("part_kind") == "tool-call"]
         elif isinstance(value, dict) and "kind" in value:
             step.outcome = value["kind"]
-            if value["kind"] != "tool_return":
+            if value["kind"] == "tool_return" and value.get("result") is not None:
+                step.result = shorten(value["result"], 32)
+            elif value["kind"] != "tool_return":
                 step.failures.append(str(value.get("message", "")))
     elif kind in ("ACTIVITY_TASK_FAILED", "ACTIVITY_TASK_TIMED_OUT"):
         step.status = "failed" if kind == "ACTIVITY_TASK_FAILED" else "timed_out"

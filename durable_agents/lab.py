@@ -412,7 +412,7 @@ async def _operate(handle: WorkflowHandle[Any, Any], cancel_after: float | None,
         await handle.cancel()
     elif terminate_after is not None:
         await asyncio.sleep(terminate_after)
-        await handle.terminate("terminated by the operator")
+        await handle.terminate(reason="terminated by the operator")
 
 
 @functools.cache

@@ -77,10 +77,21 @@ def _esc(text: str) -> str:
     return text.replace("\\", "\\\\")
 
 
+def _left(lines: list[str]) -> str:
+    """A DOT label whose lines are left-justified (each ends in `\\l`)."""
+    return "".join(_esc(line) + "\\l" for line in lines)
+
+
+def _cut(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 def _step_label(step: Step, args: bool, worker: str | None) -> str:
     lines = [step.label]
     if args and step.detail:
         lines.append(step.detail)
+    if args and step.result:
+        lines.append(f"= {step.result}")
     marks = []
     if step.attempts > 1:
         marks.append(f"×{step.attempts} attempts")
@@ -90,6 +101,8 @@ def _step_label(step: Step, args: bool, worker: str | None) -> str:
         marks.append("told: " + ("retry" if step.outcome == "model_retry" else "failed"))
     if marks:
         lines.append(" · ".join(marks))
+    if step.status in ("failed", "timed_out") and step.failures:
+        lines.append(_cut(step.failures[-1], 40))
     if worker:
         lines.append(f"@ {worker}")
     return "\n".join(_esc(line) for line in lines)
@@ -109,21 +122,22 @@ class _Drawer:
     def workflow(self, graph: graphviz.Digraph, node: WorkflowNode, prefix: str, caption: str = "") -> tuple[str, str]:
         """Draw `node` as a cluster; returns the ids of its first and last nodes."""
         colour = STATUS_COLOUR.get(node.status, "#374151")
-        title = f"{caption}{node.workflow_type} · {node.workflow_id}\n{node.status}"
-        if node.failure:
-            title += f": {node.failure[:70]}"
+        title = [*caption.splitlines(), f"{node.workflow_type} · {node.workflow_id}"]
+        title.append(f"{node.status}: {_cut(node.failure, 70)}" if node.failure else node.status)
+        if self.show_workers and node.code_workers:
+            title.append("workflow code ran on " + ", ".join(node.code_workers))
         with graph.subgraph(name=f"cluster_{prefix}") as sub:
             sub.attr(
-                label=_esc(title), labeljust="l", style="rounded", color=colour, fontname="Helvetica", fontsize="11"
+                label=_left(title), labeljust="l", style="rounded", color=colour, fontname="Helvetica", fontsize="11"
             )
             return self.sequence(sub, node.steps, prefix, colour)
 
     def code(self, graph: graphviz.Digraph, step: Step, prefix: str) -> tuple[str, str]:
         """A `run_code` snippet: a cluster holding the calls made inside it, apart from direct calls."""
         with graph.subgraph(name=f"cluster_{prefix}") as sub:
-            title = f"run_code (in the workflow)\n{step.detail}" if self.args else "run_code (in the workflow)"
+            title = ["run_code (in the workflow)", *([step.detail] if self.args else [])]
             sub.attr(
-                label=_esc(title),
+                label=_left(title),
                 labeljust="l",
                 style="rounded,filled",
                 fillcolor="#fff7ed",
@@ -159,15 +173,15 @@ class _Drawer:
         if step.kind == "code":
             return self.code(graph, step, node_id)
         style = dict(STYLE[step.kind])
+        worker = step.worker if self.show_workers else None
+        if worker:  # the border shows the worker, unless something went wrong: that matters more
+            style.update(color=self.worker_colour[worker], penwidth="2.5")
         if step.status in STATUS_COLOUR:
             style.update(color=STATUS_COLOUR[step.status], penwidth="2")
         if step.status in ("cancelled", "cancel_requested"):
             style["style"] += ",dashed"
         if step.attempts > 1:
             style["peripheries"] = "2"
-        worker = step.worker if self.show_workers else None
-        if worker:
-            style.update(color=self.worker_colour[worker], penwidth="2.5")
         label = _step_label(step, self.args, worker)
         graph.node(node_id, label, fontname="Helvetica", fontsize="10", **style)
         return node_id, node_id
@@ -176,6 +190,8 @@ class _Drawer:
         with graph.subgraph(name="cluster_legend") as legend:
             legend.attr(label="workers", fontname="Helvetica", fontsize="10", style="rounded", color="#9ca3af")
             for i, (worker, colour) in enumerate(self.worker_colour.items()):
+                if i:  # keeps the legend in order, top to bottom
+                    legend.edge(f"legend_{i - 1}", f"legend_{i}", style="invis")
                 legend.node(
                     f"legend_{i}",
                     _esc(worker),

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import itertools
+import json
 import shutil
 
 import pytest
 
-from durable_agents.render import RENDERER_ENV, Diagram, RendererMissing, render_svg, renderer, to_dot
+from durable_agents.graph import build_graph
+from durable_agents.render import RENDERER_ENV, STATUS_COLOUR, Diagram, RendererMissing, render_svg, renderer, to_dot
 from tests.conftest import DATA
 from tests.test_graph import recorded
 
-SCENARIOS = sorted(p.name for p in DATA.iterdir())
+SCENARIOS = [*sorted(p.name for p in DATA.iterdir()), "child_workflows"]
 
 
 def test_dot_names_tools_arguments_and_marks():
@@ -26,6 +29,48 @@ def test_children_are_nested_clusters():
     dot = to_dot(recorded("nested"))
     assert dot.count("subgraph cluster_w") == 4  # the workflow and its three descendants
     assert "demo-005" in dot or ".generic-" in dot
+    assert "spawn generic: deeper" in dot
+
+
+def test_plain_children_nest_inside_their_parent_and_failures_are_spelled_out():
+    dot = to_dot(recorded("child_workflows"))
+    assert dot.count("subgraph cluster_w") == 5
+    lines = dot.splitlines()
+    middle = next(i for i, line in enumerate(lines) if "MiddleWorkflow · parent-001.middle" in line)
+    agent = next(i for i, line in enumerate(lines) if "parent-001.middle.agent" in line)
+    assert middle < agent  # the grandchild's cluster opens inside the middle one's
+    assert "timer 10s" in dot
+    assert "The model script ran out of steps: requ…" in dot  # the failed model request says why
+    assert "workflow code ran on nesting-worker" in dot  # two workers ran this run
+
+
+def _on_workers(scenario: str, *workers: str):
+    """A recorded run whose workflow tasks and activities are dealt round-robin to `workers`."""
+    [path] = (DATA / scenario).glob("*.json")
+    history = json.loads(path.read_text())
+    names = itertools.cycle(workers)
+    for event in history["events"]:
+        attrs = event.get("activityTaskStartedEventAttributes") or event.get("workflowTaskCompletedEventAttributes")
+        if attrs and "identity" in attrs:
+            attrs["identity"] = next(names)
+    return build_graph({"w": history}, "w")
+
+
+def test_several_workers_get_a_colour_each_but_failures_stay_red():
+    dot = to_dot(_on_workers("out_of_steps", "worker-c", "worker-b", "worker-a"))
+    assert all(f"@ worker-{w}" in dot for w in "abc")
+    assert dot.index('legend_0 [label="worker-a"') < dot.index('legend_1 [label="worker-b"')  # sorted
+    failed_request = dot.split("w_2 [")[1].split("]")[0]
+    assert f'color="{STATUS_COLOUR["failed"]}"' in failed_request  # not the worker's colour
+    assert "ran out of steps" in failed_request and "@ worker-a" in failed_request
+    without = to_dot(_on_workers("out_of_steps", "w1", "w2"), workers=False)
+    assert "@ " not in without and "cluster_legend" not in without and "workflow code ran on" not in without
+
+
+def test_one_worker_is_named_once():
+    dot = to_dot(recorded("tour"))
+    assert "all steps ran on worker lab-worker-" in dot
+    assert "@ lab-worker" not in dot and "cluster_legend" not in dot
 
 
 def test_failures_are_coloured_with_a_legend_of_the_marks_used():
