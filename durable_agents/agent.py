@@ -7,7 +7,7 @@ from datetime import timedelta
 
 from pydantic_ai import Agent
 from pydantic_ai.capabilities import AbstractCapability
-from pydantic_ai.durable_exec.temporal import TemporalDurability
+from pydantic_ai.durable_exec.temporal import TemporalDurability, worker_registrations
 from pydantic_ai.toolsets import AbstractToolset
 from temporalio.common import RetryPolicy
 from temporalio.workflow import ActivityConfig
@@ -44,9 +44,14 @@ BASE_ACTIVITY = ActivityConfig(
 """Every other activity: 30 s, three attempts (Temporal's own default retries forever)."""
 
 
+DURABLE_AGENTS: dict[str, Agent[DemoDeps, str]] = {}
+"""The agents built below with the capability, by name (filled as they are built); the subagents
+capability runs an in-process subagent from this table. (The `legacy` agent is in `durable_agents.legacy`.)"""
+
+
 def standard_capabilities() -> list[AbstractCapability[DemoDeps]]:
     """The demo agent's capabilities: files, failures on purpose, a workflow-native tool, subagents."""
-    return [SandboxCapability(), FaultsCapability(), TextCapability(), SubagentsCapability()]
+    return [SandboxCapability(), FaultsCapability(), TextCapability(), SubagentsCapability(agents=DURABLE_AGENTS)]
 
 
 def build_agent(
@@ -83,13 +88,14 @@ def build_agent(
 
 
 demo_agent = build_agent("demo")
-reader_agent = build_agent("reader", capabilities=[SandboxCapability(read_only=True), SubagentsCapability()])
+reader_agent = build_agent(
+    "reader", capabilities=[SandboxCapability(read_only=True), SubagentsCapability(agents=DURABLE_AGENTS)]
+)
 notes_agent = build_agent("notes_demo", extra=[NotesCapability()])
 mcp_agent = build_agent("mcp_demo", toolsets=[units_toolset()])
 ptc_agent = build_agent("ptc", extra=ptc_capabilities())
 
-DURABLE_AGENTS = (demo_agent, reader_agent, notes_agent, mcp_agent, ptc_agent)
-"""The agents made durable with the capability (the `legacy` agent is in `durable_agents.legacy`)."""
+DURABLE_AGENTS.update({a.name: a for a in (demo_agent, reader_agent, notes_agent, mcp_agent, ptc_agent)})
 
 
 def activity_names(agent: Agent[DemoDeps, str]) -> list[str]:
@@ -98,8 +104,6 @@ def activity_names(agent: Agent[DemoDeps, str]) -> list[str]:
     This list is fixed at construction: the agent's name and each toolset's id are baked into the
     names, and a worker registers exactly these. A toolset added later has no activity to run in.
     """
-    from pydantic_ai.durable_exec.temporal import TemporalDurability, worker_registrations
-
     durability = TemporalDurability.from_agent(agent)
     if durability is None:
         raise ValueError(f"Agent {agent.name!r} has no TemporalDurability capability.")

@@ -8,9 +8,12 @@ process-global registry, so a worker in any process follows them.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from durable_agents.script import Step
+
+if TYPE_CHECKING:
+    from pydantic_ai import Agent
 
 
 @dataclass(frozen=True)
@@ -75,3 +78,8 @@ class AgentRequest:
         return DemoDeps(
             self.sandbox_dir, self.script, self.depth, self.scripts, self.roster, self.model, self.parent_close
         )
+
+    async def run(self, agent: Agent[DemoDeps, str]) -> str:
+        """Run `agent` on this request: in a workflow its I/O becomes activities; outside one it runs in-process."""
+        result = await agent.run(self.prompt, deps=self.deps(), model=self.model, instructions=self.instructions)
+        return result.output

@@ -331,7 +331,7 @@ SCENARIOS: dict[str, Scenario] = {
 
 
 def shape(node: Any) -> list[str]:
-    """The shape of a workflow graph (`durable_agents.graph.WorkflowNode`), as described above."""
+    """The shape of a workflow graph (`durable_agents.history.graph.WorkflowNode`), as described above."""
     batches: dict[int, list[Any]] = {}
     for step in node.steps:
         batches.setdefault(step.batch, []).append(step)

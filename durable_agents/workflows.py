@@ -12,19 +12,10 @@ with workflow.unsafe.imports_passed_through():
     from durable_agents.deps import AgentRequest
     from durable_agents.legacy import legacy_agent
 
-__all__ = ["AGENTS", "WORKFLOWS", "AgentRequest", "DemoAgentWorkflow", "run_agent"]
+__all__ = ["AGENTS", "WORKFLOWS", "AgentRequest", "DemoAgentWorkflow"]
 
-AGENTS = {agent.name: agent for agent in (*DURABLE_AGENTS, legacy_agent)}
+AGENTS = {**DURABLE_AGENTS, legacy_agent.name: legacy_agent}
 """Every agent a worker hosts, by name; `AgentRequest.agent` picks one."""
-
-
-async def run_agent(request: AgentRequest) -> str:
-    """One agent run: in a workflow its I/O becomes activities; outside one it runs in-process."""
-    agent = AGENTS[request.agent]
-    result = await agent.run(
-        request.prompt, deps=request.deps(), model=request.model, instructions=request.instructions
-    )
-    return result.output
 
 
 @workflow.defn
@@ -35,7 +26,7 @@ class DemoAgentWorkflow(PydanticAIWorkflow):
 
     @workflow.run
     async def run(self, request: AgentRequest) -> str:
-        return await run_agent(request)
+        return await request.run(AGENTS[request.agent])
 
 
 WORKFLOWS: list[type] = [DemoAgentWorkflow]

@@ -17,7 +17,7 @@ from pathlib import Path
 import psutil
 import pytest
 
-from durable_agents.history import HISTORY_DIR_ENV
+from durable_agents.history.store import HISTORY_DIR_ENV
 from durable_agents.lab import Lab
 
 NOTEBOOK_HISTORIES = Path(

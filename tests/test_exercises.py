@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from durable_agents.exercises import check_ptc, check_spawn, check_tools, check_wrapping
+from durable_agents.lessons.exercises import check_ptc, check_spawn, check_tools, check_wrapping
 from durable_agents.script import call, final, parallel
 
 
@@ -65,7 +65,7 @@ async def test_ptc_check(lab):
 
 
 async def test_prediction_check(lab):
-    from durable_agents.exercises import check_prediction
+    from durable_agents.lessons.exercises import check_prediction
 
     run = await lab.run([call("flaky", fail_times=1), final("ok")])
     wrong = check_prediction(["model", "flaky", "model"], run)

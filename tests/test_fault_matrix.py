@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from durable_agents.fault_matrix import incident
+from durable_agents.lessons.fault_matrix import incident
 from tests.test_graph import recorded
 
 

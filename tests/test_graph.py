@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from durable_agents.graph import WorkflowNode, build_graph, decode_payload, summarise_args
+from durable_agents.history.graph import WorkflowNode, build_graph, decode_payload, summarise_args
 from durable_agents.scenarios import shape
 from tests.conftest import DATA
 

@@ -8,7 +8,9 @@ import nbformat
 import pytest
 from nbclient import NotebookClient
 
-from durable_agents.history import HISTORY_DIR_ENV, load_histories, replay, told
+from durable_agents.history.events import told
+from durable_agents.history.replay import replay
+from durable_agents.history.store import HISTORY_DIR_ENV, load_histories
 from durable_agents.script import call, final
 from tests.conftest import DATA, NOTEBOOK_HISTORIES, NOTEBOOKS
 

@@ -9,8 +9,7 @@ import psutil
 import pytest
 from temporalio.testing import WorkflowEnvironment
 
-from durable_agents import binaries
-from durable_agents.lab import Lab, LabError, RunFailed
+from durable_agents.lab import Lab, LabError, RunFailed, binaries
 from durable_agents.live import LiveModelError, qualified_name, resolve
 from durable_agents.script import call, final
 from tests.conftest import survivors_of_a_killed_kernel

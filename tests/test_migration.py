@@ -5,10 +5,9 @@ from __future__ import annotations
 import psutil
 import pytest
 
-from durable_agents.lab import Lab
-from durable_agents.migration import FAMILIES, failover_drill, family_script, fuzz
+from durable_agents.lab import Lab, WorkerPool
+from durable_agents.lessons.migration import FAMILIES, failover_drill, family_script, fuzz
 from durable_agents.scenarios import shape
-from durable_agents.workers import WorkerPool
 from tests.conftest import survivors_of_a_killed_kernel
 
 
@@ -59,7 +58,7 @@ async def test_failover_another_worker_finishes_the_run(farm):
 
 
 async def test_the_exercise_check(farm):
-    from durable_agents.exercises import check_migration
+    from durable_agents.lessons.exercises import check_migration
     from durable_agents.script import call, code, final
 
     lab, pool = farm
@@ -80,7 +79,7 @@ def test_workers_stop_when_the_kernel_dies(tmp_path):
     program = """
         import asyncio
         from durable_agents.lab import Lab
-        from durable_agents.workers import WorkerPool
+        from durable_agents.lab import WorkerPool
         async def main():
             lab = await Lab.start("dev", ui=False, in_process_worker=False)
             pool = await WorkerPool.start(lab, 2)

@@ -8,8 +8,16 @@ import shutil
 
 import pytest
 
-from durable_agents.graph import build_graph
-from durable_agents.render import RENDERER_ENV, STATUS_COLOUR, Diagram, RendererMissing, render_svg, renderer, to_dot
+from durable_agents.history.graph import build_graph
+from durable_agents.history.render import (
+    RENDERER_ENV,
+    STATUS_COLOUR,
+    Diagram,
+    RendererMissing,
+    render_svg,
+    renderer,
+    to_dot,
+)
 from tests.conftest import DATA
 from tests.test_graph import recorded
 

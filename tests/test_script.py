@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from pydantic_ai import ModelRequest, ModelResponse, TextPart, ToolCallPart, UserPromptPart
 
-from durable_agents.measure import plain_run
+from durable_agents.lessons.measure import plain_run
 from durable_agents.script import Final, Parallel, ScriptError, ToolCall, call, final, parallel, parse_script, respond
 
 

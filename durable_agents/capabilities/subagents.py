@@ -4,13 +4,17 @@
 code and starts a child `DemoAgentWorkflow` on the same task queue, with parent-close policy
 TERMINATE (or the run's `parent_close`). The child is a full agent run, with its own model
 requests, tools and spawns, and its own history. Outside a workflow (a plain agent) the subagent simply runs in-process.
+
+The capability is handed the table of agents it may run in-process (`agents`), rather than
+importing the module that builds them: that module builds agents *with* this capability.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 
-from pydantic_ai import RunContext, Tool
+from pydantic_ai import Agent, RunContext, Tool
 from pydantic_ai.capabilities import AbstractCapability
 from pydantic_ai.toolsets import FunctionToolset
 from temporalio import workflow
@@ -52,57 +56,54 @@ def child_request(deps: DemoDeps, agent_name: str, task: str) -> AgentRequest:
     )
 
 
-async def spawn(ctx: RunContext[DemoDeps], agent_name: str, task: str) -> str:
-    """Hand `task` to the subagent `agent_name` (e.g. 'generic', 'researcher') and return its answer."""
-    request = child_request(ctx.deps, agent_name, task)
-    if not workflow.in_workflow():
-        from durable_agents.workflows import run_agent
-
-        return await run_agent(request)
-    child_id = f"{workflow.info().workflow_id}.{agent_name}-{workflow.uuid4().hex[:4]}"
-    try:
-        return await workflow.execute_child_workflow(
-            "DemoAgentWorkflow",
-            request,
-            id=child_id,
-            result_type=str,
-            parent_close_policy=workflow.ParentClosePolicy[ctx.deps.parent_close],
-            memo={"agent_name": agent_name, "task": task, "tool_call_id": ctx.tool_call_id},
-        )
-    except ChildWorkflowError as exc:
-        raise ToolExecutionError(f"Subagent {agent_name!r} ({child_id}) failed: {root_cause(exc)}") from exc
-
-
-async def spawn_inline(ctx: RunContext[DemoDeps], agent_name: str, task: str) -> str:
-    """Like `spawn`, but the subagent runs inside this workflow: its activities join this history.
-
-    For comparison (notebook 03): durable, but one history holds every level of the tree.
-    """
-    from durable_agents.workflows import run_agent
-
-    return await run_agent(child_request(ctx.deps, agent_name, task))
-
-
-async def spawn_in_activity(ctx: RunContext[DemoDeps], agent_name: str, task: str) -> str:
-    """Like `spawn`, but the whole subagent runs inside one activity.
-
-    For comparison (notebook 03): small history, but nothing inside the subagent is durable; a
-    retry runs the whole subagent again.
-    """
-    from durable_agents.workflows import run_agent
-
-    return await run_agent(child_request(ctx.deps, agent_name, task))
-
-
 @dataclass
 class SubagentsCapability(AbstractCapability[DemoDeps]):
     """Gives the agent `spawn` (child workflow) and, for comparison, `spawn_inline` and `spawn_in_activity`."""
 
     toolset_id: str = "subagents"
+    agents: Mapping[str, Agent[DemoDeps, str]] = field(default_factory=dict, repr=False)
+    """The agents a subagent may run on in this process (outside a workflow, or inline), by name."""
 
     def get_toolset(self) -> FunctionToolset[DemoDeps]:
         native = {"temporal": False}
         return FunctionToolset(
-            [Tool(spawn, metadata=native), Tool(spawn_inline, metadata=native), spawn_in_activity],
+            [Tool(self.spawn, metadata=native), Tool(self.spawn_inline, metadata=native), self.spawn_in_activity],
             id=self.toolset_id,
         )
+
+    async def spawn(self, ctx: RunContext[DemoDeps], agent_name: str, task: str) -> str:
+        """Hand `task` to the subagent `agent_name` (e.g. 'generic', 'researcher') and return its answer."""
+        request = child_request(ctx.deps, agent_name, task)
+        if not workflow.in_workflow():
+            return await self.run_here(request)
+        child_id = f"{workflow.info().workflow_id}.{agent_name}-{workflow.uuid4().hex[:4]}"
+        try:
+            return await workflow.execute_child_workflow(
+                "DemoAgentWorkflow",
+                request,
+                id=child_id,
+                result_type=str,
+                parent_close_policy=workflow.ParentClosePolicy[ctx.deps.parent_close],
+                memo={"agent_name": agent_name, "task": task, "tool_call_id": ctx.tool_call_id},
+            )
+        except ChildWorkflowError as exc:
+            raise ToolExecutionError(f"Subagent {agent_name!r} ({child_id}) failed: {root_cause(exc)}") from exc
+
+    async def spawn_inline(self, ctx: RunContext[DemoDeps], agent_name: str, task: str) -> str:
+        """Like `spawn`, but the subagent runs inside this workflow: its activities join this history.
+
+        For comparison (notebook 03): durable, but one history holds every level of the tree.
+        """
+        return await self.run_here(child_request(ctx.deps, agent_name, task))
+
+    async def spawn_in_activity(self, ctx: RunContext[DemoDeps], agent_name: str, task: str) -> str:
+        """Like `spawn`, but the whole subagent runs inside one activity.
+
+        For comparison (notebook 03): small history, but nothing inside the subagent is durable; a
+        retry runs the whole subagent again.
+        """
+        return await self.run_here(child_request(ctx.deps, agent_name, task))
+
+    async def run_here(self, request: AgentRequest) -> str:
+        """Run a subagent in this process (or this workflow), on the agent its role names."""
+        return await request.run(self.agents[request.agent])

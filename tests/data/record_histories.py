@@ -11,7 +11,7 @@ import asyncio
 import shutil
 from pathlib import Path
 
-from durable_agents.history import save_histories
+from durable_agents.history.store import save_histories
 from durable_agents.lab import Lab
 from durable_agents.script import call, final, parallel, spawn
 

@@ -16,7 +16,7 @@ from temporalio.worker import Worker
 
 sys.path.insert(0, str(Path(__file__).parents[2]))
 
-from durable_agents.history import fetch_histories, save_histories
+from durable_agents.history.store import fetch_histories, save_histories
 from durable_agents.lab import Lab
 from tests.data.nesting_workflows import TASK_QUEUE, WORKFLOWS, ParentWorkflow
 

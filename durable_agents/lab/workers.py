@@ -51,7 +51,7 @@ class WorkerPool:
                     [
                         sys.executable,
                         "-m",
-                        "durable_agents.worker",
+                        "durable_agents.lab.worker",
                         config.target_host,
                         "--namespace",
                         lab.client.namespace,

@@ -10,7 +10,7 @@ from typing import Any
 
 from IPython.display import HTML, Markdown
 
-PACKAGE = Path(__file__).parent
+PACKAGE = Path(__file__).parents[1]
 
 
 def show_source(obj: Any) -> Markdown:

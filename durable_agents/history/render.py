@@ -16,7 +16,7 @@ from typing import Any
 
 import graphviz
 
-from durable_agents.graph import Step, WorkflowNode
+from durable_agents.history.graph import Step, WorkflowNode
 
 RENDERER_ENV = "DURABLE_AGENTS_RENDERER"
 

@@ -1,4 +1,4 @@
-"""Benchmark the workbook: `uv run python -m durable_agents.benchmark [--repeats N] [--skip-notebooks]`.
+"""Benchmark the workbook: `uv run python -m durable_agents.lessons.benchmark [--repeats N] [--skip-notebooks]`.
 
 Reports medians over N repeats, as Markdown tables:
 - each notebook's execution time in a fresh kernel (as nbmake runs it in CI);
@@ -19,10 +19,10 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 from durable_agents.lab import Kind, Lab
-from durable_agents.measure import plain_run
+from durable_agents.lessons.measure import plain_run
 from durable_agents.script import call, final
 
-NOTEBOOKS = Path(__file__).parent.parent / "notebooks"
+NOTEBOOKS = Path(__file__).parents[2] / "notebooks"
 KINDS: list[Kind] = ["dev", "time-skipping"]
 
 

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from durable_agents.graph import Step, WorkflowNode
+from durable_agents.history.graph import Step, WorkflowNode
+from durable_agents.lessons.notebook import table
 
 HANDLED_BY = {
     "retried": "Temporal retry policy",
@@ -70,6 +71,5 @@ def fault_row(case: str, run: Any) -> dict[str, Any]:
 
 def fault_matrix(runs: dict[str, Any]) -> Any:
     """The matrix for several runs, as a notebook table."""
-    from durable_agents.notebook import table
 
     return table([fault_row(case, run) for case, run in runs.items()])

@@ -4,7 +4,7 @@
 killed never gets to call it. The reaper is a child process holding the read end of a pipe: when
 the parent dies for any reason, even `SIGKILL`, the pipe closes and the reaper kills the servers.
 
-Run as `python -m durable_agents.reaper PID [PID ...]`; use `guard()` from Python.
+Run as `python -m durable_agents.lab.reaper PID [PID ...]`; use `guard()` from Python.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ import psutil
 def guard(pids: list[int]) -> subprocess.Popen[bytes]:
     """Start a reaper for `pids`; closing its stdin (or dying) makes it kill them."""
     return subprocess.Popen(
-        [sys.executable, "-m", "durable_agents.reaper", *map(str, pids)],
+        [sys.executable, "-m", "durable_agents.lab.reaper", *map(str, pids)],
         stdin=subprocess.PIPE,
         start_new_session=True,
     )

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from durable_agents.errors import root_cause
+from durable_agents.scenarios import shape
 
 
 @dataclass
@@ -143,7 +144,6 @@ def check_ptc(run: Any) -> Check:
 
 def check_prediction(prediction: list[str], run: Any) -> Check:
     """Exercise 05: the reader predicted the run's shape (`scenarios.shape`) before running it."""
-    from durable_agents.scenarios import shape
 
     check = Check("05 · predict the diagram")
     actual = shape(run.graph())

@@ -17,6 +17,7 @@ from typing import Any
 
 from IPython.display import SVG
 
+from durable_agents.lessons.notebook import table
 from durable_agents.script import Step, call, code, final
 
 PTC_SOURCE = """
@@ -57,7 +58,6 @@ class Comparison:
     rows: list[Row]
 
     def _repr_html_(self) -> str:
-        from durable_agents.notebook import table
 
         return table([vars(r) for r in self.rows]).data
 

@@ -4,7 +4,7 @@
 workflows (as `durable_agents.history.as_dicts` gives it) and returns a `WorkflowNode`: the
 workflow's steps in order, each a model request, a tool call, a child workflow (with its own
 `WorkflowNode`, recursively), a timer or another activity; with attempts, failures,
-cancellations and the worker that ran it. Drawing is `durable_agents.render`'s job.
+cancellations and the worker that ran it. Drawing is `durable_agents.history.render`'s job.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Work moving between worker processes (notebook 06): a fuzzer and a failover drill.
 
-    uv run python -m durable_agents.migration --iterations 20 --workers 3 --max-n 5 --kind ptc-spawns
+    uv run python -m durable_agents.lessons.migration --iterations 20 --workers 3 --max-n 5 --kind ptc-spawns
 
 The fuzzer runs random workflow shapes from three families and reports, per family, how often a
 child workflow ran on a different worker than its parent. Temporal does not promise fair dispatch
@@ -19,6 +19,7 @@ import random
 from dataclasses import dataclass
 from typing import Any
 
+from durable_agents.lab import Lab, WorkerPool
 from durable_agents.script import Step, call, code, final, parallel, spawn
 
 FAMILIES = ("direct-spawns", "ptc-spawns", "ptc-mixed")
@@ -115,8 +116,6 @@ def report(tallies: dict[str, Tally]) -> str:
 
 
 async def main(iterations: int, workers: int, max_n: int, kind: str | None, seed: int) -> None:
-    from durable_agents.lab import Lab
-    from durable_agents.workers import WorkerPool
 
     async with await Lab.start("dev", ui=False, in_process_worker=False) as lab:
         pool = await WorkerPool.start(lab, workers)

@@ -17,6 +17,7 @@ from typing import Any
 
 from IPython.display import HTML
 
+from durable_agents.lessons.notebook import table
 from durable_agents.script import ScriptedModel, call, final, spawn
 
 SUBAGENT = [
@@ -55,7 +56,6 @@ class ModeComparison:
         return [r.row() for r in self.runs]
 
     def _repr_html_(self) -> str:
-        from durable_agents.notebook import table
 
         return table(self.rows()).data
 

@@ -1,0 +1,58 @@
+"""What a history says, read from its JSON: what the model was told, and each activity's options.
+
+Every model request is an activity whose input holds the whole conversation so far, so the history
+alone tells what the model saw, without asking the worker.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from typing import Any
+
+
+def conversation(history_json: dict[str, Any]) -> list[dict[str, Any]]:
+    """The messages the model was sent in the last model request of a history (JSON dict form).
+
+    Every model request carries the whole conversation so far, so the last one shows everything
+    the model was told: the prompt, each tool's result, each retry prompt.
+    """
+    messages: list[dict[str, Any]] = []
+    for event in history_json["events"]:
+        attrs = event.get("activityTaskScheduledEventAttributes")
+        if attrs and attrs["activityType"]["name"].endswith("__model_request"):
+            payload = attrs["input"]["payloads"][0]
+            messages = json.loads(base64.b64decode(payload["data"]))["messages"]
+    return messages
+
+
+def told(history_json: dict[str, Any]) -> list[str]:
+    """The texts of every request part in `conversation()`: what the model was told, in order."""
+    return [
+        str(part.get("content", ""))
+        for message in conversation(history_json)
+        if message.get("kind") == "request"
+        for part in message["parts"]
+    ]
+
+
+def activity_options(history_json: dict[str, Any]) -> list[dict[str, Any]]:
+    """Each activity a history scheduled, with the options Temporal recorded for it."""
+    rows = []
+    for event in history_json["events"]:
+        attrs = event.get("activityTaskScheduledEventAttributes")
+        if not attrs:
+            continue
+        args = json.loads(base64.b64decode(attrs["input"]["payloads"][0]["data"]))
+        retry = attrs.get("retryPolicy", {})
+        rows.append(
+            {
+                "activity": attrs["activityType"]["name"],
+                "tool": args.get("name", "") if isinstance(args, dict) else "",
+                "start_to_close": attrs.get("startToCloseTimeout", ""),
+                "heartbeat": attrs.get("heartbeatTimeout", ""),
+                "max_attempts": retry.get("maximumAttempts", 0) or "unlimited",
+                "first_retry_after": retry.get("initialInterval", ""),
+            }
+        )
+    return rows

@@ -1,0 +1,27 @@
+"""Replay: run today's workflow code against a recorded history and check it makes the same commands.
+
+A worker that picks up a run it has not seen (after a crash, a deploy, or on another machine)
+rebuilds the workflow's state this way; `temporalio.worker.Replayer` does the same offline.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from pydantic_ai.durable_exec.temporal import PydanticAIPlugin
+from temporalio.client import WorkflowHistory
+from temporalio.worker import Replayer
+
+from durable_agents.workflows import WORKFLOWS
+
+
+async def replay(histories: Mapping[str, WorkflowHistory] | list[WorkflowHistory]) -> int:
+    """Replay histories against today's workflow code; raises on any non-determinism.
+
+    Returns how many histories were replayed.
+    """
+    items = list(histories.values()) if isinstance(histories, Mapping) else list(histories)
+    replayer = Replayer(workflows=WORKFLOWS, plugins=[PydanticAIPlugin()])
+    for history in items:
+        await replayer.replay_workflow(history)
+    return len(items)

@@ -1,0 +1,68 @@
+"""The outcome of one lab run: its answer, its sandbox folder and its Temporal histories.
+
+Everything a notebook shows about a run (the files, what the model was told, the graph, the
+diagram) is read from these, so a run that failed can be looked at the same way.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from temporalio.client import WorkflowHistory
+
+from durable_agents.errors import root_cause
+from durable_agents.history import events, store
+from durable_agents.history.graph import WorkflowNode, build_graph
+from durable_agents.history.render import Diagram
+
+
+class RunFailed(RuntimeError):
+    """A workflow run failed. `.run` keeps its history, files and diagram for a look."""
+
+    def __init__(self, run: Run) -> None:
+        super().__init__(f"Workflow {run.workflow_id} failed: {root_cause(run.error)}")
+        self.run = run
+
+
+@dataclass
+class Run:
+    """The outcome of one workflow run: its answer, its sandbox and its Temporal histories."""
+
+    workflow_id: str
+    output: str | None
+    sandbox_dir: Path
+    histories: dict[str, WorkflowHistory]
+    error: BaseException | None = None
+    seconds: float = 0.0
+
+    def files(self) -> dict[str, str]:
+        """The files the run left in its sandbox: relative path -> text."""
+        root = self.sandbox_dir
+        return {str(p.relative_to(root)): p.read_text() for p in sorted(root.rglob("*")) if p.is_file()}
+
+    @functools.cached_property
+    def history_json(self) -> dict[str, dict[str, Any]]:
+        """The histories as history-JSON dicts, by workflow id (what the graph and the tables read)."""
+        return store.as_dicts(self.histories)
+
+    def activity_options(self) -> list[dict[str, Any]]:
+        """What Temporal recorded for each activity of the workflow: type, tool, timeouts, retries."""
+        return events.activity_options(self.history_json[self.workflow_id])
+
+    def told(self, workflow_id: str | None = None) -> list[str]:
+        """What the model was told, in order: the prompt, tool results, retry prompts.
+
+        `workflow_id` picks a child workflow's agent instead of the top-level one.
+        """
+        return events.told(self.history_json[workflow_id or self.workflow_id])
+
+    def graph(self) -> WorkflowNode:
+        """The run as a typed graph: this workflow, its steps, its children nested inside."""
+        return build_graph(self.history_json, root=self.workflow_id)
+
+    def diagram(self, **options: Any) -> Diagram:
+        """The run's history drawn as a graphviz diagram (displays as SVG in a notebook)."""
+        return Diagram(self.graph(), **options)
