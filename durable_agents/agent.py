@@ -19,7 +19,6 @@ from durable_agents.capabilities import (
     SubagentsCapability,
     TextCapability,
 )
-from durable_agents.capabilities.faults import FAST_RETRIES
 from durable_agents.capabilities.ptc import ptc_capabilities
 from durable_agents.deps import DemoDeps
 from durable_agents.mcp_server import units_toolset
@@ -54,6 +53,11 @@ def standard_capabilities() -> list[AbstractCapability[DemoDeps]]:
     return [SandboxCapability(), FaultsCapability(), TextCapability(), SubagentsCapability(agents=DURABLE_AGENTS)]
 
 
+def toolset_settings(capabilities: Sequence[AbstractCapability[DemoDeps]]) -> dict[str, ActivityConfig]:
+    """The activity settings each capability gives its own toolset (its `activity_config`), by toolset id."""
+    return {c.toolset_id: c.activity_config for c in capabilities if getattr(c, "activity_config", None)}
+
+
 def build_agent(
     name: str = "demo",
     *,
@@ -74,7 +78,7 @@ def build_agent(
             TemporalDurability(
                 activity_config=BASE_ACTIVITY,
                 model_activity_config=MODEL_ACTIVITY,
-                toolset_activity_config={"faults": FAST_RETRIES},
+                toolset_activity_config=toolset_settings(chosen),
             )
         )
     return Agent(

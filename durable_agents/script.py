@@ -2,7 +2,7 @@
 
 A *script* is a list of steps. Each model request answers with the step whose index is the number
 of model responses already in the conversation, so the model keeps no state of its own: a worker in
-another process, or a replay, picks the same step from the same history.
+another process, or a replay, picks the same step from the same history. Messages number steps from 1.
 
 Steps are small pydantic models, or the plain dicts they accept::
 
@@ -144,13 +144,14 @@ def parse_script(script: Sequence[Step | dict[str, Any]]) -> list[Step]:
 
     Raises `ScriptError` naming the first bad step and showing the forms a step may take.
     """
+    __tracebackhide__ = True  # IPython leaves this frame out of the reader's traceback
     if isinstance(script, (str, bytes, dict)) or not isinstance(script, Sequence):
         raise ScriptError(
             f"A model script is a list of steps, got {type(script).__name__}: "
             "write it as [call('write_file', path='a.txt', content='hi'), final('done')]."
         )
     steps: list[Step] = []
-    for index, raw in enumerate(script):
+    for index, raw in enumerate(script, start=1):
         if isinstance(raw, (ToolCall, Parallel, Final, ModelFailure)):
             steps.append(raw)
             continue
@@ -197,17 +198,17 @@ def respond(script: Sequence[Step], messages: Sequence[ModelMessage], attempt: i
     index = step_index(messages)
     if index >= len(script):
         raise ScriptError(
-            f"The model script ran out of steps: request {index + 1} wants step {index}, "
+            f"The model script ran out of steps: request {index + 1} wants step {index + 1}, "
             f"but the script has only {len(script)} step(s). End the script with final('...')."
         )
     step = script[index]
     while isinstance(step, ModelFailure):
         if step.model_fails == "rejected":
-            raise ModelRejected(f"request {index + 1} rejected by the provider (script step {index})")
+            raise ModelRejected(f"request {index + 1} rejected by the provider (script step {index + 1})")
         if attempt <= step.times:
-            raise ModelUnavailable(f"model unavailable on attempt {attempt} (script step {index})")
+            raise ModelUnavailable(f"model unavailable on attempt {attempt} (script step {index + 1})")
         if step.then is None:
-            raise ScriptError(f"Step {index} fails {step.times} time(s) but says nothing to answer then.")
+            raise ScriptError(f"Step {index + 1} fails {step.times} time(s) but says nothing to answer then.")
         step = step.then
     if isinstance(step, Final):
         parts: list[Any] = [TextPart(step.final)]

@@ -25,9 +25,9 @@ def test_plain_dicts_and_step_objects_are_the_same_script():
 @pytest.mark.parametrize(
     ("script", "message"),
     [
-        ([final("ok"), {"tool": ""}], "Step 1"),
-        ([{"tol": "write_file"}], "Step 0"),
-        ([{"final": "x", "tool": "y"}], "Step 0"),
+        ([final("ok"), {"tool": ""}], "Step 2"),
+        ([{"tol": "write_file"}], "Step 1"),
+        ([{"final": "x", "tool": "y"}], "Step 1"),
         ([], "empty"),
         ("final('x')", "list of steps"),
         ({"final": "x"}, "list of steps"),
@@ -49,7 +49,7 @@ def test_the_step_is_chosen_by_counting_model_responses():
     assert [p.tool_name for p in second.parts if isinstance(p, ToolCallPart)] == ["a", "b"]
     assert respond(script, conversation).parts == second.parts  # pure: same conversation, same answer
     conversation += [second, ModelResponse(parts=[TextPart("x")])]
-    with pytest.raises(ScriptError, match="request 4 wants step 3, but the script has only 3 step"):
+    with pytest.raises(ScriptError, match="request 4 wants step 4, but the script has only 3 step"):
         respond(script, conversation)
 
 
@@ -60,7 +60,7 @@ async def test_a_plain_run_follows_the_script(tmp_path):
 
 
 async def test_running_out_of_steps_names_the_step(tmp_path):
-    with pytest.raises(ScriptError, match="request 2 wants step 1"):
+    with pytest.raises(ScriptError, match="request 2 wants step 2"):
         await plain_run([call("list_files")], tmp_path)
 
 

@@ -84,16 +84,23 @@ FAST_RETRIES = ActivityConfig(
 )
 """The faults toolset's activity config: quick retries so a notebook does not wait.
 
-A retry policy is part of the worker's code: it is fixed when the agent is built, so changing it
-means starting workers that build it differently (`WorkerPool.start(lab, env={ATTEMPTS_ENV: "3"})`)."""
+The workflow code attaches this retry policy to each activity it schedules, the
+`ActivityTaskScheduled` event records it, and the server enforces it (it decides when to retry).
+A running workflow keeps the policy recorded for each step; the next step gets what the worker
+that schedules it was built with (`WorkerPool.start(lab, env={ATTEMPTS_ENV: "3"})`). Changing it is
+replay-safe: a replay does not compare retry policies, only what was scheduled."""
 
 
 @dataclass
 class FaultsCapability(AbstractCapability[DemoDeps]):
-    """Gives the agent `flaky`, `check_positive`, `lookup`, `slow` and `stuck`, for the failure notebooks."""
+    """Gives the agent `flaky`, `check_positive`, `lookup`, `slow` and `stuck`, for the failure notebooks.
+
+    `activity_config` is the whole toolset's activity settings: `build_agent` hands it to
+    `TemporalDurability(toolset_activity_config={toolset_id: ...})`. A tool's own metadata wins over it.
+    """
 
     toolset_id: str = "faults"
-    activity_config: ActivityConfig = field(default_factory=lambda: dict(FAST_RETRIES))
+    activity_config: ActivityConfig = field(default_factory=lambda: ActivityConfig(**FAST_RETRIES))
 
     def get_toolset(self) -> FunctionToolset[DemoDeps]:
         slow_tool = Tool(slow, metadata={"temporal": SLOW_ACTIVITY})

@@ -7,7 +7,10 @@ Rendering never needs a system install: when `dot` is not on `PATH`, the `wasi-g
 
 from __future__ import annotations
 
+import html
+import itertools
 import os
+import re
 import shutil
 import subprocess
 from functools import cached_property
@@ -27,6 +30,9 @@ STYLE = {
     "timer": {"shape": "ellipse", "style": "filled", "fillcolor": "#fef9c3", "color": "#a16207"},
     "child": {"shape": "box", "style": "dashed", "color": "#7c3aed"},
 }
+TOLD = {"style": "filled,diagonals", "fillcolor": "#fef3c7", "color": "#b45309", "penwidth": "1.5"}
+"""A tool call that completed but told the model it failed (a retry prompt or a known failure):
+amber, with cut corners."""
 STATUS_COLOUR = {
     "failed": "#dc2626",
     "timed_out": "#ea580c",
@@ -127,30 +133,25 @@ class _Drawer:
         if self.show_workers and node.code_workers:
             title.append("workflow code ran on " + ", ".join(node.code_workers))
         with graph.subgraph(name=f"cluster_{prefix}") as sub:
-            sub.attr(
-                label=_left(title), labeljust="l", style="rounded", color=colour, fontname="Helvetica", fontsize="11"
-            )
-            return self.sequence(sub, node.steps, prefix, colour)
+            sub.attr(label="", style="rounded", color=colour)
+            return self.sequence(sub, node.steps, prefix, colour, _left(title), fontname="Helvetica", fontsize="11")
 
     def code(self, graph: graphviz.Digraph, step: Step, prefix: str) -> tuple[str, str]:
         """A `run_code` snippet: a cluster holding the calls made inside it, apart from direct calls."""
         with graph.subgraph(name=f"cluster_{prefix}") as sub:
             title = ["run_code (in the workflow)", *([step.detail] if self.args else [])]
-            sub.attr(
-                label=_left(title),
-                labeljust="l",
-                style="rounded,filled",
-                fillcolor="#fff7ed",
-                color="#c2410c",
-                fontname="Courier",
-                fontsize="10",
-            )
-            return self.sequence(sub, step.inner, prefix, "#c2410c")
+            sub.attr(label="", style="rounded,filled", fillcolor="#fff7ed", color="#c2410c")
+            return self.sequence(sub, step.inner, prefix, "#c2410c", _left(title), fontname="Courier", fontsize="10")
 
-    def sequence(self, graph: graphviz.Digraph, steps: list[Step], prefix: str, colour: str) -> tuple[str, str]:
-        """Steps top to bottom between a start and an end mark; one batch (parallel calls) side by side."""
+    def sequence(
+        self, graph: graphviz.Digraph, steps: list[Step], prefix: str, colour: str, title: str, **font: str
+    ) -> tuple[str, str]:
+        """Steps top to bottom between a title and an end mark; one batch (parallel calls) side by side.
+
+        The title is a node (not a cluster label), so the edge into a cluster ends at its title
+        instead of running through the text."""
         start, end = f"{prefix}_start", f"{prefix}_end"
-        graph.node(start, "", shape="circle", width="0.15", style="filled", fillcolor=colour, color=colour)
+        graph.node(start, title, shape="plaintext", **font)
         previous = [start]
         batches: dict[int, list[tuple[int, Step]]] = {}
         for index, step in enumerate(steps):
@@ -176,6 +177,8 @@ class _Drawer:
         worker = step.worker if self.show_workers else None
         if worker:  # the border shows the worker, unless something went wrong: that matters more
             style.update(color=self.worker_colour[worker], penwidth="2.5")
+        if step.outcome in ("model_retry", "tool_failed"):
+            style.update(TOLD)
         if step.status in STATUS_COLOUR:
             style.update(color=STATUS_COLOUR[step.status], penwidth="2")
         if step.status in ("cancelled", "cancel_requested"):
@@ -186,12 +189,12 @@ class _Drawer:
         graph.node(node_id, label, fontname="Helvetica", fontsize="10", **style)
         return node_id, node_id
 
-    def legend(self, graph: graphviz.Digraph) -> None:
+    def legend(self, graph: graphviz.Digraph, below: str) -> None:
+        """The worker colours, in a row under the node `below`."""
         with graph.subgraph(name="cluster_legend") as legend:
             legend.attr(label="workers", fontname="Helvetica", fontsize="10", style="rounded", color="#9ca3af")
             for i, (worker, colour) in enumerate(self.worker_colour.items()):
-                if i:  # keeps the legend in order, top to bottom
-                    legend.edge(f"legend_{i - 1}", f"legend_{i}", style="invis")
+                graph.edge(below, f"legend_{i}", style="invis")
                 legend.node(
                     f"legend_{i}",
                     _esc(worker),
@@ -208,12 +211,12 @@ MARKS = {
     "failed": ("failed", {"color": STATUS_COLOUR["failed"], "penwidth": "2"}),
     "timed_out": ("timed out", {"color": STATUS_COLOUR["timed_out"], "penwidth": "2"}),
     "cancelled": ("cancelled / cancel requested", {"color": STATUS_COLOUR["cancelled"], "style": "dashed"}),
-    "told": ("the model was told it failed", {}),
+    "told": ("the model was told it failed", TOLD),
 }
 
 
-def _marks_legend(graph: graphviz.Digraph, node: WorkflowNode) -> None:
-    """A legend for the failure marks this diagram uses (none when nothing went wrong)."""
+def _marks_legend(graph: graphviz.Digraph, node: WorkflowNode, below: str) -> None:
+    """A legend for the failure marks this diagram uses (none when nothing went wrong), under `below`."""
     steps = [s for n in node.walk() for top in n.steps for s in (top, *top.inner)]
     used = {
         "retried": any(s.attempts > 1 for s in steps),
@@ -229,6 +232,7 @@ def _marks_legend(graph: graphviz.Digraph, node: WorkflowNode) -> None:
         for key, (text, style) in MARKS.items():
             if used[key]:
                 legend.node(f"mark_{key}", text, shape="box", fontname="Helvetica", fontsize="9", **style)
+                graph.edge(below, f"mark_{key}", style="invis")
 
 
 def to_dot(node: WorkflowNode, *, args: bool = True, workers: bool = True) -> str:
@@ -242,28 +246,55 @@ def to_dot(node: WorkflowNode, *, args: bool = True, workers: bool = True) -> st
         graph_attr={"rankdir": "TB", "nodesep": "0.25", "ranksep": "0.3", "fontname": "Helvetica", "compound": "true"},
     )
     drawer = _Drawer(node, args=args, workers=workers)
-    drawer.workflow(graph, node, "w")
-    _marks_legend(graph, node)
+    _, end = drawer.workflow(graph, node, "w")
+    _marks_legend(graph, node, below=end)  # legends go under the run, where a narrow page keeps them
     if drawer.show_workers:
-        drawer.legend(graph)
+        drawer.legend(graph, below=end)
     elif drawer.only_worker:
         graph.attr(label=_esc(f"all steps ran on worker {drawer.only_worker}"), labelloc="b", fontsize="9")
     return graph.source
 
 
-class Diagram:
-    """A run drawn: `.dot` is the source, `.svg` the picture; shows itself in a notebook."""
+FIT_WIDTH_PT = 620
+"""Pictures wider than this (in points; about 830 px) also offer a full-size copy to scroll."""
 
-    def __init__(self, node: WorkflowNode, **options: Any) -> None:
-        self.node = node
-        self.dot = to_dot(node, **options)
+
+def _fit(svg: str) -> tuple[str, float]:
+    """The SVG element alone, scaled down to the output's width (never up), and its own width in pt."""
+    element = svg[svg.index("<svg") :]
+    head, rest = element.split(">", 1)
+    width = re.search(r'width="([\d.]+)pt"', head)
+    fitted = head.replace("<svg", '<svg style="max-width:100%;height:auto"', 1) + ">" + rest
+    return fitted, float(width.group(1)) if width else 0.0
+
+
+class Picture:
+    """A Graphviz picture: `.dot` is the source, `.svg` the drawing; in a notebook it fits the width.
+
+    A picture wider than the output area is scaled down to fit, with a "full size" fold under it
+    that holds the same drawing at its own size (scroll sideways); `.save("x.svg")` keeps it whole.
+    """
+
+    def __init__(self, dot: str) -> None:
+        self.dot = dot
 
     @cached_property
     def svg(self) -> str:
         return render_svg(self.dot)
 
-    def _repr_svg_(self) -> str:
-        return self.svg
+    def html(self) -> str:
+        """The picture as HTML: fitted to the width, plus a full-size fold when it had to shrink."""
+        fitted, width = _fit(self.svg)
+        if width <= FIT_WIDTH_PT:
+            return f"<div>{fitted}</div>"
+        whole = self.svg[self.svg.index("<svg") :]
+        return (
+            f"<div>{fitted}<details><summary>full size ({width:.0f} pt wide)</summary>"
+            f'<div style="overflow-x:auto">{whole}</div></details></div>'
+        )
+
+    def _repr_html_(self) -> str:
+        return self.html()
 
     def save(self, path: str | Path) -> Path:
         """Write `.svg` (rendered) or `.dot` (source), by the file's suffix."""
@@ -272,3 +303,93 @@ class Diagram:
             raise ValueError(f"Save a diagram as .svg or .dot, not {target.suffix or 'no suffix'}.")
         target.write_text(self.svg if target.suffix == ".svg" else self.dot)
         return target
+
+
+class Diagram(Picture):
+    """A run drawn from its history (`to_dot`); shows itself in a notebook, fitted to the width."""
+
+    def __init__(self, node: WorkflowNode, **options: Any) -> None:
+        super().__init__(to_dot(node, **options))
+        self.node = node
+
+
+class Row:
+    """Pictures in one row (HTML), for comparing runs without scrolling between them."""
+
+    def __init__(self, html_text: str) -> None:
+        self.html = html_text
+
+    def _repr_html_(self) -> str:
+        return self.html
+
+
+def side_by_side(pictures: dict[str, Picture]) -> Row:
+    """Several pictures in one row, each under its caption and shrunk to its share of the width."""
+    cells = "".join(
+        f'<div style="flex:1;min-width:0"><h4>{html.escape(caption)}</h4>{_fit(p.svg)[0]}</div>'
+        for caption, p in pictures.items()
+    )
+    return Row(f'<div style="display:flex;gap:1em;align-items:flex-start">{cells}</div>')
+
+
+def legend() -> Picture:
+    """Every shape, colour and mark the workbook's diagrams use, drawn the way they draw them."""
+    graph = graphviz.Digraph("legend", graph_attr={"rankdir": "TB", "fontname": "Helvetica", "nodesep": "0.2"})
+    font = {"fontname": "Helvetica", "fontsize": "10"}
+    rows = {
+        "steps": [
+            ("model request\n(an activity)", STYLE["model"]),
+            ("tool call (an activity)\nargs, = result", STYLE["tool"]),
+            ("other activity\n(MCP get_tools)", STYLE["activity"]),
+            ("timer", STYLE["timer"]),
+        ],
+        "marks": [(text.replace(" / ", "\n"), {"shape": "box", **style}) for text, style in MARKS.values()],
+        "workers (when several ran one run)": [
+            (f"@ worker-{n}", {"shape": "box", "color": WORKER_COLOURS[n - 1], "penwidth": "2.5"}) for n in (1, 2)
+        ],
+    }
+    firsts = []
+    for r, (title, nodes) in enumerate(rows.items()):
+        with graph.subgraph(name=f"cluster_{r}") as row:
+            row.attr(label=title, labeljust="l", style="rounded", color="#9ca3af", **font)
+            for i, (text, style) in enumerate(nodes):
+                row.node(f"n{r}_{i}", text, **{**font, **style})
+        firsts.append(f"n{r}_0")
+    end = {"shape": "doublecircle", "width": "0.12", "style": "filled", "label": ""}
+    with graph.subgraph(name="cluster_workflow") as flow:
+        flow.attr(label="", style="rounded", color="#374151")
+        flow.node(
+            "c_title",
+            _left(["DemoAgentWorkflow · <workflow id>", "completed: a workflow, its status"]),
+            shape="plaintext",
+            **font,
+        )
+        with flow.subgraph(name="cluster_spawned") as sub:
+            sub.attr(label="", style="rounded", color=STATUS_COLOUR["failed"])
+            sub.node(
+                "s_title",
+                _left(["spawn researcher: <task>", "a child workflow, nested", "failed: <why>"]),
+                shape="plaintext",
+                **font,
+            )
+            sub.node("s_end", fillcolor=STATUS_COLOUR["failed"], color=STATUS_COLOUR["failed"], **end)
+            sub.edge("s_title", "s_end")
+        with flow.subgraph(name="cluster_code") as code:
+            code.attr(label="", style="rounded,filled", fillcolor="#fff7ed", color="#c2410c")
+            code.node(
+                "k_title",
+                _left(["run_code (in the workflow)", "the calls its snippet made"]),
+                shape="plaintext",
+                fontname="Courier",
+                fontsize="10",
+            )
+            code.node("k_end", fillcolor="#c2410c", color="#c2410c", **end)
+            code.edge("k_title", "k_end")
+        flow.node("c_end", fillcolor="#374151", color="#374151", **end)
+        for inner in ("s", "k"):
+            flow.edge("c_title", f"{inner}_title")
+            flow.edge(f"{inner}_end", "c_end")
+    firsts.append("c_title")
+    for above, below in itertools.pairwise(firsts):  # the rows stacked, in this order
+        graph.edge(above, below, style="invis")
+    return Picture(graph.source)

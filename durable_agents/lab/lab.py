@@ -50,7 +50,7 @@ from durable_agents.deps import ROSTER, ParentClose, Role
 from durable_agents.history import store
 from durable_agents.lab import binaries, reaper
 from durable_agents.lab.run import Run, RunFailed
-from durable_agents.lab.worker import make_worker, quiet_expected_failures
+from durable_agents.lab.worker import WORKER_LOG, log_to_file, make_worker
 from durable_agents.script import Step, parse_script, subagent_scripts
 from durable_agents.workflows import AGENTS, AgentRequest, DemoAgentWorkflow
 
@@ -123,7 +123,8 @@ class Lab:
         """Start (or connect to) a Temporal environment and a worker; stops this process's previous lab.
 
         `port`/`ui_port` default to free ports. `profile` picks a Temporal CLI profile for `"existing"`.
-        `quiet` hides worker tracebacks for failures the faults tools raise on purpose.
+        `quiet` sends the worker's logs (tracebacks of failures caused on purpose) to `worker.log` in
+        `sandbox_root`, beside the server's log, instead of into the notebook.
         `replace_current=False` starts a lab beside the current one (tests, benchmarks);
         `in_process_worker=False` leaves the work to worker processes (`durable_agents.lab.workers`).
         """
@@ -131,12 +132,12 @@ class Lab:
             await cls.current.stop()
         if kind not in ("dev", "time-skipping", "existing"):
             raise LabError(f"Unknown lab kind {kind!r}: use 'dev', 'time-skipping' or 'existing'.")
-        if quiet:
-            quiet_expected_failures()
         before = {p.pid for p in psutil.Process().children()}
         plugins = [PydanticAIPlugin()]
         sandbox = Path(sandbox_root).resolve()
         sandbox.mkdir(parents=True, exist_ok=True)
+        if quiet:
+            log_to_file(sandbox / WORKER_LOG)
         server_log = sandbox / f"temporal-{kind}.log"
         ui_url = None
         if kind == "dev":
@@ -213,6 +214,7 @@ class Lab:
         parent_close: ParentClose = "TERMINATE",
     ) -> tuple[str, AgentRequest]:
         """A fresh workflow id and the workflow input for one run (checks script, agent and model first)."""
+        __tracebackhide__ = True  # a bad script's traceback shows the reader's cell, not the lab's frames
         if agent not in AGENTS:
             raise LabError(f"Unknown agent {agent!r}: the worker hosts {', '.join(AGENTS)}.")
         if model is None and script is None:
@@ -259,6 +261,7 @@ class Lab:
         the workflow does not complete, unless `check=False`. Histories are fetched once every
         child workflow has closed too.
         """
+        __tracebackhide__ = True
         self._require_running()
         wid, request = self.request(script, prompt, agent=agent, model=model, roster=roster, parent_close=parent_close)
         loop = asyncio.get_running_loop()

@@ -14,13 +14,12 @@ import logging
 import signal
 import sys
 from datetime import timedelta
+from pathlib import Path
 
 from pydantic_ai.durable_exec.temporal import PydanticAIPlugin
 from temporalio.client import Client
 from temporalio.worker import Worker
 
-from durable_agents.errors import ToolRetryableError
-from durable_agents.script import ModelRejected, ModelUnavailable, ScriptError
 from durable_agents.workflows import WORKFLOWS
 
 STICKY_TIMEOUT = timedelta(seconds=1)
@@ -45,24 +44,32 @@ def make_worker(client: Client, task_queue: str, identity: str) -> Worker:
     )
 
 
-class _QuietExpectedFailures(logging.Filter):
-    """Hide worker tracebacks for failures a notebook causes on purpose; Temporal records them and
-    `RunFailed` reports them."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        exc = record.exc_info[1] if record.exc_info else None
-        return not isinstance(exc, (ToolRetryableError, ScriptError, ModelUnavailable, ModelRejected))
+WORKER_LOG = "worker.log"
+"""The in-process worker's log file, in the lab's sandbox root beside the server's log."""
 
 
-def quiet_expected_failures() -> None:
-    """Hide worker tracebacks for the failures the workbook causes on purpose (in this process)."""
-    log = logging.getLogger("temporalio.activity")
-    if not any(isinstance(f, _QuietExpectedFailures) for f in log.filters):
-        log.addFilter(_QuietExpectedFailures())
+def log_to_file(path: Path) -> Path:
+    """Send this process's Temporal SDK logs (failed attempts, cancelled activities, with tracebacks) to `path`.
+
+    A worker logs every failed activity attempt with its traceback. In a notebook those lines would
+    land under the cell that started the worker, for failures the workbook causes on purpose and the
+    history records anyway; so they go to a file, and the notebook reads the history instead.
+    Calling it again moves the log to the new `path`.
+    """
+    log = logging.getLogger("temporalio")
+    for old in [h for h in log.handlers if getattr(h, "durable_agents_log", False)]:
+        log.removeHandler(old)
+        old.close()
+    handler = logging.FileHandler(path)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler.durable_agents_log = True  # type: ignore[attr-defined]
+    log.addHandler(handler)
+    log.propagate = False
+    return path
 
 
 async def serve(address: str, namespace: str, task_queue: str, identity: str) -> None:
-    quiet_expected_failures()
+    """Poll `task_queue` until told to stop; logs go to stderr, which `WorkerPool` points at a file."""
     client = await Client.connect(address, namespace=namespace, plugins=[PydanticAIPlugin()])
     worker = make_worker(client, task_queue, identity)
     loop = asyncio.get_running_loop()

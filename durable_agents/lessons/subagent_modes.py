@@ -11,12 +11,10 @@ count includes work that a retry threw away.
 
 from __future__ import annotations
 
-import html
 from dataclasses import dataclass
 from typing import Any
 
-from IPython.display import HTML
-
+from durable_agents.history.render import Row, side_by_side
 from durable_agents.lessons.notebook import table
 from durable_agents.script import ScriptedModel, call, final, spawn
 
@@ -56,13 +54,11 @@ class ModeComparison:
         return [r.row() for r in self.runs]
 
     def _repr_html_(self) -> str:
-
         return table(self.rows()).data
 
-    def diagrams(self) -> HTML:
-        """The three runs' diagrams, one after the other, each under its mode's name."""
-        parts = [f"<h4>{html.escape(r.mode)}</h4>{r.run.diagram().svg}" for r in self.runs]
-        return HTML("".join(parts))
+    def diagrams(self) -> Row:
+        """The three runs' diagrams side by side, each under its mode's name."""
+        return side_by_side({r.mode: r.run.diagram() for r in self.runs})
 
 
 async def compare_modes(lab: Any) -> ModeComparison:
