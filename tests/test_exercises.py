@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import pytest
+
+from durable_agents.lab import Lab, WorkerPool
 from durable_agents.lessons.exercises import check_ptc, check_spawn, check_tools, check_wrapping
 from durable_agents.script import call, final, parallel
 
@@ -69,6 +72,99 @@ async def test_prediction_check(lab):
 
     run = await lab.run([call("flaky", fail_times=1), final("ok")])
     wrong = check_prediction(["model", "flaky", "model"], run)
-    assert any("Step 1: you predicted 'flaky', the history says 'flaky ×2'" in h for h in wrong.hints)
+    assert any("Step 2: you predicted 'flaky', the history says 'flaky ×2'" in h for h in wrong.hints)
     assert check_prediction(["model", "flaky ×2", "model"], run).passed
     assert any("you predicted 2 steps" in h.lower() for h in check_prediction(["model", "flaky ×2"], run).hints)
+
+
+def test_predictions_are_read_as_a_person_types_them():
+    from durable_agents.lessons.exercises import normalise
+
+    assert {normalise(s) for s in ("flaky ×4", "Flaky x4", "flaky×4", "flaky * 4", " flaky  X 4 ")} == {"flaky ×4"}
+    assert normalise("flaky ×3!") == normalise("flaky x3 !") == "flaky ×3 !"
+    assert normalise("box2") == "box2"  # a name that ends in a digit is left alone
+
+
+async def test_prediction_check_accepts_x_for_times(lab):
+    from durable_agents.lessons.exercises import check_prediction
+
+    run = await lab.run([call("flaky", fail_times=1), final("ok")])
+    assert check_prediction(["Model", "flaky x2", "model"], run).passed
+    assert not check_prediction(["model", "flaky x3", "model"], run).passed
+
+
+def test_hints_show_code_not_backticks():
+    from durable_agents.lessons.exercises import Check
+
+    check = Check("x", ["use `asyncio.gather(*calls)` <now>"])
+    assert "<code>asyncio.gather(*calls)</code>" in check._repr_html_()
+    assert "`" not in check._repr_html_() and "&lt;now&gt;" in check._repr_html_()
+
+
+@pytest.fixture(scope="module")
+async def farm(tmp_path_factory):
+    """A dev server whose task queue two worker processes poll (06's exercise and the capstone)."""
+    sandbox = tmp_path_factory.mktemp("farm")
+    async with await Lab.start(
+        "dev", ui=False, sandbox_root=sandbox, replace_current=False, in_process_worker=False
+    ) as lab:
+        pool = await WorkerPool.start(lab, 2)
+        try:
+            yield lab, pool
+        finally:
+            await pool.stop()
+
+
+async def test_migration_check_wants_the_spawns_gathered(farm):
+    from durable_agents.lessons.exercises import check_migration
+    from durable_agents.script import code
+
+    lab, pool = farm
+    tasks = {f"part {i}": [call("write_file", path=f"part{i}.txt", content=str(i)), final("done")] for i in range(3)}
+    one_by_one = "".join(f'await spawn(agent_name="generic", task="part {i}")\n' for i in range(3))
+    wrong = check_migration(await lab.run([code(one_by_one, scripts=tasks), final("done")], agent="ptc"), pool)
+    assert not wrong.passed
+    assert any("started one after another" in h for h in wrong.hints)
+    together = (
+        'import asyncio\nawait asyncio.gather(*[spawn(agent_name="generic", task=f"part {i}") for i in range(3)])'
+    )
+    assert check_migration(await lab.run([code(together, scripts=tasks), final("done")], agent="ptc"), pool).passed
+
+
+CAPSTONE_SNIPPET = """
+import asyncio
+findings = await asyncio.gather(
+    spawn(agent_name="researcher", task="Research notes/temporal.txt"),
+    spawn(agent_name="researcher", task="Research notes/monty.txt"),
+    spawn(agent_name="researcher", task="Research notes/celery.txt"),
+)
+await slow(seconds=2)
+await write_file(path="report.md", content="\\n".join(findings))
+"""
+
+
+def capstone_scripts(missing_read: bool = True):
+    from durable_agents.lessons.capstone import TOPICS, expected_report
+
+    scripts = {}
+    for path, answer in zip(TOPICS, expected_report(), strict=True):
+        steps = [call("read_file", path=path), final(answer)]
+        scripts[f"Research {path}"] = steps if missing_read or "celery" not in path else [final(answer)]
+    return scripts
+
+
+async def test_capstone_check(farm):
+    from durable_agents.lessons import capstone
+    from durable_agents.lessons.exercises import check_capstone
+    from durable_agents.script import code
+
+    lab, pool = farm
+    starter = [capstone.write_notes(), code(CAPSTONE_SNIPPET, scripts=capstone_scripts(False)), final("done")]
+    no_crash = check_capstone(capstone.Crash(await lab.run(starter, agent="ptc"), killed=""))
+    assert not no_crash.passed
+    assert any("no worker died during it" in h for h in no_crash.hints)
+    assert any("notes/celery.txt should try" in h for h in no_crash.hints)
+    solution = [capstone.write_notes(), code(CAPSTONE_SNIPPET, scripts=capstone_scripts()), final("done")]
+    crash = await capstone.run_with_crash(lab, pool, solution)
+    check_capstone(crash).assert_passed()
+    assert crash.killed and crash.killed not in pool.identities  # it really died; the other one finished

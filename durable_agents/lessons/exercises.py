@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import html
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
 from durable_agents.errors import root_cause
+from durable_agents.lessons.capstone import NOTES, TOPICS, expected_report
 from durable_agents.scenarios import shape
 
 
@@ -33,8 +35,24 @@ class Check:
     def _repr_html_(self) -> str:
         if self.passed:
             return f"<p>✅ <b>{html.escape(self.exercise)}</b>: well done.</p>"
-        items = "".join(f"<li>{html.escape(h)}</li>" for h in self.hints)
+        items = "".join(f"<li>{_code_spans(h)}</li>" for h in self.hints)
         return f"<p>❌ <b>{html.escape(self.exercise)}</b>: not yet.</p><ul>{items}</ul>"
+
+
+def _code_spans(hint: str) -> str:
+    """A hint as HTML: `backticked` text becomes code, everything else is escaped."""
+    parts = html.escape(hint).split("`")
+    return "".join(f"<code>{p}</code>" if i % 2 else p for i, p in enumerate(parts))
+
+
+def normalise(step: str) -> str:
+    """A step of a predicted shape as a person might type it, in `shape()`'s spelling.
+
+    `Flaky x4`, `flaky×4`, `flaky * 4` and `flaky  ×4` all become `flaky ×4`; `flaky ×3!` becomes `flaky ×3 !`.
+    """
+    text = " ".join(step.lower().split())
+    text = re.sub(r"(?:\s+x|\s*[×*])\s*(\d+)", r" ×\1", text)
+    return re.sub(r"\s*!$", " !", text).strip()
 
 
 def _started(exercise: str, run: Any) -> Check:
@@ -147,8 +165,8 @@ def check_prediction(prediction: list[str], run: Any) -> Check:
 
     check = Check("05 · predict the diagram")
     actual = shape(run.graph())
-    for index, (said, was) in enumerate(zip(prediction, actual, strict=False)):
-        if said != was:
+    for index, (said, was) in enumerate(zip(prediction, actual, strict=False), start=1):
+        if normalise(said) != normalise(was):
             check.require(False, f"Step {index}: you predicted {said!r}, the history says {was!r}.")
             break
     check.require(
@@ -170,10 +188,70 @@ def check_migration(run: Any, pool: Any) -> Check:
     check.require(
         len(children) == 3, f"{len(children)} subagent(s) ran inside run_code; gather three spawn(...) calls."
     )
+    check.require(
+        len({s.batch for s in children}) <= 1,
+        "The subagents started one after another: pass all three spawn(...) calls to one "
+        "`await asyncio.gather(...)` so they start together and can land on different workers.",
+    )
     parts = {k for k in run.files() if k.startswith("part")}
     check.require(
         parts == {"part0.txt", "part1.txt", "part2.txt"}, f"Files {sorted(parts)}: each subagent writes one part."
     )
     workers = {w for node in graph.walk() for w in node.workers}
     check.require(workers <= set(pool.identities), f"Workers {sorted(workers)} are not all in the pool.")
+    return check
+
+
+def check_capstone(crash: Any) -> Check:
+    """Exercise 09: researchers gathered in a snippet, a failure told, a report written, a worker killed."""
+    run = crash.run
+    check = _started("09 · the capstone", run)
+    if not check.passed:
+        return check
+    graph = run.graph()
+    codes = [s for s in graph.steps if s.kind == "code"]
+    if not check.require(bool(codes), "No run_code step: put the research and the long job in one code('...')."):
+        return check
+    inner = [s for c in codes for s in c.inner]
+    researchers = [s for s in inner if s.kind == "child" and s.label == "researcher"]
+    check.require(
+        len(researchers) == 3,
+        f"{len(researchers)} researcher(s) ran inside run_code: gather three "
+        "`spawn(agent_name='researcher', task=...)` calls, one per path in `capstone.TOPICS`.",
+    )
+    check.require(
+        len({s.batch for s in researchers}) <= 1,
+        "The researchers started one after another: pass all three spawns to one `asyncio.gather(...)`.",
+    )
+    for researcher in researchers:
+        path = next((p for p in TOPICS if p in researcher.detail), None)
+        told = "\n".join(run.told(researcher.child.workflow_id)) if researcher.child else ""
+        if path in NOTES:
+            check.require(
+                NOTES[path] in told, f"The researcher of {path} was not told its text: `read_file(path='{path}')`."
+            )
+        elif path:
+            check.require(
+                "No file" in told,
+                f"The researcher of {path} should try `read_file(path='{path}')`: it was never written, so the "
+                "model is told the read failed (the failure in this task), and answers that there are no notes.",
+            )
+    lines = (run.files().get("report.md") or "").splitlines()
+    check.require(
+        lines == expected_report(),
+        f"report.md says {lines}; it should be {expected_report()} (the researchers' answers, one a line).",
+    )
+    check.require(
+        any(s.label == "write_file" and "report.md" in s.detail for s in inner),
+        "report.md was not written inside the snippet: join what the gather returned and `write_file` it there.",
+    )
+    slow = [s for s in inner if s.label == "slow"]
+    if check.require(bool(slow), "No slow(...) inside the snippet: the crash needs a long job to interrupt."):
+        check.require(
+            bool(crash.killed) and slow[0].attempts >= 2 and slow[0].worker != crash.killed,
+            f"slow ran {slow[0].attempts} time(s) and no worker died during it: start the run with "
+            "`capstone.run_with_crash(lab, pool, script)`, and call slow after the gather.",
+        )
+    repeated = [n.workflow_id for n in graph.walk() for s in n.steps if s.kind == "model" and s.attempts > 1]
+    check.require(not repeated, f"A model request ran twice in {repeated}: the crash should only redo the long job.")
     return check

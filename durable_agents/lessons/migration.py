@@ -90,12 +90,12 @@ async def failover_drill(lab: Any, pool: Any, seconds: float = 3.0) -> Drill:
               final("survived")]  # fmt: skip
     undisturbed = (await lab.run(script)).output
     running = asyncio.create_task(lab.run(script))
-    killed = await _holder_of_slow(lab)
+    killed = await holder_of_slow(lab)
     pool.kill(killed)
     return Drill(await running, killed, undisturbed)
 
 
-async def _holder_of_slow(lab: Any, timeout: float = 30) -> str:
+async def holder_of_slow(lab: Any, timeout: float = 30) -> str:
     """The identity of the worker running the current run's `slow` activity, once it has started."""
     deadline = asyncio.get_running_loop().time() + timeout
     while asyncio.get_running_loop().time() < deadline:

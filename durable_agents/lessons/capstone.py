@@ -1,0 +1,70 @@
+"""The capstone (notebook 09): one task that needs spawn, PTC, a failure and a crash.
+
+Three researchers (subagents, so child workflows) each read one note; one of the notes is missing,
+so that researcher is told its read failed and says so. A `run_code` snippet gathers the three,
+then runs a long job (`slow`, which heartbeats) and writes `report.md` from what they answered.
+While the long job runs, `run_with_crash` kills the worker process that holds it: the other worker
+takes the next attempt, and the run finishes with nothing recorded done twice.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from typing import Any
+
+from durable_agents.lessons.migration import holder_of_slow
+from durable_agents.script import Step, ToolCall, code
+
+NOTES = {
+    "notes/temporal.txt": "Temporal: a workflow's history makes it durable.\nEvery step is an event.",
+    "notes/monty.txt": "Monty: a small Python interpreter for code a model writes.\nNo files, no network.",
+}
+"""The notes the run writes first, by path; their first lines are what the researchers report."""
+
+TOPICS = ["notes/temporal.txt", "notes/monty.txt", "notes/celery.txt"]
+"""The notes to research, in order; `notes/celery.txt` was never written, so reading it fails."""
+
+LIVE_PROMPT = (
+    "Write the notes you are given into the sandbox, then research notes/temporal.txt, notes/monty.txt and "
+    "notes/celery.txt with one researcher subagent each, all at once from one run_code snippet; then call "
+    "slow(seconds=2) and write report.md with one line per researcher. Notes: " + repr(NOTES)
+)
+"""The same task, in words, for a live model (the optional part of notebook 09)."""
+
+
+def write_notes() -> ToolCall:
+    """The first step: a snippet that writes every note in `NOTES` (the `ptc` agent's only tool is `run_code`)."""
+    writes = ", ".join(f"write_file(path={path!r}, content={text!r})" for path, text in NOTES.items())
+    return code(f"import asyncio\nawait asyncio.gather({writes})")
+
+
+def expected_report() -> list[str]:
+    """What `report.md` should say, line by line: each note's first line, or that it is missing."""
+    return [NOTES[path].splitlines()[0] if path in NOTES else f"No notes in {path}." for path in TOPICS]
+
+
+@dataclass
+class Crash:
+    """A run during which a worker was killed: the run, and which worker died."""
+
+    run: Any
+    killed: str
+
+
+async def run_with_crash(lab: Any, pool: Any, script: list[Step], agent: str = "ptc") -> Crash:
+    """Run `script` on `lab`; kill the worker that holds its `slow` activity once it starts (SIGKILL).
+
+    The run should call `slow` (it heartbeats every 0.2 s, with a one-second heartbeat timeout); a
+    run that ends before any `slow` starts comes back with `killed == ""`, and the check says why.
+    The surviving workers in `pool` finish the run.
+    """
+    running = asyncio.create_task(lab.run(script, agent=agent))
+    finder = asyncio.create_task(holder_of_slow(lab))
+    await asyncio.wait({running, finder}, return_when=asyncio.FIRST_COMPLETED)
+    killed = ""
+    if finder.done() and not finder.exception():
+        killed = finder.result()
+        pool.kill(killed)
+    finder.cancel()
+    return Crash(await running, killed)
