@@ -36,6 +36,15 @@ def told(history_json: dict[str, Any]) -> list[str]:
     ]
 
 
+ERROR_MARKS = ("Error:", "error[", "crashed")
+"""How an error announces itself in a tool result: `NameError: ...`, Monty's `error[...]`, `... crashed`."""
+
+
+def first_error_line(text: str) -> str:
+    """The first line of what the model was told that names an error (the whole text if none does)."""
+    return next((line for line in text.splitlines() if any(mark in line for mark in ERROR_MARKS)), text)
+
+
 def activity_options(history_json: dict[str, Any]) -> list[dict[str, Any]]:
     """Each activity a history scheduled, with the options Temporal recorded for it."""
     rows = []

@@ -76,6 +76,10 @@ class WorkflowNode:
     code_workers: list[str] = field(default_factory=list)
     """The workers that ran this workflow's own code (its workflow tasks), first seen first."""
 
+    def children(self) -> list[WorkflowNode]:
+        """The child workflows this workflow started (directly, or from a code step), in order."""
+        return [s.child for top in self.steps for s in (top, *top.inner) if s.child is not None]
+
     def walk(self) -> list[WorkflowNode]:
         """This workflow and all its descendants (children of code steps too), depth first."""
         steps = [s for top in self.steps for s in (top, *top.inner)]
