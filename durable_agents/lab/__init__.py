@@ -17,8 +17,8 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from durable_agents.lab.lab import Lab, LabError, free_port
     from durable_agents.lab.cleanup import reset
+    from durable_agents.lab.lab import Lab, LabError, free_port
     from durable_agents.lab.run import Run, RunFailed
     from durable_agents.lab.workers import WorkerPool
 
