@@ -36,6 +36,28 @@ def told(history_json: dict[str, Any]) -> list[str]:
     ]
 
 
+def _about(kind: str, attrs: dict[str, Any]) -> str:
+    """What one event is about, in a few words: the activity, the worker, the failure, the workflow."""
+    if "activityType" in attrs:
+        return attrs["activityType"]["name"]
+    if kind.startswith("WORKFLOW_TASK") and attrs.get("identity"):
+        return f"worker {attrs['identity']}"
+    if kind == "WORKFLOW_EXECUTION_STARTED":
+        return f"{attrs['workflowType']['name']} on task queue {attrs['taskQueue']['name']!r}"
+    failure = attrs.get("failure") or {}
+    return failure.get("message", "")
+
+
+def event_rows(history_json: dict[str, Any]) -> list[dict[str, Any]]:
+    """The history as Temporal recorded it, one row per event: its id, its type, what it is about."""
+    rows = []
+    for event in history_json["events"]:
+        kind = event["eventType"].removeprefix("EVENT_TYPE_")
+        attrs = next((v for k, v in event.items() if k.endswith("EventAttributes")), {})
+        rows.append({"event": int(event["eventId"]), "type": kind, "about": _about(kind, attrs)})
+    return rows
+
+
 ERROR_MARKS = ("Error:", "error[", "crashed")
 """How an error announces itself in a tool result: `NameError: ...`, Monty's `error[...]`, `... crashed`."""
 

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from durable_agents.errors import root_cause
+from durable_agents.history.events import event_rows
 from durable_agents.lessons.capstone import NOTES, TOPICS, expected_report
 from durable_agents.scenarios import shape
 
@@ -64,6 +65,28 @@ def _started(exercise: str, run: Any) -> Check:
 
 def _tool_steps(run: Any) -> list[Any]:
     return [s for s in run.graph().steps if s.kind == "tool"]
+
+
+def check_reading(run: Any, *, activities: int, workflow_tasks: int, first_tool: str) -> Check:
+    """Exercise 00: read a raw history: how many activities, how many workflow tasks, the first tool called."""
+    check = Check("00 · read a history")
+    types = [row["type"] for row in event_rows(run.history_json[run.workflow_id])]
+    check.require(
+        activities == types.count("ACTIVITY_TASK_SCHEDULED"),
+        f"You counted {activities} activities; count the `ACTIVITY_TASK_SCHEDULED` events (one per activity).",
+    )
+    check.require(
+        workflow_tasks == types.count("WORKFLOW_TASK_COMPLETED"),
+        f"You counted {workflow_tasks} workflow tasks; count the `WORKFLOW_TASK_COMPLETED` events "
+        "(each is one turn of the workflow code on a worker).",
+    )
+    tools = [s.label for s in _tool_steps(run)]
+    check.require(
+        bool(tools) and first_tool.strip().lower() == tools[0],
+        f"The first tool was not {first_tool!r}: in the diagram it is the first green box; in the events, the "
+        "activity scheduled after the first model request completed (its input names the tool).",
+    )
+    return check
 
 
 def check_wrapping(run: Any) -> Check:

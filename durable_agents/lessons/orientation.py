@@ -1,0 +1,50 @@
+"""The orientation (notebook 00): the moving parts of a durable agent, drawn.
+
+The picture is drawn with the same Graphviz path as every run diagram (`history.render.Picture`),
+so what the reader learns here about the drawing holds later on.
+"""
+
+from __future__ import annotations
+
+import graphviz
+
+from durable_agents.history.render import STYLE, Picture
+
+
+def moving_parts() -> Picture:
+    """Client, server (event history, task queue), worker (workflow code, activities), and the two kinds of task."""
+    graph = graphviz.Digraph(
+        "parts", graph_attr={"rankdir": "LR", "fontname": "Helvetica", "nodesep": "0.4", "ranksep": "0.9"}
+    )
+    font = {"fontname": "Helvetica", "fontsize": "10"}
+    graph.node("client", "this notebook\n(a Temporal client)\nlab.run(...)", shape="box", style="rounded", **font)
+    with graph.subgraph(name="cluster_server") as server:
+        server.attr(label="Temporal server", style="rounded", color="#1f2937", **font)
+        server.node(
+            "history",
+            "event history\n(one per workflow:\nevery step, recorded)",
+            shape="cylinder",
+            style="filled",
+            fillcolor="#f3f4f6",
+            **font,
+        )
+        server.node("queue", "task queue\n'durable-agents'", shape="box", style="filled", fillcolor="#fef9c3", **font)
+        server.node("ui", "Web UI", shape="box", style="rounded,dashed", **font)
+    with graph.subgraph(name="cluster_worker") as worker:
+        worker.attr(label="worker (a process; here, this kernel)", style="rounded", color="#0f766e", **font)
+        worker.node(
+            "code",
+            "workflow code\nDemoAgentWorkflow: agent.run(...)\ndeterministic, replayable",
+            shape="box",
+            style="rounded",
+            **font,
+        )
+        worker.node("acts", "activities\nmodel requests, tool calls\n(any I/O)", **{**STYLE["tool"], **font})
+    graph.edge("client", "history", label="start workflow,\nwait for result,\nfetch history", **font)
+    graph.edge("history", "queue", label="next step due", style="dashed", **font)
+    graph.edge("queue", "code", label="workflow task:\nrun the code to\nits next await", color="#1d4ed8", **font)
+    graph.edge("code", "history", label="commands: schedule an\nactivity, start a child", color="#1d4ed8", **font)
+    graph.edge("queue", "acts", label="activity task:\ndo this one call", color="#15803d", **font)
+    graph.edge("acts", "history", label="result (or failure)\n→ an event", color="#15803d", **font)
+    graph.edge("ui", "history", label="reads", style="dotted", arrowhead="none", **font)
+    return Picture(graph.source)
