@@ -67,24 +67,26 @@ def _tool_steps(run: Any) -> list[Any]:
     return [s for s in run.graph().steps if s.kind == "tool"]
 
 
-def check_reading(run: Any, *, activities: int, workflow_tasks: int, first_tool: str) -> Check:
-    """Exercise 00: read a raw history: how many activities, how many workflow tasks, the first tool called."""
+def check_reading(run: Any, *, activities: int, model_requests: int, first_tool: str) -> Check:
+    """Exercise 00: read a raw history: how many activities, how many of them model requests, the first tool."""
     check = Check("00 · read a history")
-    types = [row["type"] for row in event_rows(run.history_json[run.workflow_id])]
+    rows = event_rows(run.history_json[run.workflow_id])
+    scheduled = [row["about"] for row in rows if row["type"] == "ACTIVITY_TASK_SCHEDULED"]
     check.require(
-        activities == types.count("ACTIVITY_TASK_SCHEDULED"),
-        f"You counted {activities} activities; count the `ACTIVITY_TASK_SCHEDULED` events (one per activity).",
+        activities == len(scheduled),
+        f"You counted {activities} activities; count the ACTIVITY_TASK_SCHEDULED events (one per activity).",
     )
+    requests = sum(name.endswith("__model_request") for name in scheduled)
     check.require(
-        workflow_tasks == types.count("WORKFLOW_TASK_COMPLETED"),
-        f"You counted {workflow_tasks} workflow tasks; count the `WORKFLOW_TASK_COMPLETED` events "
-        "(each is one turn of the workflow code on a worker).",
+        model_requests == requests,
+        f"You counted {model_requests} model requests; count the scheduled activities whose name ends in "
+        "`__model_request` (the rest are tool calls).",
     )
     tools = [s.label for s in _tool_steps(run)]
     check.require(
         bool(tools) and first_tool.strip().lower() == tools[0],
-        f"The first tool was not {first_tool!r}: in the diagram it is the first green box; in the events, the "
-        "activity scheduled after the first model request completed (its input names the tool).",
+        f"The first tool was not {first_tool!r}: in the diagram it is the first green box, under the first "
+        "model request, which says what it asked for.",
     )
     return check
 
