@@ -16,6 +16,7 @@ import sys
 from datetime import timedelta
 from pathlib import Path
 
+from dotenv import find_dotenv, load_dotenv
 from pydantic_ai.durable_exec.temporal import PydanticAIPlugin
 from temporalio.client import Client
 from temporalio.worker import Worker
@@ -89,6 +90,7 @@ def main() -> None:
     parser.add_argument("--task-queue", required=True)
     parser.add_argument("--identity", required=True)
     args = parser.parse_args()
+    load_dotenv(find_dotenv(usecwd=True), override=False)  # a live model's API key may be in .env
     asyncio.run(serve(args.address, args.namespace, args.task_queue, args.identity))
 
 

@@ -10,9 +10,11 @@ takes the next attempt, and the run finishes with nothing recorded done twice.
 from __future__ import annotations
 
 import asyncio
+import itertools
 from dataclasses import dataclass
 from typing import Any
 
+from durable_agents.lab import WorkerPool
 from durable_agents.lessons.migration import holder_of_slow
 from durable_agents.script import Step, ToolCall, code
 
@@ -44,6 +46,9 @@ def expected_report() -> list[str]:
     return [NOTES[path].splitlines()[0] if path in NOTES else f"No notes in {path}." for path in TOPICS]
 
 
+_SPARES = itertools.count(1)
+
+
 @dataclass
 class Crash:
     """A run during which a worker was killed: the run, and which worker died."""
@@ -57,14 +62,21 @@ async def run_with_crash(lab: Any, pool: Any, script: list[Step], agent: str = "
 
     The run should call `slow` (it heartbeats every 0.2 s, with a one-second heartbeat timeout); a
     run that ends before any `slow` starts comes back with `killed == ""`, and the check says why.
-    The surviving workers in `pool` finish the run.
+    The surviving workers in `pool` finish the run. Meanwhile a fresh worker process starts in the
+    dead one's place (`spare<n>-1`), so the pool keeps its size for the next attempt.
     """
     running = asyncio.create_task(lab.run(script, agent=agent))
     finder = asyncio.create_task(holder_of_slow(lab))
     await asyncio.wait({running, finder}, return_when=asyncio.FIRST_COMPLETED)
-    killed = ""
+    killed, spare = "", None
     if finder.done() and not finder.exception():
         killed = finder.result()
         pool.kill(killed)
+        spare = asyncio.create_task(WorkerPool.start(lab, 1, prefix=f"spare{next(_SPARES)}"))
     finder.cancel()
-    return Crash(await running, killed)
+    try:
+        run = await running
+    finally:
+        if spare is not None:
+            pool.processes.update((await spare).processes)
+    return Crash(run, killed)
