@@ -158,15 +158,19 @@ def parse_script(script: Sequence[Step | dict[str, Any]]) -> list[Step]:
         try:
             steps.append(_steps.validate_python([raw])[0])
         except ValidationError as exc:
-            raise ScriptError(
-                f"Step {index} of the model script is not a step: {raw!r}.\n"
-                "A step is one of: {'tool': NAME, 'args': {...}}, {'parallel': [call, ...]}, "
-                "{'final': TEXT} (or call(...), parallel(...), final(...) from durable_agents.script).\n"
-                f"Details: {exc.errors()[0]['msg']}"
-            ) from None
+            raise ScriptError(_not_a_step(index, raw, exc)) from None
     if not steps:
         raise ScriptError("The model script is empty: give at least one step, for example final('done').")
     return steps
+
+
+def _not_a_step(index: int, raw: Any, error: ValidationError) -> str:
+    return (
+        f"Step {index} of the model script is not a step: {raw!r}.\n"
+        "A step is one of: {'tool': NAME, 'args': {...}}, {'parallel': [call, ...]}, "
+        "{'final': TEXT} (or call(...), parallel(...), final(...) from durable_agents.script).\n"
+        f"Details: {error.errors()[0]['msg']}"
+    )
 
 
 def subagent_scripts(script: Sequence[Step]) -> dict[str, list[Step]]:
