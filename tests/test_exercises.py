@@ -167,4 +167,24 @@ async def test_capstone_check(farm):
     solution = [capstone.write_notes(), code(CAPSTONE_SNIPPET, scripts=capstone_scripts()), final("done")]
     crash = await capstone.run_with_crash(lab, pool, solution)
     check_capstone(crash).assert_passed()
-    assert crash.killed and crash.killed not in pool.identities  # it really died; the other one finished
+    assert crash.killed and crash.killed not in pool.identities  # it really died; a spare took its place
+    assert len(pool.identities) == 2
+    from durable_agents.lessons.migration import crash_cost
+
+    assert crash_cost(crash.run) == {
+        "attempts slow takes": 2,
+        "model requests that run twice": 0,
+        "other tool calls that run twice": 0,
+    }
+
+
+def test_prediction_moments_compare_each_guess():
+    from durable_agents.lessons.exercises import check_predictions
+
+    actual = {"largest parent history": "inline", "attempts slow takes": 2}
+    assert check_predictions("x", {"largest parent history": " Inline", "attempts slow takes": "2"}, actual).passed
+    wrong = check_predictions("x", {"largest parent history": "child workflow", "attempts slow takes": 1}, actual)
+    assert wrong.hints == [
+        "largest parent history: you guessed 'child workflow', the history says 'inline'.",
+        "attempts slow takes: you guessed 1, the history says 2.",
+    ]

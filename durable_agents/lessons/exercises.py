@@ -91,6 +91,18 @@ def check_reading(run: Any, *, activities: int, model_requests: int, first_tool:
     return check
 
 
+def check_predictions(exercise: str, guesses: dict[str, Any], actual: dict[str, Any]) -> Check:
+    """A predict-then-run moment: each guess against what the history says (read as typed: case, spacing)."""
+    check = Check(exercise)
+    for question, answer in actual.items():
+        guess = guesses.get(question, "")
+        check.require(
+            normalise(str(guess)) == normalise(str(answer)),
+            f"{question}: you guessed {guess!r}, the history says {answer!r}.",
+        )
+    return check
+
+
 def check_wrapping(run: Any) -> Check:
     """Exercise 01: write `plan.txt` (three lines), read it back, answer with its first line."""
     check = _started("01 · a plan in three lines", run)

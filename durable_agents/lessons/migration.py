@@ -79,6 +79,17 @@ class Drill:
     undisturbed: str | None
 
 
+def crash_cost(run: Any, tool: str = "slow") -> dict[str, int]:
+    """What a crash during `tool` cost, from the history: its attempts, and the other steps run twice."""
+    steps = [s for node in run.graph().walk() for top in node.steps for s in (top, *top.inner)]
+    held = [s for s in steps if s.label == tool]
+    return {
+        f"attempts {tool} takes": held[0].attempts if held else 0,
+        "model requests that run twice": sum(s.kind == "model" and s.attempts > 1 for s in steps),
+        "other tool calls that run twice": sum(s.kind == "tool" and s.label != tool and s.attempts > 1 for s in steps),
+    }
+
+
 async def failover_drill(lab: Any, pool: Any, seconds: float = 3.0) -> Drill:
     """Kill the worker that holds a slow, heartbeating tool activity; another worker finishes the run.
 

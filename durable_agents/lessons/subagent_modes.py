@@ -56,6 +56,12 @@ class ModeComparison:
     def _repr_html_(self) -> str:
         return table(self.rows()).data
 
+    def answers(self) -> dict[str, str]:
+        """Which mode served the most model requests, and which left the largest parent history."""
+        most = max(self.runs, key=lambda r: r.model_requests)
+        largest = max(self.runs, key=lambda r: len(r.run.histories[r.run.workflow_id].to_json()))
+        return {"most model requests served": most.mode, "largest parent history": largest.mode}
+
     def diagrams(self) -> Row:
         """The three runs' diagrams side by side, each under its mode's name."""
         return side_by_side({r.mode: r.run.diagram() for r in self.runs})
