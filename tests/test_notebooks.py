@@ -46,6 +46,9 @@ def test_conventions(path):
         assert hidden.get("source_hidden") and hidden.get("outputs_hidden"), "a solution hides its code and output"
         assert solution.source.startswith("# "), "a collapsed solution shows a neutral comment, not its first line"
         assert "assert_passed()" in solution.source
+    copy = NOTEBOOKS / "solutions" / f"{path.stem}.py"
+    assert copy.is_file(), f"no {copy.name} in notebooks/solutions/ (for frontends that show hidden cells)"
+    assert all(s.source in copy.read_text() for s in solutions), f"{copy.name} differs from the notebook's solution"
 
 
 async def test_a_notebook_runs_twice_in_one_kernel():

@@ -1,0 +1,11 @@
+# 02 · Tools as activities: the exercise's solution, for frontends that show hidden cells (VS Code, Colab, GitHub).
+# The notebook's hidden `solution` cell holds the same code, and runs it; tests/test_notebooks.py keeps
+# the two equal. It runs in the notebook's kernel, after the cells above it (top-level `await`).
+
+# One way to do it (try your own first).
+solution = [
+    parallel(call("flaky", fail_times=1), call("word_count", text="one two three four")),
+    call("write_file", path="count.txt", content="4"),
+    final("done"),
+]
+exercises.check_tools(await lab.run(solution)).assert_passed()

@@ -1,0 +1,14 @@
+# 03 · Spawn: subagents as child workflows: the exercise's solution, for frontends that show hidden cells (VS Code, Colab, GitHub).
+# The notebook's hidden `solution` cell holds the same code, and runs it; tests/test_notebooks.py keeps
+# the two equal. It runs in the notebook's kernel, after the cells above it (top-level `await`).
+
+# One way to do it (try your own first).
+solution_roster = {"poet": Role("demo", "You are a poet. Answer in verse.")}
+solution = [
+    spawn("poet", "Write poem.txt", [
+        call("write_file", path="poem.txt", content="A workflow sleeps, its history keeps."),
+        final("done"),
+    ]),
+    final("A poem was written."),
+]
+exercises.check_spawn(await lab.run(solution, roster=solution_roster)).assert_passed()
