@@ -40,8 +40,12 @@ def _about(kind: str, attrs: dict[str, Any]) -> str:
     """What one event is about, in a few words: the activity, the worker, the failure, the workflow."""
     if "activityType" in attrs:
         return attrs["activityType"]["name"]
+    if kind == "ACTIVITY_TASK_STARTED":
+        return f"worker {attrs.get('identity', '?')}, attempt {attrs.get('attempt', 1)}"
     if kind.startswith("WORKFLOW_TASK") and attrs.get("identity"):
         return f"worker {attrs['identity']}"
+    if kind in ("MARKER_RECORDED", "UPSERT_WORKFLOW_SEARCH_ATTRIBUTES"):
+        return "bookkeeping by the SDK (not a step of the agent)"
     if kind == "WORKFLOW_EXECUTION_STARTED":
         return f"{attrs['workflowType']['name']} on task queue {attrs['taskQueue']['name']!r}"
     failure = attrs.get("failure") or {}

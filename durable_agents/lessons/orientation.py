@@ -14,7 +14,7 @@ from durable_agents.history.render import STYLE, Picture
 def moving_parts() -> Picture:
     """Client, server (event history, task queue), worker (workflow code, activities), and the two kinds of task."""
     graph = graphviz.Digraph(
-        "parts", graph_attr={"rankdir": "LR", "fontname": "Helvetica", "nodesep": "0.4", "ranksep": "0.9"}
+        "parts", graph_attr={"rankdir": "TB", "fontname": "Helvetica", "nodesep": "0.6", "ranksep": "0.5"}
     )
     font = {"fontname": "Helvetica", "fontsize": "10"}
     graph.node("client", "this notebook\n(a Temporal client)\nlab.run(...)", shape="box", style="rounded", **font)
