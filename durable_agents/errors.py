@@ -5,6 +5,10 @@
 | `ToolValidationError`| Pydantic AI             | a retry prompt: "fix it and try again" | no               |
 | `ToolExecutionError` | Pydantic AI             | a failed tool result, final            | no               |
 | `ToolRetryableError` | Temporal's retry policy | only the attempt that succeeds         | yes              |
+
+A `ToolValidationError` is a `ModelRetry`: each one spends one of the tool's retries (Pydantic AI's
+default is one), and past that budget the run fails instead of asking the model again. A
+`ToolRetryableError` that outlasts the retry policy fails the activity for good, and with it the run.
 """
 
 from __future__ import annotations
