@@ -127,3 +127,32 @@ def test_save(tmp_path):
     assert diagram.save(tmp_path / "run.dot").read_text() == diagram.dot
     with pytest.raises(ValueError, match=r"\.svg or \.dot"):
         diagram.save(tmp_path / "run.png")
+
+
+def test_pictures_fit_the_width_and_wide_ones_offer_full_size(monkeypatch):
+    from durable_agents.history.render import Picture
+
+    narrow = Diagram(recorded("notes"))
+    assert 'style="max-width:100%;height:auto"' in narrow.html() and "full size" not in narrow.html()
+    wide = Picture("digraph { rankdir=LR; a -> b -> c -> d -> e -> f -> g -> h -> i -> j -> k -> l -> m }")
+    assert "full size" in wide.html() and wide.html().count("<svg") == 2
+
+
+def test_the_told_mark_has_a_style_and_the_legends_sit_below():
+    dot = to_dot(recorded("tour"))
+    told = next(line for line in dot.splitlines() if "told: failed" in line)
+    assert "diagonals" in told and "#fef3c7" in told
+    mark = next(line for line in dot.splitlines() if 'mark_told [label="the model was told it failed"' in line)
+    assert "diagonals" in mark
+    assert "w_end -> mark_told [style=invis]" in dot  # under the run, not beside it
+    assert "cluster_w" in dot and 'w_start [label="DemoAgentWorkflow' in dot  # the title is a node edges stop at
+
+
+def test_the_legend_draws_every_mark_and_the_comparison_is_side_by_side():
+    from durable_agents.history.render import MARKS, legend, side_by_side
+
+    picture = legend()
+    assert all(text.split(" / ")[0] in picture.dot for text, _ in MARKS.values())
+    assert "</svg>" in picture.svg
+    row = side_by_side({"a": Diagram(recorded("notes")), "b": Diagram(recorded("tour"))})._repr_html_()
+    assert row.startswith('<div style="display:flex') and row.count("<svg") == 2
