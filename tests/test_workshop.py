@@ -6,6 +6,7 @@ from __future__ import annotations
 import subprocess
 import sys
 import textwrap
+import time
 
 import psutil
 
@@ -43,6 +44,16 @@ def test_the_faults_capability_sets_its_own_toolsets_settings():
     assert config["retry_policy"].maximum_attempts == 9
 
 
+def alive(processes: list[psutil.Process], grace: float) -> list[psutil.Process]:
+    """Those of `processes` still running after up to `grace` seconds (a zombie counts as gone)."""
+    deadline = time.monotonic() + grace
+    while True:
+        left = [p for p in processes if p.is_running() and p.status() != psutil.STATUS_ZOMBIE]
+        if not left or time.monotonic() > deadline:
+            return left
+        time.sleep(0.1)
+
+
 KERNEL = """
 import asyncio, os
 from durable_agents.lab import Lab, WorkerPool
@@ -74,7 +85,7 @@ async def test_reset_stops_what_a_kernel_left_and_clears_the_sandbox(tmp_path, m
         done = await cleanup.reset(tmp_path)
         assert len(done.stopped) == len(found) and done.cleared == [sandbox]
         assert not sandbox.exists()
-        assert not [p for p in found if p.is_running() and p.status() != psutil.STATUS_ZOMBIE]
+        assert not alive(found, grace=5)
         assert kernel.poll() is None, "the kernel itself is left alone"
     finally:
         kernel.kill()
