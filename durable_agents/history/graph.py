@@ -80,6 +80,10 @@ class WorkflowNode:
         """The child workflows this workflow started (directly, or from a code step), in order."""
         return [s.child for top in self.steps for s in (top, *top.inner) if s.child is not None]
 
+    def all_steps(self) -> list[Step]:
+        """Every step of this workflow and its descendants, the calls inside code steps included."""
+        return [s for node in self.walk() for top in node.steps for s in (top, *top.inner)]
+
     def walk(self) -> list[WorkflowNode]:
         """This workflow and all its descendants (children of code steps too), depth first."""
         steps = [s for top in self.steps for s in (top, *top.inner)]

@@ -81,7 +81,7 @@ class Drill:
 
 def crash_cost(run: Any, tool: str = "slow") -> dict[str, int]:
     """What a crash during `tool` cost, from the history: its attempts, and the other steps run twice."""
-    steps = [s for node in run.graph().walk() for top in node.steps for s in (top, *top.inner)]
+    steps = run.graph().all_steps()
     held = [s for s in steps if s.label == tool]
     return {
         f"attempts {tool} takes": held[0].attempts if held else 0,

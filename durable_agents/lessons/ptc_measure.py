@@ -20,6 +20,14 @@ from IPython.display import SVG
 from durable_agents.lessons.notebook import table
 from durable_agents.script import Step, call, code, final
 
+def sibling_cancel(run: Any) -> dict[str, Any]:
+    """What the first failure in a gather did (notebook 04): roughly how long the run took, what was cancelled."""
+    return {
+        "seconds, about (1 or 5)": 1 if run.seconds < 3 else 5,
+        "calls cancelled": sum(s.status in ("cancelled", "cancel_requested") for s in run.graph().all_steps()),
+    }
+
+
 PTC_SOURCE = """
 total = 0
 for i in range({n}):
