@@ -20,6 +20,7 @@ from IPython.display import SVG
 from durable_agents.lessons.notebook import table
 from durable_agents.script import Step, call, code, final
 
+
 def sibling_cancel(run: Any) -> dict[str, Any]:
     """What the first failure in a gather did (notebook 04): roughly how long the run took, what was cancelled."""
     return {
