@@ -8,6 +8,7 @@ from datetime import timedelta
 from pydantic_ai import Agent
 from pydantic_ai.capabilities import AbstractCapability
 from pydantic_ai.durable_exec.temporal import TemporalDurability, worker_registrations
+from pydantic_ai.exceptions import ModelRequestRejectedError
 from pydantic_ai.toolsets import AbstractToolset
 from temporalio.common import RetryPolicy
 from temporalio.workflow import ActivityConfig
@@ -31,10 +32,11 @@ MODEL_ACTIVITY = ActivityConfig(
     retry_policy=RetryPolicy(
         initial_interval=timedelta(milliseconds=200),
         maximum_attempts=3,
-        non_retryable_error_types=["ScriptError", "ModelRejected"],
+        non_retryable_error_types=["ScriptError"],
     ),
 )
-"""Model requests: one minute each, three attempts; a broken script or a rejected request fails at once."""
+"""Model requests: one minute each, three attempts; a broken script fails at once (a rejected request too:
+see `non_retryable_model_errors` below)."""
 
 BASE_ACTIVITY = ActivityConfig(
     start_to_close_timeout=timedelta(seconds=30),
@@ -79,6 +81,8 @@ def build_agent(
                 activity_config=BASE_ACTIVITY,
                 model_activity_config=MODEL_ACTIVITY,
                 toolset_activity_config=toolset_settings(chosen),
+                # Pydantic AI's category for a request the provider refused: retrying cannot help.
+                non_retryable_model_errors=[ModelRequestRejectedError],
             )
         )
     return Agent(

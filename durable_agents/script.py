@@ -19,6 +19,7 @@ from typing import Any, ClassVar, Literal
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 from pydantic_ai import ModelResponse, TextPart, ToolCallPart
 from pydantic_ai._run_context import get_current_run_context
+from pydantic_ai.exceptions import ModelRequestRejectedError, ModelUnavailableError
 from pydantic_ai.messages import ModelMessage
 from pydantic_ai.models import Model, ModelRequestParameters
 from pydantic_ai.settings import ModelSettings
@@ -80,12 +81,25 @@ class ModelFailure(BaseModel):
         return f"model_flaky({self.then!r}, times={self.times})"
 
 
-class ModelUnavailable(RuntimeError):
-    """A transient model failure (overloaded, rate limited): the model activity is retried."""
+class ModelUnavailable(ModelUnavailableError):
+    """A transient model failure (overloaded): Pydantic AI's own category for it; the model activity is retried."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__("scripted", message)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return self.__class__, (self.message,)
 
 
-class ModelRejected(RuntimeError):
-    """The provider refused the request for good (invalid request): retrying cannot help."""
+class ModelRejected(ModelRequestRejectedError):
+    """The provider refused the request for good (invalid request): Pydantic AI's own category for it, which the
+    demo agents list in `TemporalDurability(non_retryable_model_errors=...)`, so Temporal does not retry it."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__("scripted", message)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return self.__class__, (self.message,)
 
 
 Step = ToolCall | Parallel | Final | ModelFailure
