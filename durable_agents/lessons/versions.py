@@ -152,23 +152,28 @@ class PacedDeprecatedWorkflow(PydanticAIWorkflow):
         return await run_agent(request, DEPRECATED_AGENTS)
 
 
+@workflow.defn(name="DemoAgentWorkflow", sandboxed=False)
+class WithStepWorkflow(PydanticAIWorkflow):
+    """The notebook exercise's version: the demo agent runs a step written in the notebook (see `with_step`)."""
+
+    agents: ClassVar[dict[str, Agent[DemoDeps, str]]] = dict(AGENTS)
+    __pydantic_ai_agents__: ClassVar = list(AGENTS.values())
+
+    @workflow.run
+    async def run(self, request: AgentRequest) -> str:
+        return await run_agent(request, type(self).agents)
+
+
 def with_step(step: Step) -> type:
-    """A version of the demo workflow whose demo agent runs `step` before its first model request.
+    """`WithStepWorkflow`, its demo agent now running `step` before its first model request.
 
-    For the notebook exercise: the class is made here, around a function written in a notebook,
-    so it runs outside Temporal's sandbox (`sandboxed=False`): the sandbox re-imports a workflow's
-    module, and a notebook is not one. Use it to replay, not on a worker.
+    For the notebook exercise: the step is a function written in a notebook, so this class runs
+    outside Temporal's sandbox (`sandboxed=False`: the sandbox re-imports a workflow's module, and
+    a notebook is not one). Temporal wants workflow classes defined at module level, so there is
+    one such class and each call sets its agents: replay with it before calling this again.
     """
-    agents = agents_with_step(step)
-
-    @workflow.defn(name="DemoAgentWorkflow", sandboxed=False)
-    class WithStepWorkflow(PydanticAIWorkflow):
-        __pydantic_ai_agents__: ClassVar = list(agents.values())
-
-        @workflow.run
-        async def run(self, request: AgentRequest) -> str:
-            return await run_agent(request, agents)
-
+    WithStepWorkflow.agents = agents_with_step(step)
+    WithStepWorkflow.__pydantic_ai_agents__ = list(WithStepWorkflow.agents.values())
     return WithStepWorkflow
 
 
