@@ -218,11 +218,11 @@ async def check_patch(step: Any, before: Any, after: Any) -> Check:
 
     check = Check("07 · a replay-safe change")
     reader = with_step(step)
-    for verdict in await replay_against(before, reader, "your version"):
-        check.require(verdict.passed, f"A run from before the change does not replay: {verdict.explain()}. Guard "
-                                      "the new step with `if workflow.patched(...)` so old runs skip it.")  # fmt: skip
-    for verdict in await replay_against(after, reader, "your version"):
-        check.require(verdict.passed, f"A new run of the patched version does not replay: {verdict.explain()}. New "
-                                      f"runs pause for `versions.PAUSE` behind the patch id {PACING_PATCH!r}: use "
-                                      "that id and keep the pause.")  # fmt: skip
+    old = [v for v in await replay_against(before, reader, "your version") if not v.passed]
+    check.require(not old, f"A run from before the change does not replay: {old[0].explain() if old else ''}. "
+                           "Guard the new step with `if workflow.patched(...)` so old runs skip it.")  # fmt: skip
+    new = [v for v in await replay_against(after, reader, "your version") if not v.passed]
+    check.require(not new, f"A new run of the patched version does not replay: {new[0].explain() if new else ''}. "
+                           f"New runs pause for `versions.PAUSE` behind the patch id {PACING_PATCH!r}: use that id "
+                           "and keep the pause.")  # fmt: skip
     return check
