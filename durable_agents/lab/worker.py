@@ -3,7 +3,8 @@
 `python -m durable_agents.lab.worker ADDRESS --namespace NS --task-queue Q --identity NAME` starts
 one as a process: its own Python interpreter with its own SDK client, polling the task queue of a lab's
 Temporal environment (notebook 06). It prints `READY` once it polls, and stops cleanly on SIGTERM
-or SIGINT, or when its stdin closes (the parent died).
+or SIGINT, or when its stdin closes (the parent died). `$DURABLE_AGENTS_WORKFLOW_VERSION` makes it
+run a changed version of the demo workflow instead (a deploy, notebook 07).
 """
 
 from __future__ import annotations
