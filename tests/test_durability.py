@@ -136,6 +136,17 @@ async def test_each_change_breaks_the_replay_with_a_nondeterminism_error(lab):
         assert verdict.passed, (name, verdict.explain())
 
 
+async def test_the_recorded_histories_replay_where_they_should():
+    """The histories the exercise tests read: today's code replays those made by today's code."""
+    from durable_agents.history.store import load_histories
+    from tests.conftest import DATA
+
+    folder = DATA.parent / "durability"
+    assert await replay({**load_histories(folder / "before"), **load_histories(folder / "crash")}) == 2
+    [verdict] = await versions.replay_against(load_histories(folder / "after"), DemoAgentWorkflow, "today")
+    assert verdict.nondeterministic
+
+
 def test_only_a_nondeterminism_error_counts():
     assert not versions.is_nondeterminism(RuntimeError("Workflow failed: ValueError"))
     assert not versions.is_nondeterminism(None)
