@@ -57,7 +57,7 @@ def hosting(demo: Agent[DemoDeps, str], name: str = "demo") -> dict[str, Agent[D
 
 
 async def run_agent(request: AgentRequest, agents: Mapping[str, Agent[DemoDeps, str]]) -> str:
-    """What every version's `run` does after its own steps: run the requested agent."""
+    """What every version's `run` does: run the requested agent, from that version's table of agents."""
     return await request.run(agents[request.agent])
 
 
