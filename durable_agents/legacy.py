@@ -2,8 +2,9 @@
 
 Code written before the `TemporalDurability` capability looks like this. The wrapper copies the
 agent's model, toolsets and name when it is built; later changes to the wrapped agent are not seen.
-Pydantic AI says a workflow started under the wrapper replays under the capability as long as the
-agent name and toolset ids stay the same.
+Both forms generate the same activity names (from the agent's name and its toolsets' ids), so a run
+started under the wrapper replays under the capability as long as those stay the same: notebook 07
+and `tests/test_durability.py` replay one against `lessons.versions.LegacyAsCapabilityWorkflow`.
 """
 
 from __future__ import annotations

@@ -188,3 +188,58 @@ def test_prediction_moments_compare_each_guess():
         "largest parent history: you guessed 'child workflow', the history says 'inline'.",
         "attempts slow takes: you guessed 1, the history says 2.",
     ]
+
+
+def recorded_run(folder: str):
+    """A `Run` rebuilt from histories recorded by `tests/data/record_durability.py`."""
+    from durable_agents.history.store import load_histories
+    from durable_agents.lab import Run
+    from tests.conftest import DATA
+
+    histories = load_histories(DATA.parent / "durability" / folder)
+    [workflow_id] = [wid for wid in histories if "." not in wid]
+    return Run(workflow_id, None, DATA, histories)
+
+
+def test_crash_prediction_check():
+    from durable_agents.lessons.exercises import check_crash_prediction
+
+    run = recorded_run("crash")
+    naive = check_crash_prediction(["model request", "write_file", "slow"], run)
+    assert any("'model request' did not run again" in h for h in naive.hints)
+    assert any("'write_file' did not run again" in h for h in naive.hints)
+    assert any("The workflow code did run again" in h for h in naive.hints)
+    forgot_slow = check_crash_prediction(["workflow code"], run)
+    assert [h for h in forgot_slow.hints if "'slow' ran again" in h]
+    assert any("not steps here" in h for h in check_crash_prediction(["everything"], run).hints)
+    assert check_crash_prediction(["workflow code", "slow"], run).passed
+
+
+async def test_patch_check():
+    from temporalio import workflow
+
+    from durable_agents.lessons import versions
+    from durable_agents.lessons.exercises import check_patch
+
+    before, after = recorded_run("before").histories, recorded_run("after").histories
+
+    async def unguarded():
+        await workflow.sleep(versions.PAUSE)
+
+    async def nothing():
+        pass
+
+    async def other_id():
+        if workflow.patched("my-change"):
+            await workflow.sleep(versions.PAUSE)
+
+    async def guarded():
+        if workflow.patched(versions.PACING_PATCH):
+            await workflow.sleep(versions.PAUSE)
+
+    starter = await check_patch(unguarded, before, after)
+    assert any("A run from before the change does not replay" in h and "start a timer" in h for h in starter.hints)
+    nothing_new = await check_patch(nothing, before, after)
+    assert any("A new run of the patched version does not replay" in h for h in nothing_new.hints)
+    assert any("use that id" in h for h in (await check_patch(other_id, before, after)).hints)
+    (await check_patch(guarded, before, after)).assert_passed()

@@ -44,16 +44,28 @@ async def lookup(ctx: RunContext[DemoDeps], key: str) -> str:
 
 
 async def slow(ctx: RunContext[DemoDeps], seconds: float = 1.0, fail: bool = False) -> str:
-    """Work for `seconds`, heartbeating every 0.2 s so Temporal can tell it is alive; `fail` then fails for good."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + seconds
-    while (left := deadline - loop.time()) > 0:
+    """Work for `seconds` in steps of 0.1 s, recording progress in heartbeat details; `fail` then fails for good.
+
+    Each heartbeat tells Temporal the tool is alive *and* how far it got. A retry (after a crash,
+    on any worker) reads the last recorded progress from `activity.info().heartbeat_details` and
+    resumes there instead of starting over; the result says where it resumed.
+    """
+    done = resumed = progress()
+    while done < seconds:
+        step = min(0.1, seconds - done)
+        await asyncio.sleep(step)
+        done = round(done + step, 3)
         if activity.in_activity():
-            activity.heartbeat(left)
-        await asyncio.sleep(min(0.2, left))
+            activity.heartbeat(done)
     if fail:
         raise ToolExecutionError(f"gave up after {seconds} s")
-    return f"slept {seconds} s"
+    return f"slept {seconds} s" + (f" (resumed at {resumed} s on attempt {_attempt()})" if resumed else "")
+
+
+def progress() -> float:
+    """How far an earlier attempt of this activity got, from its last heartbeat (0 on a first attempt)."""
+    details = activity.info().heartbeat_details if activity.in_activity() else ()
+    return float(details[0]) if details else 0.0
 
 
 async def stuck(ctx: RunContext[DemoDeps], seconds: float = 10.0) -> str:

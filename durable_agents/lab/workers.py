@@ -85,6 +85,13 @@ class WorkerPool:
         process.kill()
         process.wait()
 
+    def kill_all(self) -> list[str]:
+        """Kill every worker at once (SIGKILL), as a power cut would; returns who was killed."""
+        killed = self.identities
+        for identity in killed:
+            self.kill(identity)
+        return killed
+
     async def stop(self) -> None:
         """Stop every worker: SIGTERM, then SIGKILL after 10 s."""
         processes, self.processes = list(self.processes.values()), {}

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from durable_agents.lab import WorkerPool
-from durable_agents.lessons.migration import holder_of_slow
+from durable_agents.lessons.durability import tool_in_flight
 from durable_agents.script import Step, ToolCall, code
 
 NOTES = {
@@ -65,8 +65,9 @@ async def run_with_crash(lab: Any, pool: Any, script: list[Step], agent: str = "
     The surviving workers in `pool` finish the run. Meanwhile a fresh worker process starts in the
     dead one's place (`spare<n>-1`), so the pool keeps its size for the next attempt.
     """
-    running = asyncio.create_task(lab.run(script, agent=agent))
-    finder = asyncio.create_task(holder_of_slow(lab))
+    handle = await lab.start_run(script, agent=agent)
+    running = asyncio.create_task(lab.follow(handle.id))
+    finder = asyncio.create_task(tool_in_flight(lab, handle.id))
     await asyncio.wait({running, finder}, return_when=asyncio.FIRST_COMPLETED)
     killed, spare = "", None
     if finder.done() and not finder.exception():

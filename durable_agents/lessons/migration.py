@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from durable_agents.lab import Lab, WorkerPool
+from durable_agents.lessons.durability import tool_in_flight
 from durable_agents.script import Step, call, code, final, parallel, spawn
 
 FAMILIES = ("direct-spawns", "ptc-spawns", "ptc-mixed")
@@ -100,24 +101,10 @@ async def failover_drill(lab: Any, pool: Any, seconds: float = 3.0) -> Drill:
     script = [call("write_file", path="before.txt", content="written before the crash"), call("slow", seconds=seconds),
               final("survived")]  # fmt: skip
     undisturbed = (await lab.run(script)).output
-    running = asyncio.create_task(lab.run(script))
-    killed = await holder_of_slow(lab)
+    handle = await lab.start_run(script)
+    killed = await tool_in_flight(lab, handle.id)
     pool.kill(killed)
-    return Drill(await running, killed, undisturbed)
-
-
-async def holder_of_slow(lab: Any, timeout: float = 30) -> str:
-    """The identity of the worker running the current run's `slow` activity, once it has started."""
-    deadline = asyncio.get_running_loop().time() + timeout
-    while asyncio.get_running_loop().time() < deadline:
-        await asyncio.sleep(0.1)
-        if lab.running_id is None:
-            continue
-        description = await lab.client.get_workflow_handle(lab.running_id).describe()
-        for pending in description.raw_description.pending_activities:
-            if "__faults__" in pending.activity_type.name and pending.last_worker_identity:
-                return pending.last_worker_identity
-    raise TimeoutError("The slow activity never started on a worker.")
+    return Drill(await lab.follow(handle.id), killed, undisturbed)
 
 
 def report(tallies: dict[str, Tally]) -> str:

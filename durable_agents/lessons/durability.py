@@ -1,0 +1,137 @@
+"""Crashes and deploys, watched (notebook 07): what the server says about a run nobody works on, and
+what its history says once a worker has carried it on.
+
+    handle = await lab.start_run(script)           # the run starts on worker processes
+    await tool_in_flight(lab, handle.id)            # ... until `slow` runs on one of them
+    pool.kill_all()                                 # every worker dies
+    table(await waiting(handle))                    # the server still holds the run, and waits
+    fresh = await WorkerPool.start(lab, 1, prefix="fresh")
+    run = await lab.follow(handle.id)               # a new worker replays the history and finishes
+
+Everything `recount` and `workflow_tasks` report is read from the history alone.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Any
+
+from temporalio.api.enums.v1 import PendingActivityState, PendingWorkflowTaskState
+from temporalio.client import WorkflowHandle
+
+
+async def tool_in_flight(lab: Any, workflow_id: str, toolset: str = "faults", timeout: float = 30) -> str:
+    """Wait until an activity of `toolset` runs on a worker for `workflow_id`; returns that worker's identity."""
+    handle = lab.client.get_workflow_handle(workflow_id)
+    deadline = asyncio.get_running_loop().time() + timeout
+    while asyncio.get_running_loop().time() < deadline:
+        await asyncio.sleep(0.1)
+        description = await handle.describe()
+        for pending in description.raw_description.pending_activities:
+            if f"__{toolset}__" in pending.activity_type.name and pending.last_worker_identity:
+                return pending.last_worker_identity
+    raise TimeoutError(f"No {toolset} activity of {workflow_id} started on a worker within {timeout} s.")
+
+
+async def waiting(handle: WorkflowHandle[Any, Any]) -> list[dict[str, Any]]:
+    """What the server holds for a run, from `describe()`: its status and each pending activity or task."""
+    description = await handle.describe()
+    raw = description.raw_description
+    status = description.status.name if description.status else "?"
+    rows = [{"what": "workflow", "name": handle.id, "state": status, "attempt": "", "last worker": "", "progress": ""}]
+    for pending in raw.pending_activities:
+        details = [json.loads(p.data) for p in pending.heartbeat_details.payloads]
+        rows.append(
+            {
+                "what": "activity",
+                "name": pending.activity_type.name,
+                "state": PendingActivityState.Name(pending.state).removeprefix("PENDING_ACTIVITY_STATE_"),
+                "attempt": pending.attempt,
+                "last worker": pending.last_worker_identity,
+                "progress": ", ".join(str(d) for d in details),
+            }
+        )
+    if raw.HasField("pending_workflow_task"):
+        task = raw.pending_workflow_task
+        state = PendingWorkflowTaskState.Name(task.state).removeprefix("PENDING_WORKFLOW_TASK_STATE_")
+        rows.append({"what": "workflow task", "name": "", "state": state, "attempt": task.attempt,
+                     "last worker": "", "progress": ""})  # fmt: skip
+    return rows
+
+
+def workflow_tasks(history_json: dict[str, Any]) -> list[dict[str, Any]]:
+    """Every workflow-task event of a history: which worker took each task, and what became of it.
+
+    A workflow task is one turn of the workflow's code: a worker runs it up to the next point where
+    it waits, and answers with commands (schedule this activity, start that timer). A worker that has
+    not run the workflow before first replays the whole history to get there.
+    """
+    rows = []
+    for event in history_json["events"]:
+        kind = event["eventType"].removeprefix("EVENT_TYPE_")
+        if not kind.startswith("WORKFLOW_TASK_"):
+            continue
+        attrs = next((v for k, v in event.items() if k.endswith("EventAttributes")), {})
+        note = ""
+        if kind == "WORKFLOW_TASK_SCHEDULED":
+            sticky = attrs.get("taskQueue", {}).get("kind") == "TASK_QUEUE_KIND_STICKY"
+            note = "on the last worker's sticky queue" if sticky else "on the task queue (any worker)"
+        elif kind == "WORKFLOW_TASK_TIMED_OUT":
+            note = f"{attrs.get('timeoutType', '').removeprefix('TIMEOUT_TYPE_').lower()}: nobody took it"
+        elif kind == "WORKFLOW_TASK_FAILED":
+            note = f"{attrs.get('cause', '').removeprefix('WORKFLOW_TASK_FAILED_CAUSE_')}: "
+            note += (attrs.get("failure") or {}).get("message", "")[:160]
+        rows.append({"event": int(event["eventId"]), "workflow task": kind.removeprefix("WORKFLOW_TASK_").lower(),
+                     "worker": attrs.get("identity", ""), "note": note})  # fmt: skip
+    return rows
+
+
+def recount(run: Any) -> list[dict[str, Any]]:
+    """Each step of a run, from its history: how many times it was scheduled and attempted, and where."""
+    rows = []
+    for step in run.graph().steps:
+        rows.append({"step": step.label if step.kind != "model" else "model request", "attempts": step.attempts,
+                     "ran on": step.worker or "", "result": step.result})  # fmt: skip
+    return rows
+
+
+def replays(history_json: dict[str, Any]) -> list[dict[str, Any]]:
+    """Each time a worker took a workflow task of a run it had not worked on before, so had to replay.
+
+    That worker's SDK re-ran the workflow code from the start and fed it the recorded results of
+    every event before the task: `events replayed` counts them. Nothing recorded ran again.
+    """
+    seen: set[str] = set()
+    rows = []
+    for row in workflow_tasks(history_json):
+        worker = row["worker"]
+        if row["workflow task"] != "started" or worker in seen:
+            continue
+        if seen:
+            rows.append({"worker": worker, "at event": row["event"], "events replayed": row["event"] - 1})
+        seen.add(worker)
+    return rows
+
+
+async def until_task_fails(handle: WorkflowHandle[Any, Any], timeout: float = 60) -> dict[str, Any]:
+    """Wait until a workflow task of the run has failed (a deploy the history does not fit); returns its row."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while asyncio.get_running_loop().time() < deadline:
+        history = json.loads((await handle.fetch_history()).to_json())
+        failed = [r for r in workflow_tasks(history) if r["workflow task"] == "failed"]
+        if failed:
+            return failed[0]
+        await asyncio.sleep(0.2)
+    raise TimeoutError(f"No workflow task of {handle.id} failed within {timeout} s.")
+
+
+async def progress_at_least(handle: WorkflowHandle[Any, Any], seconds: float, timeout: float = 30) -> float:
+    """Wait until the run's pending activity has recorded at least `seconds` of progress in a heartbeat."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while asyncio.get_running_loop().time() < deadline:
+        for row in await waiting(handle):
+            if row["what"] == "activity" and row["progress"] and float(row["progress"]) >= seconds:
+                return float(row["progress"])
+        await asyncio.sleep(0.1)
+    raise TimeoutError(f"No activity of {handle.id} recorded {seconds} s of progress within {timeout} s.")

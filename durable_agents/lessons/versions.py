@@ -1,0 +1,352 @@
+"""Changed versions of the demo workflow (notebook 07): changes that break a replay, the fix, a safe change.
+
+Every class here is registered under the same workflow type name as today's `DemoAgentWorkflow`,
+as new code deployed over old runs would be. Replaying a history recorded by today's code against
+one of them tells whether a worker running it could carry those runs on:
+
+- `renamed`: the demo agent renamed `assistant`; every activity it schedules gets a new name.
+- `paced`: a workflow-native step (a short timer) before the first model request.
+- `paced-patched`: the same step behind `workflow.patched(PACING_PATCH)`: old runs keep the old path.
+- `paced-deprecated`: later, once no old run is open: `workflow.deprecate_patch(PACING_PATCH)`.
+- `retuned`: other timeouts and retry policies, a change that is safe to deploy.
+- `legacy-as-capability`: the `legacy` agent (the deprecated `TemporalAgent` form) rebuilt with
+  the `TemporalDurability` capability under the same name: runs the wrapper started replay under it.
+
+A worker process runs one of them when `$DURABLE_AGENTS_WORKFLOW_VERSION` names it
+(`WorkerPool.start(lab, env={VERSION_ENV: "paced"})`); `replay_against` replays offline.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import ClassVar
+
+from pydantic_ai.durable_exec.temporal import PydanticAIPlugin, PydanticAIWorkflow, TemporalDurability
+from temporalio import workflow
+from temporalio.client import WorkflowHistory
+from temporalio.common import RetryPolicy
+from temporalio.worker import Replayer
+from temporalio.workflow import ActivityConfig
+
+with workflow.unsafe.imports_passed_through():
+    from pydantic_ai import Agent, RunContext
+    from pydantic_ai.capabilities import AbstractCapability
+
+    from durable_agents.agent import build_agent
+    from durable_agents.deps import AgentRequest, DemoDeps
+    from durable_agents.lab.lab import quiet_runtime
+    from durable_agents.lab.worker import VERSION_ENV
+    from durable_agents.workflows import AGENTS, DemoAgentWorkflow
+
+PACING_PATCH = "pace-before-first-request"
+"""The patch id that guards the pacing step."""
+
+PAUSE = timedelta(milliseconds=200)
+"""The pacing step: how long the workflow waits before its first model request."""
+
+Step = Callable[[], Awaitable[None]]
+"""A workflow-native step run before the agent's first model request (workflow code: deterministic)."""
+
+
+def hosting(demo: Agent[DemoDeps, str], name: str = "demo") -> dict[str, Agent[DemoDeps, str]]:
+    """Today's agents by name, with the one runs ask for as `name` (by default `demo`) replaced."""
+    return {**AGENTS, name: demo}
+
+
+async def run_agent(request: AgentRequest, agents: Mapping[str, Agent[DemoDeps, str]]) -> str:
+    """What every version's `run` does: run the requested agent, from that version's table of agents."""
+    return await request.run(agents[request.agent])
+
+
+# ---- an incompatible change: the agent's name, which is in every activity's name ----
+
+assistant_agent = build_agent("assistant")
+RENAMED_AGENTS = hosting(assistant_agent)
+
+
+@workflow.defn(name="DemoAgentWorkflow")
+class RenamedAgentWorkflow(PydanticAIWorkflow):
+    """v2: the demo agent renamed `assistant`: its activities are `agent__assistant__...`, not `agent__demo__...`."""
+
+    __pydantic_ai_agents__: ClassVar = list(RENAMED_AGENTS.values())
+
+    @workflow.run
+    async def run(self, request: AgentRequest) -> str:
+        return await run_agent(request, RENAMED_AGENTS)
+
+
+# ---- another: a workflow-native step before the first model request, then its fix ----
+
+
+async def pace() -> None:
+    """Wait `PAUSE` before the agent's first model request: a timer, recorded in the history like any command."""
+    await workflow.sleep(PAUSE)
+
+
+async def pace_if_patched() -> None:
+    """The pacing step for new runs only: a run recorded before the change replays without it."""
+    if workflow.patched(PACING_PATCH):
+        await workflow.sleep(PAUSE)
+
+
+async def pace_always() -> None:
+    """The pacing step once every run from before the change has closed: the old path is gone."""
+    workflow.deprecate_patch(PACING_PATCH)
+    await workflow.sleep(PAUSE)
+
+
+@dataclass
+class BeforeRun(AbstractCapability[DemoDeps]):
+    """Runs `step` in the workflow when an agent run starts, before its first model request."""
+
+    step: Step
+
+    async def before_run(self, ctx: RunContext[DemoDeps]) -> None:
+        if workflow.in_workflow():
+            await self.step()
+
+
+def agents_with_step(step: Step) -> dict[str, Agent[DemoDeps, str]]:
+    """Today's agents, the demo agent with `step` added before its first model request."""
+    return hosting(build_agent("demo", extra=[BeforeRun(step)]))
+
+
+PACED_AGENTS = agents_with_step(pace)
+PATCHED_AGENTS = agents_with_step(pace_if_patched)
+DEPRECATED_AGENTS = agents_with_step(pace_always)
+
+
+@workflow.defn(name="DemoAgentWorkflow")
+class PacedWorkflow(PydanticAIWorkflow):
+    """v2: the demo agent pauses before its first model request, unguarded: old runs no longer replay."""
+
+    __pydantic_ai_agents__: ClassVar = list(PACED_AGENTS.values())
+
+    @workflow.run
+    async def run(self, request: AgentRequest) -> str:
+        return await run_agent(request, PACED_AGENTS)
+
+
+@workflow.defn(name="DemoAgentWorkflow")
+class PacedPatchedWorkflow(PydanticAIWorkflow):
+    """v2 fixed: the pause behind `workflow.patched`, so old runs replay and new runs pause."""
+
+    __pydantic_ai_agents__: ClassVar = list(PATCHED_AGENTS.values())
+
+    @workflow.run
+    async def run(self, request: AgentRequest) -> str:
+        return await run_agent(request, PATCHED_AGENTS)
+
+
+@workflow.defn(name="DemoAgentWorkflow")
+class PacedDeprecatedWorkflow(PydanticAIWorkflow):
+    """v3: every run from before v2 is closed; `deprecate_patch` keeps runs started under v2 replaying."""
+
+    __pydantic_ai_agents__: ClassVar = list(DEPRECATED_AGENTS.values())
+
+    @workflow.run
+    async def run(self, request: AgentRequest) -> str:
+        return await run_agent(request, DEPRECATED_AGENTS)
+
+
+@workflow.defn(name="DemoAgentWorkflow", sandboxed=False)
+class WithStepWorkflow(PydanticAIWorkflow):
+    """The notebook exercise's version: the demo agent runs a step written in the notebook (see `with_step`)."""
+
+    agents: ClassVar[dict[str, Agent[DemoDeps, str]]] = dict(AGENTS)
+    __pydantic_ai_agents__: ClassVar = list(AGENTS.values())
+
+    @workflow.run
+    async def run(self, request: AgentRequest) -> str:
+        return await run_agent(request, type(self).agents)
+
+
+def with_step(step: Step) -> type:
+    """`WithStepWorkflow`, its demo agent now running `step` before its first model request.
+
+    For the notebook exercise: the step is a function written in a notebook, so this class runs
+    outside Temporal's sandbox (`sandboxed=False`: the sandbox re-imports a workflow's module, and
+    a notebook is not one). Temporal wants workflow classes defined at module level, so there is
+    one such class and each call sets its agents: replay with it before calling this again.
+    """
+    WithStepWorkflow.agents = agents_with_step(step)
+    WithStepWorkflow.__pydantic_ai_agents__ = list(WithStepWorkflow.agents.values())
+    return WithStepWorkflow
+
+
+# ---- a safe change: other timeouts and retry policies ----
+
+RETUNED_MODEL = ActivityConfig(
+    start_to_close_timeout=timedelta(seconds=120),
+    retry_policy=RetryPolicy(initial_interval=timedelta(seconds=1), maximum_attempts=5),
+)
+RETUNED_TOOLS = ActivityConfig(
+    start_to_close_timeout=timedelta(seconds=10),
+    retry_policy=RetryPolicy(initial_interval=timedelta(seconds=2), maximum_attempts=10),
+)
+retuned_agent = build_agent(
+    "demo",
+    durable=False,
+    extra=[TemporalDurability(activity_config=RETUNED_TOOLS, model_activity_config=RETUNED_MODEL)],
+)
+RETUNED_AGENTS = hosting(retuned_agent)
+
+
+@workflow.defn(name="DemoAgentWorkflow")
+class RetunedWorkflow(PydanticAIWorkflow):
+    """v2, safe: the same steps with other timeouts and retry policies (120 s, 5 attempts for the model)."""
+
+    __pydantic_ai_agents__: ClassVar = list(RETUNED_AGENTS.values())
+
+    @workflow.run
+    async def run(self, request: AgentRequest) -> str:
+        return await run_agent(request, RETUNED_AGENTS)
+
+
+# ---- the deprecated wrapper's runs, carried on by the capability ----
+
+LEGACY_AS_CAPABILITY = hosting(build_agent("legacy"), name="legacy")
+
+
+@workflow.defn(name="DemoAgentWorkflow")
+class LegacyAsCapabilityWorkflow(PydanticAIWorkflow):
+    """Today's workflow with the `legacy` agent rebuilt with the capability: the migration off `TemporalAgent`."""
+
+    __pydantic_ai_agents__: ClassVar = list(LEGACY_AS_CAPABILITY.values())
+
+    @workflow.run
+    async def run(self, request: AgentRequest) -> str:
+        return await run_agent(request, LEGACY_AS_CAPABILITY)
+
+
+VERSIONS: dict[str, type] = {
+    "today": DemoAgentWorkflow,
+    "renamed": RenamedAgentWorkflow,
+    "paced": PacedWorkflow,
+    "paced-patched": PacedPatchedWorkflow,
+    "paced-deprecated": PacedDeprecatedWorkflow,
+    "retuned": RetunedWorkflow,
+    "legacy-as-capability": LegacyAsCapabilityWorkflow,
+}
+"""Every version by the name `$DURABLE_AGENTS_WORKFLOW_VERSION` takes."""
+
+
+def version(name: str) -> type:
+    """The workflow class called `name`, or an error listing the versions there are."""
+    if name not in VERSIONS:
+        raise ValueError(f"${VERSION_ENV}={name!r} names no workflow version: use one of {', '.join(VERSIONS)}.")
+    return VERSIONS[name]
+
+
+# ---- replaying against a version, and reading the verdict ----
+
+
+@dataclass
+class Verdict:
+    """The outcome of replaying one history against one version of the workflow."""
+
+    workflow_id: str
+    version: str
+    error: BaseException | None
+    history: WorkflowHistory | None = None
+
+    @property
+    def passed(self) -> bool:
+        return self.error is None
+
+    @property
+    def nondeterministic(self) -> bool:
+        """True when the replay failed because the code made other commands than the history recorded."""
+        return is_nondeterminism(self.error)
+
+    def explain(self) -> str:
+        """Why it replays or not, in plain words."""
+        if self.error is None:
+            return "the code made the commands the history recorded, in the same order"
+        return explain_nondeterminism(self.error, self.history)
+
+    def row(self) -> dict[str, str]:
+        """One row of a table: history, version, replays?, why."""
+        replays = "yes" if self.passed else "no"
+        return {"history": self.workflow_id, "version": self.version, "replays": replays, "why": self.explain()}
+
+
+async def replay_against(
+    histories: Mapping[str, WorkflowHistory], workflow_class: type, name: str | None = None
+) -> list[Verdict]:
+    """Replay each history against `workflow_class` (a version of `DemoAgentWorkflow`); never raises."""
+    replayer = Replayer(workflows=[workflow_class], plugins=[PydanticAIPlugin()], runtime=quiet_runtime())
+    label = name or next((n for n, cls in VERSIONS.items() if cls is workflow_class), workflow_class.__name__)
+    verdicts = []
+    for wid, history in histories.items():
+        result = await replayer.replay_workflow(history, raise_on_replay_failure=False)
+        verdicts.append(Verdict(wid, label, result.replay_failure, history))
+    return verdicts
+
+
+def is_nondeterminism(error: BaseException | str | None) -> bool:
+    """True for Temporal's non-determinism error (code TMPRL1100), and for no other failure."""
+    return error is not None and "[TMPRL1100] Nondeterminism error" in str(error)
+
+
+_ACTIVITY_RENAMED = re.compile(
+    r"Activity type of scheduled event '(?P<recorded>[^']+)' does not match activity type of activity command "
+    r"'(?P<asked>[^']+)'"
+)
+_OTHER_COMMAND = re.compile(
+    r"(?P<machine>\w+) machine does not handle this event: HistoryEvent\(id: (?P<id>\d+), (?P<event>\w+)"
+)
+_NO_COMMAND = re.compile(r"No command scheduled for event HistoryEvent\(id: (?P<id>\d+), (?P<event>\w+)")
+_UNMATCHED_PATCH = re.compile(r"patch marker encountered for change (?P<patch>\S+), but there is no corresponding")
+
+COMMANDS = {
+    "Timer": "start a timer",
+    "Activity": "schedule an activity",
+    "ChildWorkflow": "start a child workflow",
+    "Patch": "record a patch marker",
+    "CompleteWorkflow": "complete the workflow",
+}
+"""What each of Temporal's command state machines (named in its errors) was asked to do."""
+
+
+def describe_event(history: WorkflowHistory | None, event_id: int, kind: str) -> str:
+    """One history event in words: `the activity 'agent__demo__model_request' was scheduled`."""
+    event = next((e for e in history.events if e.event_id == event_id), None) if history else None
+    if kind == "ActivityTaskScheduled":
+        name = event.activity_task_scheduled_event_attributes.activity_type.name if event else ""
+        return f"the activity {name!r} was scheduled" if name else "an activity was scheduled"
+    if kind == "TimerStarted":
+        return "a timer was started"
+    if kind == "MarkerRecorded":
+        return "a marker was recorded"
+    if kind == "StartChildWorkflowExecutionInitiated":
+        return "a child workflow was started"
+    return f"a {kind} event was recorded"
+
+
+def explain_nondeterminism(error: BaseException | str | None, history: WorkflowHistory | None = None) -> str:
+    """Temporal's non-determinism error read out: what the history recorded, and what the code asked for instead.
+
+    Pass the history that was replayed to name the recorded step (an activity's type, say).
+    """
+    text = str(error or "")
+    if not is_nondeterminism(text):
+        return f"not a non-determinism error: {text.splitlines()[0] if text else 'no error'}"
+    if found := _ACTIVITY_RENAMED.search(text):
+        return (
+            f"the history scheduled the activity {found['recorded']!r} where the code now schedules "
+            f"{found['asked']!r}: the activity's name changed"
+        )
+    if found := _OTHER_COMMAND.search(text):
+        recorded = describe_event(history, int(found["id"]), found["event"])
+        asked = COMMANDS.get(found["machine"], f"make a {found['machine']} command")
+        return f"at event {found['id']} the history says {recorded}; the code asked to {asked} instead"
+    if found := _NO_COMMAND.search(text):
+        recorded = describe_event(history, int(found["id"]), found["event"])
+        return f"at event {found['id']} the history says {recorded}; the code asked for nothing there"
+    if found := _UNMATCHED_PATCH.search(text):
+        return f"the history recorded the patch {found['patch']!r}, but the code did not check it at that point"
+    return text.split("Nondeterminism error: ", 1)[-1].split('"')[0]
