@@ -52,7 +52,7 @@ from durable_agents.lab import binaries, reaper
 from durable_agents.lab.run import Run, RunFailed
 from durable_agents.lab.worker import make_worker, quiet_expected_failures
 from durable_agents.script import Step, parse_script, subagent_scripts
-from durable_agents.workflows import AGENTS, AgentRequest, DemoAgentWorkflow
+from durable_agents.workflows import AGENTS, LONG_RUN_AGENTS, AgentRequest, DemoAgentWorkflow
 
 Kind = Literal["dev", "time-skipping", "existing"]
 TASK_QUEUE = "durable-agents"
@@ -119,6 +119,7 @@ class Lab:
         quiet: bool = True,
         replace_current: bool = True,
         in_process_worker: bool = True,
+        suggest_continue_as_new_after: int | None = None,
     ) -> Lab:
         """Start (or connect to) a Temporal environment and a worker; stops this process's previous lab.
 
@@ -126,6 +127,8 @@ class Lab:
         `quiet` hides worker tracebacks for failures the faults tools raise on purpose.
         `replace_current=False` starts a lab beside the current one (tests, benchmarks);
         `in_process_worker=False` leaves the work to worker processes (`durable_agents.lab.workers`).
+        `suggest_continue_as_new_after=N` makes the dev server suggest continue-as-new once a history
+        has N events (its default is 4,096 events or 4 MB), so a notebook can watch it happen.
         """
         if replace_current and cls.current is not None:
             await cls.current.stop()
@@ -149,6 +152,7 @@ class Lab:
                     ui=ui,
                     ui_port=ui_port,
                     dev_server_log_level="error",
+                    dev_server_extra_args=_dynamic_config(suggest_continue_as_new_after),
                     plugins=plugins,
                     runtime=_runtime(),
                 )
@@ -213,8 +217,8 @@ class Lab:
         parent_close: ParentClose = "TERMINATE",
     ) -> tuple[str, AgentRequest]:
         """A fresh workflow id and the workflow input for one run (checks script, agent and model first)."""
-        if agent not in AGENTS:
-            raise LabError(f"Unknown agent {agent!r}: the worker hosts {', '.join(AGENTS)}.")
+        if agent not in AGENTS and agent not in LONG_RUN_AGENTS:
+            raise LabError(f"Unknown agent {agent!r}: the worker hosts {', '.join([*AGENTS, *LONG_RUN_AGENTS])}.")
         if model is None and script is None:
             raise LabError("Give the run a model script (a list of steps), or model='openai:...' for a live model.")
         full_roster = {**ROSTER, **(roster or {})}
@@ -356,6 +360,13 @@ def _output_to(log: Path) -> Iterator[None]:
             for fd, copy in zip((1, 2), saved, strict=True):
                 os.dup2(copy, fd)
                 os.close(copy)
+
+
+def _dynamic_config(suggest_continue_as_new_after: int | None) -> list[str]:
+    """The dev server's dynamic-config flags for the options `Lab.start` takes."""
+    if suggest_continue_as_new_after is None:
+        return []
+    return ["--dynamic-config-value", f"limit.historyCount.suggestContinueAsNew={suggest_continue_as_new_after}"]
 
 
 def _pick(port: int | None, what: str) -> int:
