@@ -124,6 +124,7 @@ class LongRunWorkflow(PydanticAIWorkflow):
         self._pending: dict[str, PendingCall] = {}
         self._questions: dict[str, AskUserRequest] = {}
         self._answers: dict[str, Any] = {}
+        self._decided: dict[str, PendingCall] = {}
         self._ignored: list[str] = []
 
     @workflow.run
@@ -168,6 +169,7 @@ class LongRunWorkflow(PydanticAIWorkflow):
                 results.approvals[call_id] = True
             else:
                 results.approvals[call_id] = ToolDenied(self._denial(call, job))
+        self._decided |= self._pending
         self._pending, self._questions, self._answers = {}, {}, {}
         workflow.set_current_details("")
         return results
@@ -207,16 +209,16 @@ class LongRunWorkflow(PydanticAIWorkflow):
     @answer.validator
     def _check(self, answer: Answer) -> None:
         """Runs before the update is accepted: a rejected answer leaves no trace in the history."""
-        if answer.call_id not in self._pending:
+        call = self._pending.get(answer.call_id) or self._decided.get(answer.call_id)
+        if call is not None and call.answer is not None:
+            raise AnswerRejected(
+                f"Call {answer.call_id!r} was already answered ({call.answer}, by {call.by}); an answer cannot change."
+            )
+        if call is None:
             waiting = ", ".join(self._pending) or "nothing"
             raise AnswerRejected(
                 f"No pending call {answer.call_id!r}: the run is waiting on {waiting}. "
                 "Query `pending` for the call ids."
-            )
-        call = self._pending[answer.call_id]
-        if call.answer is not None:
-            raise AnswerRejected(
-                f"Call {answer.call_id!r} was already answered ({call.answer}, by {call.by}); an answer cannot change."
             )
         if call.kind == "approval" and answer.approve is None:
             raise AnswerRejected(f"Call {answer.call_id!r} needs approve=True or approve=False.")

@@ -5,8 +5,8 @@ run ends with a `DeferredToolRequests` output listing the calls, and a later run
 `deferred_tool_results`, runs the approved ones and tells the model which were denied.
 `durable_agents.workflows.LongRunWorkflow` waits for a person between the two runs.
 
-The harness's `AskUser` with no answerer defers its questions the same way; `DurableAskUser` only
-gives its toolset the `id` that `TemporalDurability` needs to name the tool's activity.
+The harness's `AskUser` with no answerer defers its questions the same way; `DurableAskUser` is the
+few changes it needs to run in a Temporal workflow.
 """
 
 from __future__ import annotations
@@ -45,14 +45,27 @@ class ApprovalsCapability(AbstractCapability[DemoDeps]):
 
 
 class DurableAskUser(AskUser[DemoDeps]):
-    """`AskUser` whose tool can run in a Temporal workflow.
+    """`AskUser` with no answerer, made to run in a Temporal workflow. Two things stop the harness's
+    own from running there, and this changes only them:
 
-    The harness's `AskUserToolset` is a toolset without an `id`, and `TemporalDurability` refuses a
-    leaf toolset without one (the id names its activities). This serves the same
-    `ask_user_question` tool from a toolset whose id is the capability's (`ask_user`).
+    - its toolset has no `id`, and `TemporalDurability` refuses a leaf toolset without one (the id
+      names the toolset's activities);
+    - its tool emits `AskUserRequestedEvent` before deferring, and an event emitted inside an
+      activity fails the run ("Emitting events from a tool ... is not supported under Temporal
+      yet", pydantic-ai issue 7971).
+
+    With no answerer the tool only validates the questions, emits the event and defers: no I/O, the
+    same on every replay. So it runs in the workflow itself (`{"temporal": False}`), where events
+    may be emitted, from a toolset with the capability's id. An answerer (I/O) is refused here.
     """
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if self.answerer is not None:
+            raise ValueError("DurableAskUser defers every question; answer them with the workflow's `answer` update.")
 
     @one_toolset
     def get_toolset(self) -> FunctionToolset[DemoDeps]:
-        inner = AskUserToolset[DemoDeps](answerer=self.answerer, timeout=self.timeout)
-        return FunctionToolset([Tool(inner.ask_user_question, name=TOOL_NAME)], id=self.id or "ask_user")
+        inner = AskUserToolset[DemoDeps](answerer=None)
+        tool = Tool(inner.ask_user_question, name=TOOL_NAME, metadata={"temporal": False})
+        return FunctionToolset([tool], id=self.id or "ask_user")
