@@ -32,7 +32,7 @@ from durable_agents.lab.lab import Lab
 from durable_agents.lab.run import Run, RunFailed
 from durable_agents.lab.worker import make_worker
 from durable_agents.lab.workers import WorkerPool
-from durable_agents.script import Step, call, final
+from durable_agents.script import Step, call, final, parallel
 from durable_agents.workflows import DAY, Answer, LongRun, LongRunWorkflow, PendingCall
 
 
@@ -131,6 +131,14 @@ async def start_long_run(
 # --- A person in the loop ------------------------------------------------------------------------
 
 
+CLEANUP_SCRIPT: list[Step] = [
+    parallel(*(call("write_file", path=p, content=f"{p} content") for p in ("old.log", "draft.txt", "notes.txt"))),
+    parallel(*(call("delete_file", path=p) for p in ("old.log", "draft.txt", "notes.txt"))),
+    final("cleaned up"),
+]
+"""The exercise's script: write three files, then ask to delete all three in one turn."""
+
+
 def approval_buttons(job: LongRunJob, calls: Sequence[PendingCall]) -> Any:
     """Approve / deny buttons for each pending approval (ipywidgets); each click sends the update."""
     import ipywidgets as widgets
@@ -153,15 +161,19 @@ def approval_buttons(job: LongRunJob, calls: Sequence[PendingCall]) -> Any:
 
         approve.on_click(send(True))
         deny.on_click(send(False))
-        text = f"{pending.tool}({', '.join(f'{k}={v!r}' for k, v in pending.args.items())})"
-        rows.append(widgets.HBox([widgets.Label(f"{pending.call_id}: {text}"), approve, deny, status]))
+        rows.append(widgets.HBox([widgets.Label(f"{pending.call_id}: {call_text(pending)}"), approve, deny, status]))
     return widgets.VBox(rows)
+
+
+def call_text(pending: PendingCall) -> str:
+    """`delete_file(path='a.txt')`: the call as the model made it."""
+    return f"{pending.tool}({', '.join(f'{k}={v!r}' for k, v in pending.args.items())})"
 
 
 def pending_table(calls: Sequence[PendingCall]) -> list[dict[str, Any]]:
     """Rows for `table()`: one per pending call."""
     return [
-        {"call id": c.call_id, "kind": c.kind, "call": f"{c.tool}({c.args})", "answer": c.answer or "—", "by": c.by}
+        {"call id": c.call_id, "kind": c.kind, "call": call_text(c), "answer": c.answer or "—", "by": c.by}
         for c in calls
     ]
 
@@ -208,11 +220,16 @@ class CrashDrill:
 CRASH_QUEUE = "durable-agents-crash-drill"
 
 
-async def crash_drill(lab: Lab) -> CrashDrill:
-    """A worker process on a queue of its own runs the workflow until it waits for an approval; the
-    process is killed (SIGKILL); a new worker (in this kernel) starts on that queue, the approval is
-    sent, and the new worker finishes the run from the history."""
-    pool = await WorkerPool.start(lab, 1, prefix="waiter", task_queue=CRASH_QUEUE)
+def start_waiter(lab: Lab) -> asyncio.Task[WorkerPool]:
+    """Start the crash drill's worker process now, in the background (a process takes seconds to start)."""
+    return asyncio.ensure_future(WorkerPool.start(lab, 1, prefix="waiter", task_queue=CRASH_QUEUE))
+
+
+async def crash_drill(lab: Lab, waiter: asyncio.Task[WorkerPool] | None = None) -> CrashDrill:
+    """A worker process on a queue of its own (`waiter`, from `start_waiter`) runs the workflow until it
+    waits for an approval; the process is killed (SIGKILL); a new worker (in this kernel) starts on
+    that queue, the approval is sent, and the new worker finishes the run from the history."""
+    pool = await (waiter or start_waiter(lab))
     try:
         script = [
             call("write_file", path="draft.txt", content="old"),
@@ -260,12 +277,7 @@ def chain_rows(chain: Sequence[WorkflowHistory]) -> list[dict[str, Any]]:
         last = history.events[-1]
         ended = "continued as new" if last.HasField("workflow_execution_continued_as_new_event_attributes") else ""
         ended = ended or ("completed" if last.HasField("workflow_execution_completed_event_attributes") else "other")
-        models = sum(
-            1
-            for e in history.events
-            if e.HasField("activity_task_scheduled_event_attributes")
-            and "__model_request" in e.activity_task_scheduled_event_attributes.activity_type.name
-        )
+        models = sum(1 for e in history.events if _is_model_request(e))
         rows.append(
             {
                 "run": n,
@@ -345,7 +357,7 @@ def _is_model_request(event: Any) -> bool:
 
 def _prefix_sizes(chain: Sequence[WorkflowHistory], turns: int) -> dict[str, Any]:
     """The chain up to (and with) model request `turns + 1`: runs, largest run, largest request."""
-    requests, runs, largest_events, largest_bytes, largest_request = 0, 0, 0, 0, 0
+    requests, runs, largest_events, largest_bytes, largest_request, total = 0, 0, 0, 0, 0, 0
     for history in chain:
         runs += 1
         events, size = 0, 0
@@ -358,13 +370,14 @@ def _prefix_sizes(chain: Sequence[WorkflowHistory], turns: int) -> dict[str, Any
                 largest_request = max(largest_request, payload)
                 if requests == turns + 1:
                     break
-        largest_events, largest_bytes = max(largest_events, events), max(largest_bytes, size)
+        largest_events, largest_bytes, total = max(largest_events, events), max(largest_bytes, size), total + size
         if requests == turns + 1:
             break
     return {
         "runs so far": runs,
         "events (largest run)": largest_events,
         "KB (largest run)": round(largest_bytes / 1024, 1),
+        "KB (all runs)": round(total / 1024, 1),
         "largest model request KB": round(largest_request / 1024, 1),
     }
 
