@@ -53,6 +53,7 @@ WORKFLOWS: list[type] = [DemoAgentWorkflow]
 
 
 # --- Long-running agents (notebook 08): a person in the loop, and histories that stay small ---
+
 DAY = 86_400.0
 LONG_RUN_LIMITS = UsageLimits(request_limit=1000)
 """A long run makes many model requests; Pydantic AI's default stops a run at 50."""
