@@ -182,7 +182,8 @@ class LongRunWorkflow(PydanticAIWorkflow):
     def _denial(call: PendingCall, job: LongRun) -> str:
         if call.by == "deadline":
             return f"Nobody answered within {_duration(job.answer_within)}, so the call was denied by default."
-        return f"A person denied this call: {call.answer.removeprefix('denied: ') or 'no reason given'}."
+        reason = (call.answer or "").removeprefix("denied").removeprefix(": ")
+        return f"A person denied this call: {reason or 'no reason given'}."
 
     def _details(self) -> str:
         lines = [f"**Waiting for a person** ({len(self._pending)} call(s)); answer with the `answer` update:"]
