@@ -17,14 +17,14 @@ import contextlib
 import functools
 import itertools
 import time
-from collections.abc import Sequence
+from collections.abc import Awaitable, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 from typing import Any, Literal
 
 import graphviz
-from temporalio.client import WorkflowFailureError, WorkflowHandle, WorkflowHistory
+from temporalio.client import WorkflowFailureError, WorkflowHandle, WorkflowHistory, WorkflowUpdateFailedError
 
 from durable_agents.history import store
 from durable_agents.history.render import render_svg
@@ -163,6 +163,15 @@ def approval_buttons(job: LongRunJob, calls: Sequence[PendingCall]) -> Any:
         deny.on_click(send(False))
         rows.append(widgets.HBox([widgets.Label(f"{pending.call_id}: {call_text(pending)}"), approve, deny, status]))
     return widgets.VBox(rows)
+
+
+async def refusal(update: Awaitable[Any]) -> str | None:
+    """Send an update; the reason it was refused (the validator's message), or None if accepted."""
+    try:
+        await update
+    except WorkflowUpdateFailedError as exc:
+        return str(exc.cause)
+    return None
 
 
 def call_text(pending: PendingCall) -> str:
