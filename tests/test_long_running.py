@@ -161,3 +161,10 @@ async def test_a_trace_spans_workflow_activities_and_children(long_lab):
     assert any(n.startswith("RunActivity:agent__reader__") for n in names)
     assert "invoke_agent demo" in names and "invoke_agent reader" in names
     json.dumps(trace.rows())
+
+
+async def test_each_workflow_refuses_the_other_ones_agents(long_lab):
+    with pytest.raises(lr.LabError, match="runs in LongRunWorkflow"):
+        await long_lab.run([final("x")], agent="long_run")
+    with pytest.raises(lr.LabError, match=r"run 'demo' with lab.run"):
+        await lr.start_long_run(long_lab, [final("x")], agent="demo")

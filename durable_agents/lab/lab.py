@@ -264,6 +264,11 @@ class Lab:
         child workflow has closed too.
         """
         self._require_running()
+        if agent in LONG_RUN_AGENTS:
+            raise LabError(
+                f"Agent {agent!r} runs in LongRunWorkflow (it may wait for a person): start it with "
+                "durable_agents.lessons.long_running.start_long_run(lab, script)."
+            )
         wid, request = self.request(script, prompt, agent=agent, model=model, roster=roster, parent_close=parent_close)
         loop = asyncio.get_running_loop()
         started = loop.time()

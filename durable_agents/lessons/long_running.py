@@ -28,12 +28,12 @@ from temporalio.client import WorkflowFailureError, WorkflowHandle, WorkflowHist
 
 from durable_agents.history import store
 from durable_agents.history.render import render_svg
-from durable_agents.lab.lab import Lab
+from durable_agents.lab.lab import Lab, LabError
 from durable_agents.lab.run import Run, RunFailed
 from durable_agents.lab.worker import make_worker
 from durable_agents.lab.workers import WorkerPool
 from durable_agents.script import Step, call, final, parallel
-from durable_agents.workflows import DAY, Answer, LongRun, LongRunWorkflow, PendingCall
+from durable_agents.workflows import DAY, LONG_RUN_AGENTS, Answer, LongRun, LongRunWorkflow, PendingCall
 
 
 @dataclass
@@ -116,6 +116,8 @@ async def start_long_run(
     timeout: float = 120,
 ) -> LongRunJob:
     """Start a `LongRunWorkflow` following `script`; `answer_within` seconds for a person to answer."""
+    if agent not in LONG_RUN_AGENTS:
+        raise LabError(f"LongRunWorkflow hosts {', '.join(LONG_RUN_AGENTS)}; run {agent!r} with lab.run(...).")
     wid, request = lab.request(script, prompt, agent=agent)
     job = LongRun(request, answer_within=answer_within, on_timeout=on_timeout, continue_as_new=continue_as_new)
     handle = await lab.client.start_workflow(
