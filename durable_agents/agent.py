@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import timedelta
+from typing import Any
 
-from pydantic_ai import Agent
+from pydantic_ai import Agent, DeferredToolRequests, RunContext
 from pydantic_ai.capabilities import AbstractCapability
 from pydantic_ai.durable_exec.temporal import TemporalDurability, worker_registrations
 from pydantic_ai.exceptions import ModelRequestRejectedError
 from pydantic_ai.toolsets import AbstractToolset
+from pydantic_ai_harness.compaction import ClearToolResults
+from temporalio import workflow
 from temporalio.common import RetryPolicy
 from temporalio.workflow import ActivityConfig
 
@@ -20,6 +23,8 @@ from durable_agents.capabilities import (
     SubagentsCapability,
     TextCapability,
 )
+from durable_agents.capabilities.approvals import ApprovalsCapability, DurableAskUser
+from durable_agents.capabilities.downloads import DownloadsCapability
 from durable_agents.capabilities.ptc import ptc_capabilities
 from durable_agents.deps import DemoDeps
 from durable_agents.mcp_server import units_toolset
@@ -67,12 +72,15 @@ def build_agent(
     extra: Sequence[AbstractCapability[DemoDeps]] = (),
     toolsets: Sequence[AbstractToolset[DemoDeps]] = (),
     durable: bool = True,
-) -> Agent[DemoDeps, str]:
+    output_type: Any = str,
+    continue_as_new: Any = None,
+) -> Agent[DemoDeps, Any]:
     """A scripted agent with `capabilities` (default: the standard set) plus `extra`, made durable.
 
     `name` must be unique per worker: it prefixes every activity the agent generates. Build
     agents at import time, outside any workflow, so the worker registers their activities before a
     workflow runs. `durable=False` gives the same agent without the capability, for comparison.
+    `continue_as_new` is `TemporalDurability`'s handler for when Temporal suggests continuing as new.
     """
     chosen = [*(standard_capabilities() if capabilities is None else capabilities), *extra]
     if durable:
@@ -83,6 +91,7 @@ def build_agent(
                 toolset_activity_config=toolset_settings(chosen),
                 # Pydantic AI's category for a request the provider refused: retrying cannot help.
                 non_retryable_model_errors=[ModelRequestRejectedError],
+                continue_as_new=continue_as_new,
             )
         )
     return Agent(
@@ -92,6 +101,7 @@ def build_agent(
         instructions=INSTRUCTIONS,
         capabilities=chosen,
         toolsets=list(toolsets),
+        output_type=output_type,
     )
 
 
@@ -104,6 +114,43 @@ mcp_agent = build_agent("mcp_demo", toolsets=[units_toolset()])
 ptc_agent = build_agent("ptc", extra=ptc_capabilities())
 
 DURABLE_AGENTS.update({a.name: a for a in (demo_agent, reader_agent, notes_agent, mcp_agent, ptc_agent)})
+
+
+def hand_over(ctx: RunContext[DemoDeps]) -> None:
+    """`TemporalDurability`'s `continue_as_new` handler: when Temporal suggests it, before a model
+    request, the running workflow continues as new carrying the conversation so far, if it knows how
+    (`LongRunWorkflow.continue_as_new_with`); otherwise the run goes on in this history."""
+    continue_with = getattr(workflow.instance(), "continue_as_new_with", None)
+    if continue_with is not None:
+        continue_with(ctx.messages)
+
+
+def long_run_capabilities() -> list[AbstractCapability[DemoDeps]]:
+    """Files, a tool a person approves, pages and downloads, and the harness's `AskUser` with no
+    answerer: its questions are deferred like approvals, and a person answers them the same way
+    (`DurableAskUser` is `AskUser` with the toolset id Temporal needs)."""
+    return [SandboxCapability(), ApprovalsCapability(), DownloadsCapability(), DurableAskUser(answerer=None)]
+
+
+long_run_agent = build_agent(
+    "long_run",
+    capabilities=long_run_capabilities(),
+    output_type=[str, DeferredToolRequests],
+    continue_as_new=hand_over,
+)
+"""An agent that may end a run with calls for a person to answer (`DeferredToolRequests`), and
+continues as new when Temporal suggests it. `LongRunWorkflow` runs it."""
+compacting_agent = build_agent(
+    "compacting",
+    capabilities=[*long_run_capabilities(), ClearToolResults(max_messages=8, keep_pairs=2)],
+    output_type=[str, DeferredToolRequests],
+    continue_as_new=hand_over,
+)
+"""The same agent with the harness's `ClearToolResults`: once a conversation passes 8 messages,
+tool results older than the last two calls are blanked before each model request."""
+
+LONG_RUN_AGENTS: dict[str, Agent[DemoDeps, Any]] = {a.name: a for a in (long_run_agent, compacting_agent)}
+"""The agents `LongRunWorkflow` hosts, by name."""
 
 
 def activity_names(agent: Agent[DemoDeps, str]) -> list[str]:

@@ -5,9 +5,12 @@ A history's *shape* is the list of its steps in order, one string each (see `sha
 `model` for a model request, the tool's name for a tool activity, several names joined by ` | `
 for calls scheduled together (parallel tool calls), `×N` after a step that took N attempts and
 `!` after one that failed for good, ` cancelled` after one that was cancelled. Workflow-native
-tools and unknown tools leave no step; a
+tools and unknown tools leave no step; a timer shows as `timer <duration>`; a
 child workflow shows as `<subagent>[<its shape>]`, so `spawn` itself is never an activity; the
 calls made inside a `run_code` snippet show as `run_code{<calls>}`, and `run_code` is never one either.
+
+`LONG_RUN_SCENARIOS` are runs of `LongRunWorkflow` (notebook 08), with the answers a person sends
+while the run waits; `tests/test_long_running.py` runs every row.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from typing import Any
 
 from durable_agents.deps import ParentClose
 from durable_agents.script import Step, call, code, final, model_flaky, model_rejects, parallel, spawn
+from durable_agents.workflows import DAY, Answer
 
 
 @dataclass(frozen=True)
@@ -356,3 +360,124 @@ def _mark(status: str) -> str:
     if status in ("completed", "running"):
         return ""
     return " !" if status == "failed" else " cancelled" if status == "cancel_requested" else f" {status}"
+
+
+# --- Long runs (notebook 08): `LongRunWorkflow`, answered by a person through its `answer` update ---
+
+
+@dataclass(frozen=True)
+class Reply:
+    """What a person sends while the run waits, and the phrase of the refusal it must get (None: accepted)."""
+
+    answer: Answer
+    refused: str | None = None
+
+
+@dataclass(frozen=True)
+class LongRunScenario:
+    """One long-run row: the script, the replies sent while it waits, and what the run must show."""
+
+    script: list[Step]
+    shape: list[str]
+    """The shape of the run's last history (a chain's last run)."""
+    output: str | None
+    """The answer; None means the workflow must fail."""
+    replies: list[Reply] = field(default_factory=list)
+    files: dict[str, str] = field(default_factory=dict)
+    """The files left, path -> text (a text over 1,000 characters as `<N characters>`)."""
+    told: list[str] = field(default_factory=list)
+    agent: str = "long_run"
+    answer_within: float = DAY
+    crash: bool = False
+    """Kill the worker process that ran the workflow while it waits, before the replies."""
+    runs: int = 1
+    """How many runs the continue-as-new chain must have (the test lab suggests it at 100 events)."""
+
+
+_DELETE_TWO = [
+    call("write_file", path="a.txt", content="a"),
+    call("write_file", path="b.txt", content="b"),
+    parallel(call("delete_file", path="a.txt"), call("delete_file", path="b.txt")),
+    final("done"),
+]
+_QUESTION = [{"header": "Format", "question": "Which format?", "options": [{"label": "txt"}, {"label": "md"}]}]
+
+LONG_RUN_SCENARIOS: dict[str, LongRunScenario] = {
+    "approve_runs_the_call": LongRunScenario(
+        script=[call("write_file", path="a.txt", content="a"), call("delete_file", path="a.txt"), final("deleted")],
+        shape=["model", "write_file", "model", "timer 86400s cancelled", "delete_file", "model"],
+        replies=[Reply(Answer("step1-call0", approve=True))],
+        output="deleted",
+        told=["deleted a.txt"],
+    ),
+    "deny_reaches_the_model": LongRunScenario(
+        script=_DELETE_TWO,
+        shape=["model", "write_file", "model", "write_file", "model", "timer 86400s cancelled", "delete_file", "model"],
+        replies=[
+            Reply(Answer("step2-call0", approve=True)),
+            Reply(Answer("step2-call1", approve=False, reason="keep b")),
+        ],
+        files={"b.txt": "b"},
+        output="done",
+        told=["deleted a.txt", "A person denied this call: keep b."],
+    ),
+    "bad_updates_are_refused": LongRunScenario(
+        script=_DELETE_TWO,
+        shape=["model", "write_file", "model", "write_file", "model", "timer 86400s cancelled", "delete_file", "model"],
+        replies=[
+            Reply(Answer("step9-call0", approve=True), refused="No pending call 'step9-call0'"),
+            Reply(Answer("step2-call1"), refused="needs approve=True or approve=False"),
+            Reply(Answer("step2-call1", approve=False, reason="not now")),
+            Reply(Answer("step2-call1", approve=True), refused="already answered (denied: not now, by person)"),
+            Reply(Answer("step2-call0", approve=True)),
+        ],
+        files={"b.txt": "b"},
+        output="done",
+        told=["A person denied this call: not now."],
+    ),
+    "ask_user_question_is_answered": LongRunScenario(
+        script=[call("ask_user_question", questions=_QUESTION), final("asked")],
+        shape=["model", "timer 86400s cancelled", "model"],
+        replies=[
+            Reply(Answer("step0-call0", choices={"Format": ["pdf"]}), refused="picked options it does not offer"),
+            Reply(Answer("step0-call0", choices={"Format": ["md"]})),
+        ],
+        output="asked",
+        told=["{'Format': ['md']}"],
+    ),
+    "deadline_takes_the_default": LongRunScenario(
+        script=[call("write_file", path="a.txt", content="a"), call("delete_file", path="a.txt"), final("kept")],
+        shape=["model", "write_file", "model", "timer 0.500s", "model"],
+        answer_within=0.5,
+        files={"a.txt": "a"},
+        output="kept",
+        told=["Nobody answered within 0.5 s, so the call was denied by default."],
+    ),
+    "crash_while_waiting": LongRunScenario(
+        script=[call("write_file", path="a.txt", content="a"), call("delete_file", path="a.txt"), final("deleted")],
+        shape=["model", "write_file", "model", "timer 86400s cancelled", "delete_file", "model"],
+        replies=[Reply(Answer("step1-call0", approve=True))],
+        crash=True,
+        output="deleted",
+        told=["deleted a.txt"],
+    ),
+    "continue_as_new_chain": LongRunScenario(
+        script=[*(call("fetch_page", n=i, size=100) for i in range(20)), final("read 20 pages")],
+        shape=["model", *["fetch_page", "model"] * 4],
+        runs=3,
+        output="read 20 pages",
+        told=["page 19:"],
+    ),
+    "oversize_result_fails_clearly": LongRunScenario(
+        script=[call("download", name="huge.txt", size=3_000_000), final("never")],
+        shape=["model", "download !"],
+        output=None,
+    ),
+    "oversize_result_kept_by_reference": LongRunScenario(
+        script=[call("download", name="huge.txt", size=3_000_000, keep="sandbox"), final("kept aside")],
+        shape=["model", "download", "model"],
+        files={"downloads/huge.txt": "<3000000 characters>"},
+        output="kept aside",
+        told=["saved 3000000 bytes to downloads/huge.txt"],
+    ),
+}

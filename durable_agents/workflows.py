@@ -1,18 +1,37 @@
-"""The workflow every notebook runs: one durable agent run per workflow execution."""
+"""The workflows: `DemoAgentWorkflow` (one durable agent run per workflow execution, every notebook)
+and `LongRunWorkflow` (an agent run that waits for people and continues as new, notebook 08)."""
 
 from __future__ import annotations
 
-from typing import ClassVar
+from dataclasses import dataclass, replace
+from datetime import timedelta
+from typing import Any, ClassVar, Literal
 
 from pydantic_ai.durable_exec.temporal import PydanticAIWorkflow
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
-    from durable_agents.agent import DURABLE_AGENTS
+    from pydantic_ai import DeferredToolRequests, DeferredToolResults, ToolDenied
+    from pydantic_ai.messages import ModelMessage, ToolCallPart
+    from pydantic_ai.usage import UsageLimits
+    from pydantic_ai_harness.ask_user import TIMED_OUT, AskUserAnswer, AskUserRequest, AskUserResponse, ask_user_result
+
+    from durable_agents.agent import DURABLE_AGENTS, LONG_RUN_AGENTS
     from durable_agents.deps import AgentRequest
     from durable_agents.legacy import legacy_agent
 
-__all__ = ["AGENTS", "WORKFLOWS", "AgentRequest", "DemoAgentWorkflow"]
+__all__ = [
+    "AGENTS",
+    "LONG_RUN_AGENTS",
+    "WORKFLOWS",
+    "AgentRequest",
+    "Answer",
+    "AnswerRejected",
+    "DemoAgentWorkflow",
+    "LongRun",
+    "LongRunWorkflow",
+    "PendingCall",
+]
 
 AGENTS = {**DURABLE_AGENTS, legacy_agent.name: legacy_agent}
 """Every agent a worker hosts, by name; `AgentRequest.agent` picks one."""
@@ -31,3 +50,227 @@ class DemoAgentWorkflow(PydanticAIWorkflow):
 
 WORKFLOWS: list[type] = [DemoAgentWorkflow]
 """The workflow classes a worker registers (and a `Replayer` needs)."""
+
+
+# --- Long-running agents (notebook 08): a person in the loop, and histories that stay small ---
+
+DAY = 86_400.0
+LONG_RUN_LIMITS = UsageLimits(request_limit=1000)
+"""A long run makes many model requests; Pydantic AI's default stops a run at 50."""
+
+
+@dataclass
+class LongRun:
+    """The input of `LongRunWorkflow`: an agent run that may wait for people and outlive its history."""
+
+    request: AgentRequest
+    answer_within: float = DAY
+    """Seconds a person has to answer the pending calls; then `on_timeout` decides each one."""
+    on_timeout: Literal["deny", "approve"] = "deny"
+    """What an unanswered approval becomes when the deadline passes (an unanswered question is
+    always told `TIMED_OUT`)."""
+    continue_as_new: bool = True
+    """Continue as new when Temporal suggests it; False keeps the whole run in one history."""
+    messages: list[ModelMessage] | None = None
+    """The conversation so far, carried over by continue-as-new (None on the first run)."""
+    run_number: int = 1
+    """Which run of the chain this is: 1, then one more after each continue-as-new."""
+
+
+@dataclass
+class Answer:
+    """A person's answer to one pending call: an approval (`approve`) or a question (`choices`)."""
+
+    call_id: str
+    approve: bool | None = None
+    """For a tool that needs approval: True runs the call, False denies it."""
+    reason: str = ""
+    """Told to the model when the call is denied."""
+    choices: dict[str, list[str]] | None = None
+    """For `ask_user_question`: each question's header -> the option labels picked."""
+
+
+@dataclass
+class PendingCall:
+    """A call the run is waiting on, as the `pending` query shows it."""
+
+    call_id: str
+    tool: str
+    args: dict[str, Any]
+    kind: Literal["approval", "question"]
+    answer: str | None = None
+    """None while nobody has answered; then what was decided (`approved`, `denied: ...`, the choices)."""
+    by: str = ""
+    """`person` or `deadline`."""
+
+
+class AnswerRejected(ValueError):
+    """An answer the workflow refuses: unknown call, second answer, or the wrong kind of answer."""
+
+
+@workflow.defn
+class LongRunWorkflow(PydanticAIWorkflow):
+    """Runs a long-running agent: pauses for people (deferred tools) and continues as new to stay small.
+
+    When the agent's run ends with `DeferredToolRequests`, the workflow waits (durably, on a
+    timer) until a person has answered every pending call through the `answer` update, or until
+    `answer_within` passes, then runs the agent again with `deferred_tool_results`. The `pending`
+    query, and the workflow's current details in the Web UI, show what it waits on.
+    """
+
+    __pydantic_ai_agents__: ClassVar = list(LONG_RUN_AGENTS.values())
+
+    def __init__(self) -> None:
+        self._job: LongRun | None = None
+        self._pending: dict[str, PendingCall] = {}
+        self._questions: dict[str, AskUserRequest] = {}
+        self._answers: dict[str, Any] = {}
+        self._decided: dict[str, PendingCall] = {}
+        self._ignored: list[str] = []
+
+    @workflow.run
+    async def run(self, job: LongRun) -> str:
+        self._job = job
+        agent = LONG_RUN_AGENTS[job.request.agent]
+        messages, results = job.messages, None
+        prompt = job.request.prompt if messages is None else None
+        while True:
+            result = await agent.run(
+                prompt,
+                message_history=messages,
+                deferred_tool_results=results,
+                deps=job.request.deps(),
+                instructions=job.request.instructions,
+                usage_limits=LONG_RUN_LIMITS,
+            )
+            if not isinstance(result.output, DeferredToolRequests):
+                workflow.set_current_details("")
+                return result.output
+            messages, prompt = result.all_messages(), None
+            results = await self._ask(result.output, job)
+
+    async def _ask(self, requests: DeferredToolRequests, job: LongRun) -> DeferredToolResults:
+        """Wait for a person to answer each pending call, or for the deadline; the answers as results."""
+        self._pending = {c.tool_call_id: _pending_call(c, "approval") for c in requests.approvals}
+        self._pending |= {c.tool_call_id: _pending_call(c, "question") for c in requests.calls}
+        self._questions = {c.tool_call_id: AskUserRequest.from_tool_call(c) for c in requests.calls}
+        workflow.set_current_details(self._details())
+        try:
+            await workflow.wait_condition(self._all_answered, timeout=timedelta(seconds=job.answer_within))
+        except TimeoutError:
+            for call in self._pending.values():
+                if call.answer is None:
+                    late = "approved" if call.kind == "approval" and job.on_timeout == "approve" else "denied"
+                    call.answer, call.by = (TIMED_OUT if call.kind == "question" else late), "deadline"
+        results = DeferredToolResults()
+        for call_id, call in self._pending.items():
+            if call.kind == "question":
+                results.calls[call_id] = self._answers.get(call_id, TIMED_OUT)
+            elif call.answer == "approved":
+                results.approvals[call_id] = True
+            else:
+                results.approvals[call_id] = ToolDenied(self._denial(call, job))
+        self._decided |= self._pending
+        self._pending, self._questions, self._answers = {}, {}, {}
+        workflow.set_current_details("")
+        return results
+
+    def _all_answered(self) -> bool:
+        return all(call.answer is not None for call in self._pending.values())
+
+    @staticmethod
+    def _denial(call: PendingCall, job: LongRun) -> str:
+        if call.by == "deadline":
+            return f"Nobody answered within {_duration(job.answer_within)}, so the call was denied by default."
+        reason = (call.answer or "").removeprefix("denied").removeprefix(": ")
+        return f"A person denied this call: {reason or 'no reason given'}."
+
+    def _details(self) -> str:
+        lines = [f"**Waiting for a person** ({len(self._pending)} call(s)); answer with the `answer` update:"]
+        lines += [f"- `{c.call_id}`: {c.kind} for `{c.tool}({_args(c.args)})`" for c in self._pending.values()]
+        return "\n".join(lines)
+
+    @workflow.query
+    def pending(self) -> list[PendingCall]:
+        """The calls the run waits on (empty while the agent is working), answered ones included."""
+        return list(self._pending.values())
+
+    @workflow.update
+    def answer(self, answer: Answer) -> str:
+        """Answer one pending call; returns what was decided. The validator below rejects bad answers."""
+        call = self._pending[answer.call_id]
+        if call.kind == "question":
+            self._answers[answer.call_id] = ask_user_result(self._questions[answer.call_id], _response(answer))
+            call.answer = str(self._answers[answer.call_id])
+        else:
+            call.answer = "approved" if answer.approve else f"denied: {answer.reason}".rstrip(": ")
+        call.by = "person"
+        workflow.set_current_details(self._details())
+        return f"{call.tool} {call.call_id}: {call.answer}"
+
+    @answer.validator
+    def _check(self, answer: Answer) -> None:
+        """Runs before the update is accepted: a rejected answer leaves no trace in the history."""
+        call = self._pending.get(answer.call_id) or self._decided.get(answer.call_id)
+        if call is not None and call.answer is not None:
+            raise AnswerRejected(
+                f"Call {answer.call_id!r} was already answered ({call.answer}, by {call.by}); an answer cannot change."
+            )
+        if call is None:
+            waiting = ", ".join(self._pending) or "nothing"
+            raise AnswerRejected(
+                f"No pending call {answer.call_id!r}: the run is waiting on {waiting}. "
+                "Query `pending` for the call ids."
+            )
+        if call.kind == "approval" and answer.approve is None:
+            raise AnswerRejected(f"Call {answer.call_id!r} needs approve=True or approve=False.")
+        if call.kind == "question":
+            if answer.choices is None:
+                raise AnswerRejected(f"Call {answer.call_id!r} is a question: answer with choices={{header: [label]}}.")
+            try:
+                ask_user_result(self._questions[answer.call_id], _response(answer))
+            except ValueError as exc:
+                raise AnswerRejected(f"Those choices do not fit question {answer.call_id!r}: {exc}") from None
+
+    @workflow.signal
+    def answer_signal(self, answer: Answer) -> None:
+        """The same answer as a signal: the sender gets no reply, so a bad one can only be ignored here."""
+        try:
+            self._check(answer)
+        except AnswerRejected as exc:
+            self._ignored.append(str(exc))
+            return
+        self.answer(answer)
+
+    @workflow.query
+    def ignored(self) -> list[str]:
+        """Why each ignored signal was ignored (signals cannot be refused to their sender)."""
+        return list(self._ignored)
+
+    def continue_as_new_with(self, messages: list[ModelMessage]) -> None:
+        """Called (through `durable_agents.agent.hand_over`) when Temporal suggests continuing as new."""
+        assert self._job is not None
+        if self._job.continue_as_new and not self._pending:
+            workflow.continue_as_new(replace(self._job, messages=list(messages), run_number=self._job.run_number + 1))
+
+
+def _pending_call(call: ToolCallPart, kind: Literal["approval", "question"]) -> PendingCall:
+    return PendingCall(call.tool_call_id, call.tool_name, call.args_as_dict(), kind)
+
+
+def _response(answer: Answer) -> AskUserResponse:
+    picked = tuple(AskUserAnswer(header=h, selected=tuple(labels)) for h, labels in (answer.choices or {}).items())
+    return AskUserResponse(answers=picked)
+
+
+def _args(args: dict[str, Any]) -> str:
+    return ", ".join(f"{k}={v!r}" for k, v in args.items())[:80]
+
+
+def _duration(seconds: float) -> str:
+    if seconds >= DAY and seconds % DAY == 0:
+        return f"{int(seconds // DAY)} day(s)"
+    return f"{seconds:g} s"
+
+
+WORKFLOWS.append(LongRunWorkflow)

@@ -243,3 +243,26 @@ async def test_patch_check():
     assert any("A new run of the patched version does not replay" in h for h in nothing_new.hints)
     assert any("use that id" in h for h in (await check_patch(other_id, before, after)).hints)
     (await check_patch(guarded, before, after)).assert_passed()
+
+
+async def test_long_running_check(lab):
+    from durable_agents.lessons.exercises import check_long_running
+    from durable_agents.lessons.long_running import CLEANUP_SCRIPT, start_long_run
+
+    async def answered(decide) -> object:
+        job = await start_long_run(lab, CLEANUP_SCRIPT)
+        for pending in await job.wait_pending():
+            await job.answer(decide(pending))
+        return await job.result()
+
+    from durable_agents.workflows import Answer
+
+    starter = check_long_running(await answered(lambda p: Answer(p.call_id, approve=True)))
+    assert not starter.passed
+    assert any("notes.txt was deleted" in h for h in starter.hints)
+    no_reason = check_long_running(await answered(lambda p: Answer(p.call_id, approve="notes" not in p.args["path"])))
+    assert any("pass reason=" in h for h in no_reason.hints)
+    solution = check_long_running(
+        await answered(lambda p: Answer(p.call_id, approve="notes" not in p.args["path"], reason="keep the notes"))
+    )
+    assert solution.passed, solution.hints

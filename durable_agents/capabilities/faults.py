@@ -14,6 +14,7 @@ from temporalio import activity
 from temporalio.common import RetryPolicy
 from temporalio.workflow import ActivityConfig
 
+from durable_agents.capabilities.one_toolset import one_toolset
 from durable_agents.deps import DemoDeps
 from durable_agents.errors import ToolExecutionError, ToolRetryableError, ToolValidationError
 
@@ -114,6 +115,7 @@ class FaultsCapability(AbstractCapability[DemoDeps]):
     toolset_id: str = "faults"
     activity_config: ActivityConfig = field(default_factory=lambda: ActivityConfig(**FAST_RETRIES))
 
+    @one_toolset
     def get_toolset(self) -> FunctionToolset[DemoDeps]:
         slow_tool = Tool(slow, metadata={"temporal": SLOW_ACTIVITY})
         stuck_tool = Tool(stuck, metadata={"temporal": STUCK_ACTIVITY})

@@ -13,6 +13,7 @@ from pydantic_ai import RunContext
 from pydantic_ai.capabilities import AbstractCapability
 from pydantic_ai.toolsets import FunctionToolset
 
+from durable_agents.capabilities.one_toolset import one_toolset
 from durable_agents.capabilities.sandbox import sandbox_path
 from durable_agents.deps import DemoDeps
 
@@ -31,5 +32,6 @@ class NotesCapability(AbstractCapability[DemoDeps]):
 
     toolset_id: str = "notes"
 
+    @one_toolset
     def get_toolset(self) -> FunctionToolset[DemoDeps]:
         return FunctionToolset([save_note], id=self.toolset_id)

@@ -9,6 +9,7 @@ from pydantic_ai import RunContext
 from pydantic_ai.capabilities import AbstractCapability
 from pydantic_ai.toolsets import FunctionToolset
 
+from durable_agents.capabilities.one_toolset import one_toolset
 from durable_agents.deps import DemoDeps
 from durable_agents.errors import ToolExecutionError, ToolValidationError
 
@@ -57,6 +58,7 @@ class SandboxCapability(AbstractCapability[DemoDeps]):
     read_only: bool = False
     """Leave out `write_file`."""
 
+    @one_toolset
     def get_toolset(self) -> FunctionToolset[DemoDeps]:
         tools = [read_file, list_files] if self.read_only else [write_file, read_file, list_files]
         return FunctionToolset(tools, id=self.toolset_id)

@@ -20,6 +20,7 @@ from pydantic_ai.toolsets import FunctionToolset
 from temporalio import workflow
 from temporalio.exceptions import ChildWorkflowError
 
+from durable_agents.capabilities.one_toolset import one_toolset
 from durable_agents.deps import AgentRequest, DemoDeps
 from durable_agents.errors import ToolExecutionError, ToolValidationError, root_cause
 
@@ -64,6 +65,7 @@ class SubagentsCapability(AbstractCapability[DemoDeps]):
     agents: Mapping[str, Agent[DemoDeps, str]] = field(default_factory=dict, repr=False)
     """The agents a subagent may run on in this process (outside a workflow, or inline), by name."""
 
+    @one_toolset
     def get_toolset(self) -> FunctionToolset[DemoDeps]:
         native = {"temporal": False}
         return FunctionToolset(

@@ -12,6 +12,7 @@ from pydantic_ai import RunContext, Tool
 from pydantic_ai.capabilities import AbstractCapability
 from pydantic_ai.toolsets import FunctionToolset
 
+from durable_agents.capabilities.one_toolset import one_toolset
 from durable_agents.deps import DemoDeps
 
 
@@ -26,5 +27,6 @@ class TextCapability(AbstractCapability[DemoDeps]):
 
     toolset_id: str = "text"
 
+    @one_toolset
     def get_toolset(self) -> FunctionToolset[DemoDeps]:
         return FunctionToolset([Tool(word_count, metadata={"temporal": False})], id=self.toolset_id)

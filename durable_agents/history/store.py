@@ -49,6 +49,18 @@ async def fetch_histories(client: Client, workflow_id: str, wait: float = 30) ->
     return histories
 
 
+async def fetch_chain(client: Client, workflow_id: str) -> list[WorkflowHistory]:
+    """The histories of every run of `workflow_id`'s continue-as-new chain, first run first.
+
+    Each run after the first names the run it continued (`continuedExecutionRunId` on its first
+    event), so the chain is walked back from the latest run.
+    """
+    chain = [await client.get_workflow_handle(workflow_id).fetch_history()]
+    while previous := chain[0].events[0].workflow_execution_started_event_attributes.continued_execution_run_id:
+        chain.insert(0, await client.get_workflow_handle(workflow_id, run_id=previous).fetch_history())
+    return chain
+
+
 def as_dicts(histories: Mapping[str, WorkflowHistory]) -> dict[str, dict]:
     """The histories as plain history-JSON dicts, the form `durable_agents.history.graph` reads."""
     return {wid: json.loads(h.to_json()) for wid, h in histories.items()}

@@ -56,7 +56,7 @@ from durable_agents.lab import binaries, reaper
 from durable_agents.lab.run import Run, RunFailed
 from durable_agents.lab.worker import WORKER_LOG, log_to_file, make_worker
 from durable_agents.script import Step, parse_script, subagent_scripts
-from durable_agents.workflows import AGENTS, AgentRequest, DemoAgentWorkflow
+from durable_agents.workflows import AGENTS, LONG_RUN_AGENTS, AgentRequest, DemoAgentWorkflow
 
 Kind = Literal["dev", "time-skipping", "existing"]
 TASK_QUEUE = "durable-agents"
@@ -123,6 +123,7 @@ class Lab:
         replace_current: bool = True,
         in_process_worker: bool = True,
         db: str | Path | None = None,
+        suggest_continue_as_new_after: int | None = None,
     ) -> Lab:
         """Start (or connect to) a Temporal environment and a worker; stops this process's previous lab.
 
@@ -134,6 +135,8 @@ class Lab:
         `db` (dev server only) keeps the server's state in that SQLite file instead of in memory, so
         its runs, and the Web UI's view of them, outlive the lab: a lab started later with the same
         file sees them again (and carries on any that were still running).
+        `suggest_continue_as_new_after=N` makes the dev server suggest continue-as-new once a history
+        has N events (its default is 4,096 events or 4 MB), so a notebook can watch it happen.
         """
         if replace_current and cls.current is not None:
             await cls.current.stop()
@@ -159,7 +162,10 @@ class Lab:
                     ui=ui,
                     ui_port=ui_port,
                     dev_server_log_level="error",
-                    dev_server_extra_args=["--db-filename", str(Path(db).resolve())] if db is not None else [],
+                    dev_server_extra_args=[
+                        *(["--db-filename", str(Path(db).resolve())] if db is not None else []),
+                        *_dynamic_config(suggest_continue_as_new_after),
+                    ],
                     plugins=plugins,
                     runtime=quiet_runtime(),
                 )
@@ -225,8 +231,8 @@ class Lab:
     ) -> tuple[str, AgentRequest]:
         """A fresh workflow id and the workflow input for one run (checks script, agent and model first)."""
         __tracebackhide__ = True  # a bad script's traceback shows the reader's cell, not the lab's frames
-        if agent not in AGENTS:
-            raise LabError(f"Unknown agent {agent!r}: the worker hosts {', '.join(AGENTS)}.")
+        if agent not in AGENTS and agent not in LONG_RUN_AGENTS:
+            raise LabError(f"Unknown agent {agent!r}: the worker hosts {', '.join([*AGENTS, *LONG_RUN_AGENTS])}.")
         if model is None and script is None:
             raise LabError("Give the run a model script (a list of steps), or model='openai:...' for a live model.")
         full_roster = {**ROSTER, **(roster or {})}
@@ -294,6 +300,11 @@ class Lab:
     ) -> WorkflowHandle[Any, str]:
         """Start a run and return at once, with its handle; `follow(handle.id)` waits for it (notebook 07)."""
         self._require_running()
+        if agent in LONG_RUN_AGENTS:
+            raise LabError(
+                f"Agent {agent!r} runs in LongRunWorkflow (it may wait for a person): start it with "
+                "durable_agents.lessons.long_running.start_long_run(lab, script)."
+            )
         wid, request = self.request(script, prompt, agent=agent, model=model, roster=roster, parent_close=parent_close)
         handle = await self.client.start_workflow(
             DemoAgentWorkflow.run,
@@ -404,6 +415,13 @@ def _output_to(log: Path) -> Iterator[None]:
             for fd, copy in zip((1, 2), saved, strict=True):
                 os.dup2(copy, fd)
                 os.close(copy)
+
+
+def _dynamic_config(suggest_continue_as_new_after: int | None) -> list[str]:
+    """The dev server's dynamic-config flags for the options `Lab.start` takes."""
+    if suggest_continue_as_new_after is None:
+        return []
+    return ["--dynamic-config-value", f"limit.historyCount.suggestContinueAsNew={suggest_continue_as_new_after}"]
 
 
 def _pick(port: int | None, what: str) -> int:

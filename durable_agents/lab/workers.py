@@ -36,11 +36,17 @@ class WorkerPool:
 
     @classmethod
     async def start(
-        cls, lab: Any, count: int = 2, prefix: str = "worker", env: Mapping[str, str] | None = None
+        cls,
+        lab: Any,
+        count: int = 2,
+        prefix: str = "worker",
+        env: Mapping[str, str] | None = None,
+        task_queue: str | None = None,
     ) -> WorkerPool:
         """Start `count` worker processes on `lab`'s task queue and wait until each one polls.
 
-        `env` adds environment variables for the workers (e.g. a different retry policy).
+        `env` adds environment variables for the workers (e.g. a different retry policy);
+        `task_queue` puts them on another queue than the lab's (beside the lab's own worker).
         """
         config = lab.client.service_client.config
         pool = cls()
@@ -56,7 +62,7 @@ class WorkerPool:
                         "--namespace",
                         lab.client.namespace,
                         "--task-queue",
-                        lab.task_queue,
+                        task_queue or lab.task_queue,
                         "--identity",
                         identity,
                     ],

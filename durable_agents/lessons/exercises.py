@@ -341,3 +341,22 @@ async def check_patch(step: Any, before: Any, after: Any) -> Check:
                            f"New runs pause for `versions.PAUSE` behind the patch id {PACING_PATCH!r}: use that id "
                            "and keep the pause.")  # fmt: skip
     return check
+
+
+def check_long_running(run: Any) -> Check:
+    """Exercise 08: of the three deletions the agent asks for, approve `old.log` and `draft.txt`,
+    deny `notes.txt` with a reason the model reads."""
+    check = _started("08 · a person decides", run)
+    if not check.passed:
+        return check
+    files = run.files()
+    check.require("notes.txt" in files, "notes.txt was deleted: deny its call (approve=False).")
+    for path in ("old.log", "draft.txt"):
+        check.require(path not in files, f"{path} is still in the sandbox: approve its call (approve=True).")
+    told = "\n".join(run.told())
+    check.require("denied by default" not in told, "A call waited out its deadline: answer every pending call.")
+    check.require(
+        "no reason given" not in told,
+        "The model was told no reason for the denial: pass reason='...' with it; the model reads it.",
+    )
+    return check
