@@ -27,6 +27,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import logging
 import os
 import signal
 import sys
@@ -155,11 +156,13 @@ def demo(
     except (live.LiveModelError, UnknownScenario) as exc:
         Console(stderr=True).print(f"[red]{escape(str(exc))}[/red]", highlight=False)
         raise typer.Exit(2) from None
+    os.environ.setdefault("PYDANTIC_AI_NO_BANNER", "1")  # the terminal is for the runs
     kind = "time-skipping" if in_process else "dev" if start_dev_server else "existing"
 
     async def main() -> int:
         from durable_agents.demo.repl import Repl
 
+        _log_to(sandbox / "demo.log")
         lab = await _start_lab(
             kind, address=address, port=port, ui_port=ui_port, sandbox=sandbox, profile=profile, quiet_stdout=as_json
         )
@@ -189,6 +192,17 @@ def demo(
             await lab.stop()
 
     _run(main())
+
+
+def _log_to(path: Path) -> None:
+    """Send the SDK's and the worker's log lines to `path`: the terminal shows the run's tree instead."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handler = logging.FileHandler(path)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(name)s %(levelname)s %(message)s"))
+    for name in ("temporalio", "pydantic_ai"):
+        log = logging.getLogger(name)
+        log.addHandler(handler)
+        log.propagate = False
 
 
 def _prompt_plan(text: str, model: str | None) -> Plan:

@@ -2,8 +2,8 @@
 
 The run itself is `Lab.run` (the same call the notebooks make); this module adds what a terminal
 needs around it: a spinner with the steps recorded so far (read from the workflow's history while
-it runs), a SIGINT handler that asks Temporal to cancel the workflow (so its history records the
-cancel) instead of killing the process, and the report afterwards: the tree of the run
+it runs), Ctrl-C (a key press, or a SIGINT) asking Temporal to cancel the workflow (so its history
+records the cancel) instead of killing the process, and the report afterwards: the tree of the run
 (`durable_agents.history.tree`), the answer, the sandbox folder, the Web UI link and the SVG
 diagram written next to the sandbox. `summary()` is the same report as JSON for scripts.
 """
@@ -14,10 +14,14 @@ import asyncio
 import contextlib
 import json
 import signal
+import sys
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from prompt_toolkit.input import create_input
+from prompt_toolkit.keys import Keys
 from pydantic import TypeAdapter
 from rich.console import Console
 from rich.markup import escape
@@ -79,6 +83,28 @@ class Outcome:
         return self.status == "completed"
 
 
+@contextlib.contextmanager
+def ctrl_c_as_a_key(pressed: Callable[[], None]) -> Iterator[None]:
+    """While a run is under way, read Ctrl-C from the terminal as a key, not as a signal.
+
+    A terminal sends SIGINT to its whole foreground process group, and the Temporal server the
+    lab started is in that group: it would die with the run. So, as prompt_toolkit does while it
+    prompts, the terminal is put in raw mode (no signal from Ctrl-C) and the key calls `pressed`.
+    Without a terminal on stdin nothing changes (a SIGINT from `kill` is handled by the caller).
+    """
+    if not sys.stdin.isatty():
+        yield
+        return
+    keys = create_input()
+
+    def read() -> None:
+        if any(press.key == Keys.ControlC for press in keys.read_keys()):
+            pressed()
+
+    with keys.raw_mode(), keys.attach(read):
+        yield
+
+
 @dataclass
 class Runner:
     """Runs plans on a lab and reports them on a Rich console."""
@@ -117,7 +143,8 @@ class Runner:
         loop = asyncio.get_running_loop()
         loop.add_signal_handler(signal.SIGINT, interrupted.set)
         try:
-            await self._follow(task, before, interrupted)
+            with ctrl_c_as_a_key(interrupted.set):
+                await self._follow(task, before, interrupted)
         finally:
             loop.remove_signal_handler(signal.SIGINT)
         outcome = Outcome(plan, task.result(), interrupted.is_set())
