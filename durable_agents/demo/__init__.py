@@ -4,3 +4,8 @@
 `routes` picks a scripted route for a free-text prompt, `runner` runs one plan on the lab and shows
 it, `migration` spreads work over worker processes. Nothing here is imported by the runtime.
 """
+
+from pathlib import Path
+
+SANDBOX = Path(".demo-sandbox")
+"""Where demo runs leave their files, diagrams and logs (the reference design's `.demo-sandbox`)."""

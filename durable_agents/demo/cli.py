@@ -40,8 +40,8 @@ from rich.console import Console
 from rich.markup import escape
 
 from durable_agents import live
+from durable_agents.demo import SANDBOX
 from durable_agents.demo.routes import ALIASES, UnknownScenario, pick, scenario
-from durable_agents.demo.runner import SANDBOX, Plan, Runner, scenario_plan
 
 app = typer.Typer(
     help="The durable agents workbook from a terminal: a demo REPL, one-shot runs, the migration demo and fuzzer.",
@@ -160,13 +160,14 @@ def demo(
     kind = "time-skipping" if in_process else "dev" if start_dev_server else "existing"
 
     async def main() -> int:
-        from durable_agents.demo.repl import Repl
+        from durable_agents.demo.repl import Repl  # imported here: bad arguments are refused without the wait
+        from durable_agents.demo.runner import Runner, scenario_plan
 
         _log_to(sandbox / "demo.log")
         lab = await _start_lab(
             kind, address=address, port=port, ui_port=ui_port, sandbox=sandbox, profile=profile, quiet_stdout=as_json
         )
-        console = Console(stderr=as_json)
+        console = Console(stderr=as_json, highlight=False)
         runner = Runner(
             lab, console, model=qualified, ui_url=lab.ui_url or ui_url, timeout=timeout, teaching_tools=teaching_tools
         )
@@ -205,7 +206,9 @@ def _log_to(path: Path) -> None:
         log.propagate = False
 
 
-def _prompt_plan(text: str, model: str | None) -> Plan:
+def _prompt_plan(text: str, model: str | None) -> Any:
+    from durable_agents.demo.runner import Plan
+
     if model:
         return Plan(None, text, origin=f"live model {model}")
     route, script = pick(text)
@@ -220,7 +223,7 @@ def migration(
     """Worker processes on one task queue; a parent fans out subagents; print which worker ran each workflow."""
     from durable_agents.demo.migration import migration_demo
 
-    _run(migration_demo(workers, children, Console()))
+    _run(migration_demo(workers, children, Console(highlight=False)))
 
 
 @app.command()
@@ -238,7 +241,7 @@ def fuzz(
 
     if kind is not None and kind not in FAMILIES:
         raise typer.BadParameter(f"Unknown family {kind!r}: use one of {', '.join(FAMILIES)}.", param_hint="--kind")
-    _run(fuzz_demo(iterations, workers, max_n, kind, seed, identities, Console()))
+    _run(fuzz_demo(iterations, workers, max_n, kind, seed, identities, Console(highlight=False)))
 
 
 def main() -> None:

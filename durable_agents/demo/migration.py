@@ -14,7 +14,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from durable_agents.demo.runner import SANDBOX
+from durable_agents.demo import SANDBOX
 from durable_agents.history.graph import WorkflowNode
 from durable_agents.history.tree import as_tree
 from durable_agents.lab import Lab, WorkerPool

@@ -33,9 +33,6 @@ from durable_agents.lab import Lab, Run
 from durable_agents.scenarios import Scenario, shape
 from durable_agents.script import Step
 
-SANDBOX = Path(".demo-sandbox")
-"""Where demo runs leave their files, diagrams and server logs (the reference design's `.demo-sandbox`)."""
-
 STEPS = TypeAdapter(list[Step])
 """Scripts to and from JSON (`/script`, `--json`)."""
 
@@ -154,11 +151,15 @@ class Runner:
         return outcome
 
     async def _follow(self, task: asyncio.Task[Run], before: str | None, interrupted: asyncio.Event) -> None:
-        """Show progress until `task` ends; on Ctrl-C, ask Temporal to cancel the running workflow."""
-        cancelling = False
+        """Show progress until `task` ends; on Ctrl-C, ask Temporal to cancel the running workflow.
+
+        On a terminal a spinner shows the latest progress; elsewhere (a pipe, a log) each change is a line.
+        """
+        cancelling, shown = False, ""
         ctrl_c = asyncio.ensure_future(interrupted.wait())
+        spinner = self.console.status("starting the workflow…") if self.console.is_interactive else None
         try:
-            with self.console.status("starting the workflow…") as status:
+            with spinner or contextlib.nullcontext():
                 while not task.done():
                     await asyncio.wait([task] if ctrl_c.done() else [task, ctrl_c], timeout=0.4)
                     wid = self.lab.running_id if self.lab.running_id != before else None
@@ -169,7 +170,12 @@ class Runner:
                         with contextlib.suppress(Exception):
                             await self.lab.client.get_workflow_handle(wid).cancel()
                         self.console.print(f"[yellow]Ctrl-C: asked Temporal to cancel {wid}…[/yellow]")
-                    status.update(await self._progress(wid, cancelling))
+                    progress = await self._progress(wid, cancelling)
+                    if spinner is not None:
+                        spinner.update(progress)
+                    elif progress != shown:
+                        self.console.print(progress)
+                    shown = progress
         finally:
             ctrl_c.cancel()
 

@@ -1,0 +1,294 @@
+"""The `durable-agents` command, driven as a user would: a real process in a pseudo-terminal (pexpect).
+
+The REPL test types commands, a scenario, free-text prompts, Ctrl-C during a slow run and Ctrl-D,
+then reads the runs back from the server's histories. The one-shot tests read the `--json`
+summary. Each test checks that the command left no process and no port behind. Most tests share
+one dev server started here (`--no-start-dev-server --address`), so no test waits for a server
+of its own unless starting one is what it tests.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pexpect
+import psutil
+import pytest
+from temporalio.testing import WorkflowEnvironment
+
+from durable_agents.demo.routes import ALIASES, ROUTES, UnknownScenario, pick, scenario
+from durable_agents.history import events, store
+from durable_agents.history.graph import build_graph
+from durable_agents.history.tree import as_text
+from durable_agents.lab import binaries
+from durable_agents.scenarios import SCENARIOS, shape
+from tests.conftest import DATA
+
+COMMAND = str(Path(sys.executable).parent / "durable-agents")
+"""The console script `uv sync` installs from `[project.scripts]`."""
+PROMPT = "durable>"
+RUN_ID = re.compile(r"\b((?:demo|ptc)-\d{3}-[0-9a-f]{6})\b")
+ENV = {
+    **os.environ,
+    "PROMPT_TOOLKIT_NO_CPR": "1",  # a pseudo-terminal does not answer cursor-position requests
+    "TTY_COMPATIBLE": "0",  # Rich writes plain text and a line per progress change, no spinner
+    "COLUMNS": "200",
+    "PYTHONUNBUFFERED": "1",
+}
+
+
+@pytest.fixture(scope="module")
+async def server():
+    """A dev server started apart from the command (as `temporal server start-dev` would be)."""
+    env = await WorkflowEnvironment.start_local(
+        dev_server_existing_path=binaries.find_binary(binaries.DEV_SERVER), ui=False
+    )
+    yield env
+    await env.shutdown()
+
+
+def _address(env: WorkflowEnvironment) -> str:
+    return env.client.service_client.config.target_host
+
+
+def _alive(pids: list[int]) -> list[int]:
+    return [p for p in pids if psutil.pid_exists(p) and psutil.Process(p).status() != psutil.STATUS_ZOMBIE]
+
+
+def _gone(pids: list[int], grace: float = 15) -> list[int]:
+    deadline = time.monotonic() + grace
+    while _alive(pids) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    return _alive(pids)
+
+
+def _port_free(port: int) -> bool:
+    with socket.socket() as s:
+        return s.connect_ex(("127.0.0.1", port)) != 0
+
+
+def _spawn(*args: str, cwd: Path) -> pexpect.spawn:
+    child = pexpect.spawn(COMMAND, ["demo", *args], env=ENV, cwd=str(cwd), encoding="utf-8", timeout=90,
+                          dimensions=(60, 200))  # fmt: skip
+    child.logfile_read = (cwd / "screen.log").open("w")
+    return child
+
+
+def _type(child: pexpect.spawn, line: str, *expect: str) -> str:
+    """Type `line`, wait for each of `expect` in turn and the next prompt; what the screen showed."""
+    child.sendline(line)
+    shown = ""
+    for text in expect:
+        child.expect(text)
+        shown += child.before + child.after
+    child.expect(PROMPT)
+    return shown + child.before
+
+
+def _one_shot(*args: str, cwd: Path, command: list[str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([*(command or [COMMAND]), "demo", *args], env=ENV, cwd=cwd, capture_output=True, text=True,
+                          timeout=120)  # fmt: skip
+
+
+async def _histories(env: WorkflowEnvironment, workflow_id: str) -> dict:
+    return store.as_dicts(await store.fetch_histories(env.client, workflow_id, wait=5))
+
+
+async def test_the_repl_as_a_user_drives_it(server, tmp_path):
+    child = _spawn("--no-start-dev-server", "--address", _address(server), "--sandbox", str(tmp_path), cwd=tmp_path)
+    child.expect("Temporal server: " + re.escape(_address(server)))
+    child.expect(PROMPT)
+    pids = [p.pid for p in psutil.Process(child.pid).children(recursive=True)] + [child.pid]
+
+    assert "/scenario NAME" in _type(child, "/help", "Ctrl-D quits")
+    listing = _type(child, "/scenarios", "parent_close_abandon")
+    assert all(name in listing for name in ("tools_are_activities", "ptc_gathers_activities_and_spawns (ptc)"))
+    assert "No scenario 'nope'" in _type(child, "/scenario nope", "No scenario")
+    assert "/help lists" in _type(child, "/bogus", "Unknown command")
+
+    ptc = _type(child, "/scenario ptc", "Answer: gathered", "Web UI|Diagram")
+    assert "child researcher" in ptc and "run_code" in ptc
+    ptc_id = RUN_ID.search(ptc).group(1)
+
+    note = _type(child, "write a note about herons", r"Scripted route note", "Answer: Saved to", "Diagram: ")
+    note_id = RUN_ID.search(note).group(1)
+    assert "write_file(path='notes/write-a-note-abou" in note
+
+    child.sendline("please wait 30 seconds")
+    child.expect("route slow")
+    child.expect(r"running ((?:demo)-\d{3}-[0-9a-f]{6}): 2 step")  # the slow tool has started
+    slow_id = child.match.group(1)
+    child.sendcontrol("c")
+    child.expect("Cancelled by Ctrl-C")
+    child.expect(PROMPT)
+
+    assert "Malformed JSON (line 1" in _type(child, '/script [{"tool": "write_file"', "Malformed JSON")
+    assert "Step 0 of the model script is not a step" in _type(child, '/script [{"tol": 1}]', "not a step")
+    unknown = _type(child, '/script [{"tool": "launch_rockets"}, {"final": "grounded"}]', "Unknown tool", "next prompt")
+    assert "'launch_rockets'" in unknown and "write_file" in unknown
+    assert '"launch_rockets"' in _type(child, "/script", "Script of the next run")
+    custom = _type(child, "go", "Answer: grounded")
+    custom_id = RUN_ID.search(custom).group(1)
+    assert "No script set" in _type(child, "/script", "No script set")
+    assert custom_id in _type(child, "/history", "Answer: grounded")
+    assert "No Web UI" in _type(child, "/ui", "No Web UI")
+
+    child.sendeof()
+    child.expect("Bye")
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 0
+    assert not _gone(pids)
+
+    # The runs really happened on the server, as the screen said.
+    graph = build_graph(await _histories(server, ptc_id), ptc_id)
+    assert shape(graph) == SCENARIOS[ALIASES["ptc"]].shape
+    note_graph = build_graph(await _histories(server, note_id), note_id)
+    assert shape(note_graph) == ["model", "write_file", "model", "read_file", "model"]
+    assert (tmp_path / note_id / "notes" / "write-a-note-about.txt").read_text() == "write a note about herons"
+    assert (tmp_path / f"{note_id}.svg").read_text().lstrip().startswith(("<?xml", "<svg"))
+    cancelled = await _histories(server, slow_id)
+    types = [e["eventType"] for e in cancelled[slow_id]["events"]]
+    assert "EVENT_TYPE_WORKFLOW_EXECUTION_CANCEL_REQUESTED" in types
+    assert types[-1] == "EVENT_TYPE_WORKFLOW_EXECUTION_CANCELED"
+    assert shape(build_graph(cancelled, slow_id)) == ["model", "slow cancelled"]
+    told = events.told((await _histories(server, custom_id))[custom_id])
+    assert any("Unknown tool name: 'launch_rockets'" in line for line in told)
+
+
+async def test_the_default_demo_starts_a_dev_server_with_its_web_ui_and_leaves_nothing(tmp_path):
+    child = _spawn("--sandbox", str(tmp_path), cwd=tmp_path)
+    child.expect(r"Temporal Web UI: (http://127\.0\.0\.1:(\d+))")
+    ui, ui_port = child.match.group(1), int(child.match.group(2))
+    child.expect(r"Temporal server: 127\.0\.0\.1:(\d+)")
+    port = int(child.match.group(1))
+    child.expect(PROMPT)
+    pids = [p.pid for p in psutil.Process(child.pid).children(recursive=True)]
+    assert any("temporal" in psutil.Process(p).name() for p in pids), "the demo started a server process"
+    with urllib.request.urlopen(ui, timeout=10) as page:
+        assert page.status == 200
+
+    shown = _type(child, "delegate this to a subagent", "route spawn", "Answer: The researcher read the plan")
+    assert "child researcher" in shown
+    run_id = RUN_ID.search(shown).group(1)
+    assert f"{ui}/namespaces/default/workflows/{run_id}" in _type(child, "/ui", "Last run")
+
+    child.sendeof()
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 0
+    assert not _gone(pids)
+    assert _port_free(port) and _port_free(ui_port)
+
+
+@pytest.mark.parametrize("how", [signal.SIGTERM, signal.SIGKILL])
+def test_a_killed_demo_leaves_nothing(tmp_path, how):
+    """SIGTERM stops the lab cleanly; after SIGKILL the lab's reaper stops the server."""
+    child = _spawn("--in-process", "--sandbox", str(tmp_path), cwd=tmp_path)
+    child.expect(r"Temporal server: 127\.0\.0\.1:(\d+)")
+    port = int(child.match.group(1))
+    child.expect(PROMPT)
+    pids = [p.pid for p in psutil.Process(child.pid).children(recursive=True)]
+    assert pids
+    child.kill(how)
+    child.expect(pexpect.EOF)
+    child.close()
+    assert not _gone(pids)
+    assert _port_free(port)
+
+
+@pytest.mark.parametrize("alias", [*ALIASES, "retries_exhausted_fail_the_workflow"])
+async def test_one_shot_json_for_each_scenario_alias(server, tmp_path, alias):
+    done = _one_shot("--scenario", alias, "--json", "--no-start-dev-server", "--address", _address(server),
+                     "--sandbox", str(tmp_path), cwd=tmp_path)  # fmt: skip
+    name, row = scenario(alias)
+    summary = json.loads(done.stdout)
+    assert summary["shape"] == row.shape
+    assert summary["files"] == row.files
+    assert summary["answer"] == row.output
+    assert summary["status"] == row.status
+    assert done.returncode == (0 if row.status == "completed" else 1), done.stderr
+    assert summary["origin"] == f"scenario {name}"
+    assert Path(summary["diagram"]).is_file()
+    graph = build_graph(await _histories(server, summary["workflow_id"]), summary["workflow_id"])
+    assert shape(graph) == row.shape, "the server's history agrees with the summary"
+
+
+def test_one_shot_prompt_in_process_with_python_m(tmp_path):
+    done = _one_shot("--in-process", "--json", "--sandbox", str(tmp_path), "use python code to gather", cwd=tmp_path,
+                     command=[sys.executable, "-m", "durable_agents"])  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    summary = json.loads(done.stdout)
+    assert summary["origin"] == "route ptc" and summary["agent"] == "ptc"
+    assert summary["shape"] == [
+        "model",
+        "run_code{write_file, write_file, researcher[model, list_files, model]}",
+        "model",
+    ]
+    assert summary["files"] == {"a.txt": "use python code to gather", "b.txt": "second"}
+    assert summary["web_ui"] is None
+
+
+def test_bad_input_gets_one_clear_line(tmp_path, monkeypatch):
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        cases = {
+            ("--scenario", "nope"): "No scenario 'nope'",
+            ("--no-start-dev-server", "--address", "127.0.0.1:1"): "Could not connect to Temporal at 127.0.0.1:1",
+            ("--port", str(port), "--scenario", "ptc"): f"Port {port} .* is in use",
+            ("--model", "gpt-5.5"): "needs OPENAI_API_KEY",
+            ("--json",): "--json is for one-shot runs",
+        }
+        env = {k: v for k, v in ENV.items() if k != "OPENAI_API_KEY"}
+        for args, message in cases.items():
+            done = subprocess.run([COMMAND, "demo", *args, "--sandbox", str(tmp_path)], env=env, cwd=tmp_path,
+                                  capture_output=True, text=True, timeout=120)  # fmt: skip
+            assert done.returncode == 2, (args, done.stdout, done.stderr)
+            assert re.search(message, " ".join(done.stderr.split())), (args, done.stderr)
+            assert "Traceback" not in done.stderr + done.stdout
+
+
+def test_fuzz_prints_the_families_and_worker_identities(tmp_path):
+    done = subprocess.run([COMMAND, "fuzz", "--iterations", "2", "--workers", "2", "--max-n", "2", "--kind",
+                           "ptc-spawns", "--identities"], env=ENV, cwd=tmp_path, capture_output=True, text=True,
+                          timeout=180)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert "| ptc-spawns | 2 |" in done.stdout
+    assert re.search(r"ptc-\d{3}-[0-9a-f]{6}\.generic-[0-9a-f]{4}\s+worker-[12]", done.stdout)
+
+
+def test_the_tree_reads_the_typed_graph():
+    histories = {p.stem: json.loads(p.read_text()) for p in (DATA / "nested").glob("*.json")}
+    root = min(histories, key=len)
+    text = as_text(build_graph(histories, root))
+    lines = text.splitlines()
+    assert lines[0].startswith(f"DemoAgentWorkflow {root} ✓ completed")
+    assert "parallel (2 scheduled together)" in text
+    nested = next(line for line in lines if ".generic-e3a3.generic-cf63" in line)
+    assert nested.index("DemoAgentWorkflow") > lines[0].index("DemoAgentWorkflow") + 8, "a grandchild is nested"
+    assert "flaky(fail_times=1) → succeeded on attempt 2  ×2 attempts" in text
+    tour = {p.stem: json.loads(p.read_text()) for p in (DATA / "tour").glob("*.json")}
+    tour_text = as_text(build_graph(tour, next(iter(tour))))
+    assert "⚠ write_file(path='../escape.txt'" in tour_text and "[model retry]" in tour_text
+    exhausted = {p.stem: json.loads(p.read_text()) for p in (DATA / "retries_exhausted").glob("*.json")}
+    assert "✗ flaky(fail_times=10)  ×5 attempts  failed" in as_text(build_graph(exhausted, next(iter(exhausted))))
+
+
+def test_a_prompt_picks_a_route():
+    assert pick("please delegate to a subagent")[0].name == "spawn"
+    assert pick("Wait 2 seconds")[1][0].args == {"seconds": 2.0}
+    route, script = pick("hello there")
+    assert route is ROUTES[-1] and script[0].args["path"] == "notes/hello-there.txt"
+    with pytest.raises(UnknownScenario, match="Did you mean ptc"):
+        scenario("ptc_")
