@@ -41,7 +41,7 @@ from rich.markup import escape
 
 from durable_agents import live
 from durable_agents.demo import SANDBOX
-from durable_agents.demo.routes import ALIASES, UnknownScenario, pick, scenario
+from durable_agents.demo.routes import ALIASES, UnknownScenario, prompt_plan, scenario, scenario_plan
 
 app = typer.Typer(
     help="The durable agents workbook from a terminal: a demo REPL, one-shot runs, the migration demo and fuzzer.",
@@ -86,13 +86,14 @@ async def _start_lab(
     ui_port: int | None,
     sandbox: Path,
     profile: str | None,
+    task_queue: str,
     quiet_stdout: bool,
 ) -> Any:
     from durable_agents.lab import Lab, LabError
 
     if address:
         os.environ["TEMPORAL_ADDRESS"] = address
-    options: dict[str, Any] = {"sandbox_root": sandbox}
+    options: dict[str, Any] = {"sandbox_root": sandbox, "task_queue": task_queue}
     if kind == "dev":
         options |= {"port": port, "ui_port": ui_port}
     elif kind == "time-skipping":
@@ -136,6 +137,7 @@ def demo(
         bool, typer.Option(help="Offer a live model the teaching-only tools too (failing tools, comparison spawns).")
     ] = False,
     sandbox: Annotated[Path, typer.Option(help="Where runs leave their files and diagrams.")] = SANDBOX,
+    task_queue: Annotated[str, typer.Option(help="The task queue the demo's worker polls.")] = "durable-agents",
     timeout: Annotated[float, typer.Option(help="Seconds a run may take before Temporal times it out.")] = 120,
 ) -> None:
     """Start a Temporal server and a worker, then a REPL: each prompt runs a durable agent and shows its graph."""
@@ -161,11 +163,18 @@ def demo(
 
     async def main() -> int:
         from durable_agents.demo.repl import Repl  # imported here: bad arguments are refused without the wait
-        from durable_agents.demo.runner import Runner, scenario_plan
+        from durable_agents.demo.runner import Runner
 
         _log_to(sandbox / "demo.log")
         lab = await _start_lab(
-            kind, address=address, port=port, ui_port=ui_port, sandbox=sandbox, profile=profile, quiet_stdout=as_json
+            kind,
+            address=address,
+            port=port,
+            ui_port=ui_port,
+            sandbox=sandbox,
+            profile=profile,
+            task_queue=task_queue,
+            quiet_stdout=as_json,
         )
         console = Console(stderr=as_json, highlight=False)
         runner = Runner(
@@ -174,12 +183,13 @@ def demo(
         try:
             target = lab.client.service_client.config.target_host
             console.print(
-                f"Temporal server: {target} (namespace {lab.client.namespace}, {kind}); worker {lab.identity}"
+                f"Temporal server: {target} (namespace {lab.client.namespace}, {kind}); "
+                f"worker {lab.identity} on task queue {task_queue}"
             )
             if chosen is not None:
                 plan = scenario_plan(*chosen)
             elif text is not None:
-                plan = _prompt_plan(text, qualified)
+                plan = prompt_plan(text, qualified)
             else:
                 await Repl(runner).loop()
                 return 0
@@ -204,15 +214,6 @@ def _log_to(path: Path) -> None:
         log = logging.getLogger(name)
         log.addHandler(handler)
         log.propagate = False
-
-
-def _prompt_plan(text: str, model: str | None) -> Any:
-    from durable_agents.demo.runner import Plan
-
-    if model:
-        return Plan(None, text, origin=f"live model {model}")
-    route, script = pick(text)
-    return Plan(script, text, agent=route.agent, origin=f"route {route.name}")
 
 
 @app.command()

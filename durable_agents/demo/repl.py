@@ -33,8 +33,8 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from durable_agents.demo.routes import ALIASES, ROUTES, UnknownScenario, pick, scenario
-from durable_agents.demo.runner import Outcome, Plan, Runner, scenario_plan, script_json
+from durable_agents.demo.routes import ALIASES, ROUTES, Plan, UnknownScenario, prompt_plan, scenario, scenario_plan
+from durable_agents.demo.runner import Outcome, Runner, script_json
 from durable_agents.deps import DemoDeps
 from durable_agents.scenarios import SCENARIOS
 from durable_agents.script import Parallel, ScriptError, Step, ToolCall, parse_script
@@ -157,15 +157,14 @@ class Repl:
             self.console.print(f"[red]{type(exc).__name__}: {escape(str(exc))}[/red]")
 
     async def prompt(self, text: str) -> None:
-        if self.runner.model:
-            plan = Plan(None, text, origin=f"live model {self.runner.model}")
-        elif self.next_script is not None:
+        if self.next_script is not None and not self.runner.model:
             script, self.next_script = self.next_script, None
             plan = Plan(script, text, agent=_agent_for(script), origin="your script")
         else:
-            route, script = pick(text)
-            plan = Plan(script, text, agent=route.agent, origin=f"route {route.name}")
-            self.console.print(f"[dim]Scripted route [bold]{route.name}[/bold]: {escape(route.shows)}.[/dim]")
+            plan = prompt_plan(text, self.runner.model)
+            route = next((r for r in ROUTES if plan.origin == f"route {r.name}"), None)
+            if route is not None:
+                self.console.print(f"[dim]Scripted route [bold]{route.name}[/bold]: {escape(route.shows)}.[/dim]")
         await self.execute(plan)
 
     async def execute(self, plan: Plan) -> Outcome:

@@ -1,4 +1,4 @@
-"""How a free-text prompt picks a scripted route, and the scenario aliases of the one-shot mode.
+"""What the next run does: how a free-text prompt picks a scripted route, and which scenario an alias names.
 
 With the scripted model there is no LLM to read the prompt, so the demo reads it instead: a few
 keywords pick one of the routes below, each a model script that shows one kind of durable work
@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 from durable_agents.scenarios import SCENARIOS, Scenario
 from durable_agents.script import Step, call, code, final, spawn
@@ -112,8 +113,35 @@ ROUTES: list[Route] = [
 """The routes, tried in order; the last one is the default."""
 
 
+@dataclass
+class Plan:
+    """What the next run will do: a script (None for a live model), the agent, the prompt, and why."""
+
+    script: list[Step] | None
+    prompt: str
+    agent: str = "demo"
+    origin: str = ""
+    """How the plan was chosen: `route note`, `scenario ptc_loop`, `your script`, `live model ...`."""
+    options: dict[str, Any] = field(default_factory=dict)
+    """More keyword arguments for `Lab.run` (a scenario's cancel_after, parent_close...)."""
+
+
+def scenario_plan(name: str, row: Scenario) -> Plan:
+    """The plan that runs scenario `name` as the tests run it (its agent, its operator actions)."""
+    options = row.run_options()
+    return Plan(row.script, "Do the task.", options.pop("agent"), f"scenario {name}", options)
+
+
 def pick(prompt: str) -> tuple[Route, list[Step]]:
     """The route a prompt takes (the first whose keyword it contains) and that route's script."""
     lowered = prompt.lower()
     route = next((r for r in ROUTES if any(k in lowered for k in r.keywords)), ROUTES[-1])
     return route, route.build(prompt)
+
+
+def prompt_plan(text: str, model: str | None = None) -> Plan:
+    """The plan for a free-text prompt: the live model's if one is set, else the route's script."""
+    if model:
+        return Plan(None, text, origin=f"live model {model}")
+    route, script = pick(text)
+    return Plan(script, text, agent=route.agent, origin=f"route {route.name}")

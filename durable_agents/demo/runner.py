@@ -16,7 +16,7 @@ import json
 import signal
 import sys
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -26,11 +26,12 @@ from pydantic import TypeAdapter
 from rich.console import Console
 from rich.markup import escape
 
+from durable_agents.demo.routes import Plan
 from durable_agents.errors import root_cause
 from durable_agents.history.graph import build_graph
 from durable_agents.history.tree import as_tree
 from durable_agents.lab import Lab, Run
-from durable_agents.scenarios import Scenario, shape
+from durable_agents.scenarios import shape
 from durable_agents.script import Step
 
 STEPS = TypeAdapter(list[Step])
@@ -40,25 +41,6 @@ STEPS = TypeAdapter(list[Step])
 def script_json(script: list[Step]) -> list[Any]:
     """A script as plain JSON data, the form `/script` shows and accepts."""
     return STEPS.dump_python(script, mode="json", exclude_defaults=True)
-
-
-@dataclass
-class Plan:
-    """What the next run will do: a script (None for a live model), the agent, the prompt, and why."""
-
-    script: list[Step] | None
-    prompt: str
-    agent: str = "demo"
-    origin: str = ""
-    """How the plan was chosen: `route note`, `scenario ptc_loop`, `your script`, `live model ...`."""
-    options: dict[str, Any] = field(default_factory=dict)
-    """More keyword arguments for `Lab.run` (a scenario's cancel_after, parent_close...)."""
-
-
-def scenario_plan(name: str, row: Scenario) -> Plan:
-    """The plan that runs scenario `name` as the tests run it (its agent, its operator actions)."""
-    options = row.run_options()
-    return Plan(row.script, "Do the task.", options.pop("agent"), f"scenario {name}", options)
 
 
 @dataclass
