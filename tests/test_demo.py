@@ -25,6 +25,8 @@ import psutil
 import pytest
 from temporalio.testing import WorkflowEnvironment
 
+from durable_agents.agent import TEACHING_TOOLS
+from durable_agents.demo.repl import offered_tools
 from durable_agents.demo.routes import ALIASES, ROUTES, UnknownScenario, pick, scenario
 from durable_agents.history import events, store
 from durable_agents.history.graph import build_graph
@@ -336,3 +338,12 @@ def test_a_prompt_picks_a_route():
     assert route is ROUTES[-1] and script[0].args["path"] == "notes/hello-there.txt"
     with pytest.raises(UnknownScenario, match="Did you mean ptc"):
         scenario("ptc_")
+
+
+async def test_a_live_model_is_not_offered_the_teaching_tools():
+    scripted = await offered_tools("demo")
+    live = await offered_tools("demo", model="openai:gpt-5.5")
+    asked = await offered_tools("demo", model="openai:gpt-5.5", teaching_tools=True)
+    assert set(scripted) >= TEACHING_TOOLS and set(asked) == set(scripted)
+    assert set(live) == set(scripted) - TEACHING_TOOLS
+    assert {"write_file", "read_file", "list_files", "spawn"} <= set(live)

@@ -44,7 +44,7 @@ PROMPT = "durable> "
 HELP = __doc__.split("\n\n")[1]
 
 
-async def offered_tools(agent: str, model: str | None = None) -> list[str]:
+async def offered_tools(agent: str, model: str | None = None, teaching_tools: bool = False) -> list[str]:
     """The tools `agent` offers the model, read by asking the agent itself (outside any workflow).
 
     The agent runs once in-process with a model that records the tool list it is shown and answers
@@ -57,7 +57,8 @@ async def offered_tools(agent: str, model: str | None = None) -> list[str]:
         return ModelResponse(parts=[TextPart("ok")])
 
     with tempfile.TemporaryDirectory() as sandbox:
-        await AGENTS[agent].run("list", model=FunctionModel(record), deps=DemoDeps(sandbox, model=model))
+        deps = DemoDeps(sandbox, model=model, teaching_tools=teaching_tools)
+        await AGENTS[agent].run("list", model=FunctionModel(record), deps=deps)
     return seen
 
 

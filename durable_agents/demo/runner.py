@@ -113,6 +113,7 @@ class Runner:
                 plan.prompt,
                 agent=plan.agent,
                 model=self.model if plan.script is None else None,
+                teaching_tools=self.teaching_tools,
                 check=False,
                 timeout=self.timeout,
                 **plan.options,

@@ -211,6 +211,7 @@ class Lab:
         roster: Mapping[str, Role] | None = None,
         workflow_id: str | None = None,
         parent_close: ParentClose = "TERMINATE",
+        teaching_tools: bool = False,
     ) -> tuple[str, AgentRequest]:
         """A fresh workflow id and the workflow input for one run (checks script, agent and model first)."""
         if agent not in AGENTS:
@@ -235,6 +236,7 @@ class Lab:
             scripts=subagent_scripts(steps or []),
             roster=full_roster,
             parent_close=parent_close,
+            teaching_tools=teaching_tools,
         )
 
     async def run(
@@ -250,17 +252,27 @@ class Lab:
         cancel_after: float | None = None,
         terminate_after: float | None = None,
         parent_close: ParentClose = "TERMINATE",
+        teaching_tools: bool = False,
     ) -> Run:
         """Run the demo workflow once and collect its histories.
 
         `roster` adds subagents for this run (name -> `Role`). `cancel_after` / `terminate_after`
         cancel or terminate the workflow that many seconds after it starts, as an operator would;
-        `parent_close` is the policy for its subagents then. Raises `RunFailed` (with `.run`) when
+        `parent_close` is the policy for its subagents then. `teaching_tools=True` offers a live model
+        the tools that fail on purpose too. Raises `RunFailed` (with `.run`) when
         the workflow does not complete, unless `check=False`. Histories are fetched once every
         child workflow has closed too.
         """
         self._require_running()
-        wid, request = self.request(script, prompt, agent=agent, model=model, roster=roster, parent_close=parent_close)
+        wid, request = self.request(
+            script,
+            prompt,
+            agent=agent,
+            model=model,
+            roster=roster,
+            parent_close=parent_close,
+            teaching_tools=teaching_tools,
+        )
         loop = asyncio.get_running_loop()
         started = loop.time()
         handle = await self.client.start_workflow(
