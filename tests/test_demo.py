@@ -79,8 +79,12 @@ def _port_free(port: int) -> bool:
 
 
 def _spawn(*args: str, cwd: Path) -> pexpect.spawn:
+    editor = cwd / "editor.sh"  # `/script edit` opens $EDITOR: this one writes a script into the file
+    editor.write_text("""#!/bin/sh\necho '[{"tool": "list_files"}, {"final": "edited"}]' > "$1"\n""")
+    editor.chmod(0o755)
+    env = {**ENV, "EDITOR": str(editor)}
     child = pexpect.spawn(
-        COMMAND, ["demo", *args], env=ENV, cwd=str(cwd), encoding="utf-8", timeout=90, dimensions=(60, 200)
+        COMMAND, ["demo", *args], env=env, cwd=str(cwd), encoding="utf-8", timeout=90, dimensions=(60, 200)
     )
     child.logfile_read = (cwd / "screen.log").open("w")
     return child
@@ -150,7 +154,11 @@ async def test_the_repl_as_a_user_drives_it(server, tmp_path):
     custom = _type(child, "go", "Answer: grounded")
     custom_id = RUN_ID.search(custom).group(1)
     assert "No script set" in _type(child, "/script", "No script set")
-    assert custom_id in _type(child, "/history", "Answer: grounded")
+    edited = _type(child, "/script edit", "next prompt runs this script")
+    assert "(2 step(s), agent demo)" in edited
+    edited_id = RUN_ID.search(_type(child, "go on", "Answer: edited")).group(1)
+
+    assert edited_id in _type(child, "/history", "Answer: edited")
     assert "No Web UI" in _type(child, "/ui", "No Web UI")
 
     child.sendeof()
@@ -288,30 +296,25 @@ def test_bad_input_gets_one_clear_line(tmp_path, monkeypatch):
             assert "Traceback" not in out + err
 
 
-def test_fuzz_prints_the_families_and_worker_identities(tmp_path):
-    done = subprocess.run(
-        [
-            COMMAND,
-            "fuzz",
-            "--iterations",
-            "2",
-            "--workers",
-            "2",
-            "--max-n",
-            "2",
-            "--kind",
-            "ptc-spawns",
-            "--identities",
-        ],
-        env=ENV,
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=180,
-    )
-    assert done.returncode == 0, done.stderr
-    assert "| ptc-spawns | 2 |" in done.stdout
-    assert re.search(r"ptc-\d{3}-[0-9a-f]{6}\.generic-[0-9a-f]{4}\s+worker-[12]", done.stdout)
+def test_migration_and_fuzz_print_which_worker_ran_each_workflow(tmp_path):
+    def start(*args: str) -> subprocess.Popen[str]:
+        (tmp_path / args[0]).mkdir()
+        return subprocess.Popen(
+            [COMMAND, *args], env=ENV, cwd=tmp_path / args[0], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        )
+
+    migration = start("migration", "--workers", "2", "--children", "3")
+    fuzz = start("fuzz", "--iterations", "2", "--workers", "2", "--max-n", "2", "--kind", "ptc-spawns", "--identities")
+    out, err = migration.communicate(timeout=240)
+    assert migration.returncode == 0, err
+    rows = re.findall(r"(demo-\d{3}-[0-9a-f]{6}(?:\.generic-[0-9a-f]{4})?)\s+│\s+(worker-[12])", out)
+    assert len(rows) == 4, out  # the parent and its three children, each with the worker that ran it
+    assert re.search(r"(\d) of 3 children ran on another worker than their parent", out)
+    assert sorted((tmp_path / "migration" / ".demo-sandbox").glob("demo-*/child*.txt")), "the children wrote files"
+    out, err = fuzz.communicate(timeout=240)
+    assert fuzz.returncode == 0, err
+    assert "| ptc-spawns | 2 |" in out
+    assert re.search(r"ptc-\d{3}-[0-9a-f]{6}\.generic-[0-9a-f]{4}\s+worker-[12]", out)
 
 
 def test_the_tree_reads_the_typed_graph():
