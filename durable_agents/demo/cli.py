@@ -176,11 +176,16 @@ def demo(
             task_queue=task_queue,
             quiet_stdout=as_json,
         )
-        console = Console(stderr=as_json, highlight=False)
-        runner = Runner(
-            lab, console, model=qualified, ui_url=lab.ui_url or ui_url, timeout=timeout, teaching_tools=teaching_tools
-        )
         try:
+            console = Console(stderr=as_json, highlight=False)
+            runner = Runner(
+                lab,
+                console,
+                model=qualified,
+                ui_url=lab.ui_url or ui_url,
+                timeout=timeout,
+                teaching_tools=teaching_tools,
+            )
             target = lab.client.service_client.config.target_host
             console.print(
                 f"Temporal server: {target} (namespace {lab.client.namespace}, {kind}); "
