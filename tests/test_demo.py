@@ -73,6 +73,18 @@ def _gone(pids: list[int], grace: float = 15) -> list[int]:
     return _alive(pids)
 
 
+def _left_in(cwd: Path) -> list[psutil.Process]:
+    """Processes still running in `cwd`: a server or worker the command started inherits its folder."""
+    left = []
+    for process in psutil.process_iter():
+        try:
+            if process.cwd() == str(cwd) and process.status() != psutil.STATUS_ZOMBIE:
+                left.append(process)
+        except (psutil.NoSuchProcess, psutil.AccessDenied):
+            continue
+    return left
+
+
 def _port_free(port: int) -> bool:
     with socket.socket() as s:
         return s.connect_ex(("127.0.0.1", port)) != 0
@@ -251,6 +263,7 @@ async def test_one_shot_json_for_each_scenario_alias(server, tmp_path):
         assert Path(summary["diagram"]).is_file()
         graph = build_graph(await _histories(server, summary["workflow_id"]), summary["workflow_id"])
         assert shape(graph) == row.shape, "the server's history agrees with the summary"
+    assert not _left_in(tmp_path)
 
 
 def test_one_shot_prompt_in_process_with_python_m(tmp_path):
@@ -273,6 +286,7 @@ def test_one_shot_prompt_in_process_with_python_m(tmp_path):
     ]
     assert summary["files"] == {"a.txt": "use python code to gather", "b.txt": "second"}
     assert summary["web_ui"] is None
+    assert not _left_in(tmp_path), "the test server stopped with the command"
 
 
 def test_bad_input_gets_one_clear_line(tmp_path, monkeypatch):
@@ -294,6 +308,7 @@ def test_bad_input_gets_one_clear_line(tmp_path, monkeypatch):
             assert process.returncode == 2, (args, out, err)
             assert re.search(cases[args], " ".join(err.split())), (args, err)
             assert "Traceback" not in out + err
+    assert not _left_in(tmp_path)
 
 
 def test_migration_and_fuzz_print_which_worker_ran_each_workflow(tmp_path):
@@ -315,6 +330,7 @@ def test_migration_and_fuzz_print_which_worker_ran_each_workflow(tmp_path):
     assert fuzz.returncode == 0, err
     assert "| ptc-spawns | 2 |" in out
     assert re.search(r"ptc-\d{3}-[0-9a-f]{6}\.generic-[0-9a-f]{4}\s+worker-[12]", out)
+    assert not _left_in(tmp_path / "migration") and not _left_in(tmp_path / "fuzz"), "servers and workers stopped"
 
 
 def test_the_tree_reads_the_typed_graph():
