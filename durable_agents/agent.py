@@ -7,9 +7,10 @@ from datetime import timedelta
 from typing import Any
 
 from pydantic_ai import Agent, DeferredToolRequests, RunContext
-from pydantic_ai.capabilities import AbstractCapability
+from pydantic_ai.capabilities import AbstractCapability, PrepareTools
 from pydantic_ai.durable_exec.temporal import TemporalDurability, worker_registrations
 from pydantic_ai.exceptions import ModelRequestRejectedError
+from pydantic_ai.tools import ToolDefinition
 from pydantic_ai.toolsets import AbstractToolset
 from pydantic_ai_harness.compaction import ClearToolResults
 from temporalio import workflow
@@ -50,6 +51,18 @@ BASE_ACTIVITY = ActivityConfig(
 """Every other activity: 30 s, three attempts (Temporal's own default retries forever)."""
 
 
+TEACHING_TOOLS = frozenset({"flaky", "check_positive", "lookup", "slow", "stuck", "spawn_inline", "spawn_in_activity"})
+"""Tools that exist to teach (they fail on purpose, or compare spawns): a live model is not offered
+them unless the run asks (`teaching_tools=True`). A scripted model is offered every tool."""
+
+
+async def offered_tools(ctx: RunContext[DemoDeps], tools: list[ToolDefinition]) -> list[ToolDefinition]:
+    """The tools the model is offered this step: all of them, less the teaching ones for a live model."""
+    if ctx.deps.model is None or ctx.deps.teaching_tools:
+        return tools
+    return [tool for tool in tools if tool.name not in TEACHING_TOOLS]
+
+
 DURABLE_AGENTS: dict[str, Agent[DemoDeps, str]] = {}
 """The agents built below with the capability, by name (filled as they are built); the subagents
 capability runs an in-process subagent from this table. (The `legacy` agent is in `durable_agents.legacy`.)"""
@@ -82,7 +95,7 @@ def build_agent(
     workflow runs. `durable=False` gives the same agent without the capability, for comparison.
     `continue_as_new` is `TemporalDurability`'s handler for when Temporal suggests continuing as new.
     """
-    chosen = [*(standard_capabilities() if capabilities is None else capabilities), *extra]
+    chosen = [*(standard_capabilities() if capabilities is None else capabilities), *extra, PrepareTools(offered_tools)]
     if durable:
         chosen.append(
             TemporalDurability(

@@ -51,6 +51,8 @@ class DemoDeps:
     """The live model's name, passed on to subagents (None when scripted)."""
     parent_close: ParentClose = "TERMINATE"
     """What happens to this run's subagents if it ends before they do."""
+    teaching_tools: bool = False
+    """Offer a live model the teaching-only tools too (see `durable_agents.agent.TEACHING_TOOLS`)."""
 
 
 ParentClose = Literal["TERMINATE", "REQUEST_CANCEL", "ABANDON"]
@@ -72,11 +74,20 @@ class AgentRequest:
     """Extra instructions for this run (a subagent's role)."""
     parent_close: ParentClose = "TERMINATE"
     """The parent-close policy of the subagents this run spawns."""
+    teaching_tools: bool = False
+    """Offer a live model the teaching-only tools too."""
 
     def deps(self) -> DemoDeps:
         """The deps the agent runs with."""
         return DemoDeps(
-            self.sandbox_dir, self.script, self.depth, self.scripts, self.roster, self.model, self.parent_close
+            self.sandbox_dir,
+            self.script,
+            self.depth,
+            self.scripts,
+            self.roster,
+            self.model,
+            self.parent_close,
+            self.teaching_tools,
         )
 
     async def run(self, agent: Agent[DemoDeps, str]) -> str:

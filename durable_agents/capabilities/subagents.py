@@ -54,6 +54,7 @@ def child_request(deps: DemoDeps, agent_name: str, task: str) -> AgentRequest:
         roster=deps.roster,
         instructions=role.instructions,
         parent_close=deps.parent_close,
+        teaching_tools=deps.teaching_tools,
     )
 
 

@@ -228,6 +228,7 @@ class Lab:
         roster: Mapping[str, Role] | None = None,
         workflow_id: str | None = None,
         parent_close: ParentClose = "TERMINATE",
+        teaching_tools: bool = False,
     ) -> tuple[str, AgentRequest]:
         """A fresh workflow id and the workflow input for one run (checks script, agent and model first)."""
         __tracebackhide__ = True  # a bad script's traceback shows the reader's cell, not the lab's frames
@@ -253,6 +254,7 @@ class Lab:
             scripts=subagent_scripts(steps or []),
             roster=full_roster,
             parent_close=parent_close,
+            teaching_tools=teaching_tools,
         )
 
     async def run(
@@ -268,18 +270,27 @@ class Lab:
         cancel_after: float | None = None,
         terminate_after: float | None = None,
         parent_close: ParentClose = "TERMINATE",
+        teaching_tools: bool = False,
     ) -> Run:
         """Run the demo workflow once and collect its histories.
 
         `roster` adds subagents for this run (name -> `Role`). `cancel_after` / `terminate_after`
         cancel or terminate the workflow that many seconds after it starts, as an operator would;
-        `parent_close` is the policy for its subagents then. Raises `RunFailed` (with `.run`) when
+        `parent_close` is the policy for its subagents then. `teaching_tools=True` offers a live model
+        the tools that fail on purpose too. Raises `RunFailed` (with `.run`) when
         the workflow does not complete, unless `check=False`. Histories are fetched once every
         child workflow has closed too.
         """
         __tracebackhide__ = True
         handle = await self.start_run(
-            script, prompt, agent=agent, model=model, roster=roster, timeout=timeout, parent_close=parent_close
+            script,
+            prompt,
+            agent=agent,
+            model=model,
+            roster=roster,
+            timeout=timeout,
+            parent_close=parent_close,
+            teaching_tools=teaching_tools,
         )
         operator = asyncio.create_task(_operate(handle, cancel_after, terminate_after))
         try:
@@ -297,6 +308,7 @@ class Lab:
         roster: Mapping[str, Role] | None = None,
         timeout: float = 60,
         parent_close: ParentClose = "TERMINATE",
+        teaching_tools: bool = False,
     ) -> WorkflowHandle[Any, str]:
         """Start a run and return at once, with its handle; `follow(handle.id)` waits for it (notebook 07)."""
         self._require_running()
@@ -305,7 +317,15 @@ class Lab:
                 f"Agent {agent!r} runs in LongRunWorkflow (it may wait for a person): start it with "
                 "durable_agents.lessons.long_running.start_long_run(lab, script)."
             )
-        wid, request = self.request(script, prompt, agent=agent, model=model, roster=roster, parent_close=parent_close)
+        wid, request = self.request(
+            script,
+            prompt,
+            agent=agent,
+            model=model,
+            roster=roster,
+            parent_close=parent_close,
+            teaching_tools=teaching_tools,
+        )
         handle = await self.client.start_workflow(
             DemoAgentWorkflow.run,
             request,

@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import random
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -58,14 +59,26 @@ class Tally:
         return self.moved / self.children if self.children else 0.0
 
 
-async def fuzz(lab: Any, iterations: int, max_n: int = 5, kind: str | None = None, seed: int = 0) -> dict[str, Tally]:
-    """Run `iterations` random shapes on `lab` (whose task queue several workers poll)."""
+async def fuzz(
+    lab: Any,
+    iterations: int,
+    max_n: int = 5,
+    kind: str | None = None,
+    seed: int = 0,
+    on_run: Callable[[str, Any], None] | None = None,
+) -> dict[str, Tally]:
+    """Run `iterations` random shapes on `lab` (whose task queue several workers poll).
+
+    `on_run(family, run)` is called after each run (to print which worker ran each workflow)."""
     rng = random.Random(seed)
     tallies = {family: Tally() for family in ([kind] if kind else FAMILIES)}
     for _ in range(iterations):
         family = rng.choice(list(tallies))
         script, agent = family_script(family, rng.randint(1, max_n), rng.randint(1, max_n))
-        children, moved = moves(await lab.run(script, agent=agent))
+        run = await lab.run(script, agent=agent)
+        if on_run is not None:
+            on_run(family, run)
+        children, moved = moves(run)
         tally = tallies[family]
         tally.runs, tally.children, tally.moved = tally.runs + 1, tally.children + children, tally.moved + moved
     return tallies
