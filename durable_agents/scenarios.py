@@ -273,7 +273,7 @@ SCENARIOS: dict[str, Scenario] = {
         files={"after.txt": "ok"},
         agent="ptc",
         output="ok",
-        told=["The code crashed the sandbox worker and the session was reset"],
+        told=["Your code was stopped because it reached the time limit"],
     ),
     "start_to_close_timeout": Scenario(
         script=[call("stuck", seconds=10), final("never")],

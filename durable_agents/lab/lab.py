@@ -57,6 +57,8 @@ from durable_agents.workflows import AGENTS, AgentRequest, DemoAgentWorkflow
 Kind = Literal["dev", "time-skipping", "existing"]
 TASK_QUEUE = "durable-agents"
 SANDBOX_ROOT = Path(".sandbox")
+SHUTDOWN_SECONDS = 10.0
+"""How long `stop()` waits for the worker to finish its tasks before it stops the server anyway."""
 
 
 class LabError(RuntimeError):
@@ -299,9 +301,12 @@ class Lab:
         task, self._worker_task = self._worker_task, None
         if task is not None and self.worker is not None:
             if not task.done():
-                await self.worker.shutdown()
-            with contextlib.suppress(Exception):
-                await task
+                try:
+                    await asyncio.wait_for(self.worker.shutdown(), SHUTDOWN_SECONDS)
+                except TimeoutError:  # a workflow thread that never returns: leave it, stop the server
+                    task.cancel()
+            with contextlib.suppress(BaseException):
+                await asyncio.wait_for(task, 1)
         await self.env.shutdown()
         if self._reaper is not None:
             self._reaper.stdin.close()  # the reaper now kills anything left, then exits
