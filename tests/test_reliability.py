@@ -14,7 +14,6 @@ import subprocess
 import sys
 import time
 
-import pytest
 from pydantic_monty import Monty
 
 from durable_agents.capabilities.ptc import SNIPPET_SECONDS

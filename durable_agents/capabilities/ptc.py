@@ -55,7 +55,7 @@ def monty_pool() -> AsyncMonty:
     return AsyncMonty(request_timeout=BACKSTOP_SECONDS)
 
 
-class TimeLimitExceeded(Exception):
+class TimeLimitError(Exception):
     """A snippet spent its compute budget and was stopped; the message is what the model reads."""
 
     def __init__(self) -> None:
@@ -102,7 +102,7 @@ class SnippetTimeLimit:
         self.turns += 1
         if workflow.unsafe.is_replaying():
             if workflow.patched(self.marker()):
-                raise TimeLimitExceeded()
+                raise TimeLimitError()
             return portal.call(fn, *args)
         session = getattr(getattr(fn, "func", None), "__self__", None)  # `feed_start` starts the snippet
         if session is not None:
@@ -129,7 +129,7 @@ class SnippetTimeLimit:
             self.spent += time.monotonic() - started
         if fired.is_set():
             workflow.patched(self.marker())  # records the stop in history, for replay
-            raise TimeLimitExceeded()
+            raise TimeLimitError()
         return result
 
 
