@@ -293,7 +293,10 @@ SCENARIOS: dict[str, Scenario] = {
         told=["contains a NUL character", "a file and a folder cannot share a name", "is too long"],
     ),
     "ptc_file_errors_are_model_visible": Scenario(
-        script=[code("await write_file(path='d/f', content='x')\nawait write_file(path='d', content='y')"), final("ok")],
+        script=[
+            code("await write_file(path='d/f', content='x')\nawait write_file(path='d', content='y')"),
+            final("ok"),
+        ],
         shape=["model", "run_code{write_file, write_file}", "model"],
         files={"d/f": "x"},
         agent="ptc",
