@@ -25,7 +25,9 @@ class RunFailed(RuntimeError):
 
     def __init__(self, run: Run) -> None:
         cause = root_cause(run.error)
-        super().__init__(f"Workflow {run.workflow_id} failed: {cause}{what_to_do(cause)}")
+        failure, hint = what_to_do(run.error)
+        said = "" if failure in cause else f"{failure}. "  # the failure a setting governs, unless the cause is it
+        super().__init__(f"Workflow {run.workflow_id} failed: {cause}" + (f"\n{said}{hint}" if hint else ""))
         self.run = run
 
 
@@ -42,9 +44,15 @@ HINTS = {
 """What to do about the failures a run has a setting for, by a phrase of their message."""
 
 
-def what_to_do(cause: str) -> str:
-    """The hint for a failure's message, or nothing."""
-    return next((f"\n{hint}" for phrase, hint in HINTS.items() if phrase in cause), "")
+def what_to_do(error: BaseException | None) -> tuple[str, str]:
+    """The failure in `error`'s chain that a run has a setting for, and what to do about it (or two blanks)."""
+    while error is not None:
+        text = str(error).split(". Consider raising")[0]
+        for phrase, hint in HINTS.items():
+            if phrase in text:
+                return text, hint
+        error = getattr(error, "cause", None)
+    return "", ""
 
 
 @dataclass
