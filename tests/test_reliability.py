@@ -106,6 +106,17 @@ async def test_a_script_over_the_payload_limit_fails_before_it_starts(lab):
     assert set(lab.sandbox_root.iterdir()) == before, "no sandbox folder left behind"
 
 
+async def test_a_model_request_over_the_payload_limit_fails_the_run_at_once(lab):
+    reads = parallel(*[call("read_file", path="big.txt")] * 25)  # each cut to 100,000 characters: 2.5 MB in all
+    script = [call("write_file", path="big.txt", content="x" * 150_000), reads, final("never")]
+    started = time.monotonic()
+    with pytest.raises(
+        RunFailed, match=r"PayloadTooLarge: Model request 3 would send 2\.\d MB .* 2\.0 MB payload limit"
+    ):
+        await lab.run(script, timeout=60)
+    assert time.monotonic() - started < 30, "it fails at once, not at the run's timeout"
+
+
 def test_a_child_carries_only_the_scripts_of_its_own_subtree():
     inner = [spawn("researcher", "look", [call("list_files"), final("seen")]), final("a done")]
     script = parse_script([spawn("generic", "a", inner), spawn("generic", "b", [final("b done")]), final("top")])
