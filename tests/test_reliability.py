@@ -56,12 +56,12 @@ def patch_markers(history_json: dict) -> list[str]:
 
 
 async def test_turns_just_under_a_second_do_not_add_up_to_a_deadlock(tmp_path):
-    n = loop_for(0.7)  # each turn just under the old 1 s per-turn limit, four of them past Temporal's 2 s
+    n = loop_for(0.7)  # each turn just under the old 1 s per-turn limit; together far past Temporal's 2 s
     src = f"""
 def burn():
     x = 0
     for i in range({n}): x += i
-for k in range(4):
+for k in range(8):
     burn(); await word_count(text='a b')
 """
     lab = await Lab.start("dev", ui=False, sandbox_root=tmp_path, replace_current=False)
