@@ -28,6 +28,7 @@ from durable_agents.errors import ToolExecutionError
 from durable_agents.history.events import told
 from durable_agents.history.replay import replay
 from durable_agents.lab import Lab, Run, RunFailed
+from durable_agents.lab import lab as lab_module
 from durable_agents.lab.lab import LabError, free_port
 from durable_agents.script import ScriptError, call, code, final, parallel, parse_script, spawn, subagent_scripts
 from durable_agents.workflows import DemoAgentWorkflow
@@ -74,6 +75,14 @@ for k in range(8):
         assert again.output == "still serving"
     finally:
         await asyncio.wait_for(lab.stop(), 30)
+
+
+async def test_stop_returns_even_if_the_worker_never_finishes(tmp_path, monkeypatch):
+    lab = await Lab.start("time-skipping", sandbox_root=tmp_path, replace_current=False)
+    monkeypatch.setattr(lab_module, "SHUTDOWN_SECONDS", 0.5)
+    monkeypatch.setattr(lab.worker, "shutdown", asyncio.Event().wait)  # a workflow thread that never returns
+    await asyncio.wait_for(lab.stop(), 10)
+    assert lab._worker_task is None and not lab._running
 
 
 async def test_a_near_limit_snippet_and_a_stopped_one_replay_under_load(lab):
