@@ -26,6 +26,7 @@ from durable_agents.capabilities import (
 )
 from durable_agents.capabilities.approvals import ApprovalsCapability, DurableAskUser
 from durable_agents.capabilities.downloads import DownloadsCapability
+from durable_agents.capabilities.payloads import PayloadLimits
 from durable_agents.capabilities.ptc import ptc_capabilities
 from durable_agents.deps import DemoDeps
 from durable_agents.mcp_server import units_toolset
@@ -70,7 +71,13 @@ capability runs an in-process subagent from this table. (The `legacy` agent is i
 
 def standard_capabilities() -> list[AbstractCapability[DemoDeps]]:
     """The demo agent's capabilities: files, failures on purpose, a workflow-native tool, subagents."""
-    return [SandboxCapability(), FaultsCapability(), TextCapability(), SubagentsCapability(agents=DURABLE_AGENTS)]
+    return [
+        SandboxCapability(),
+        FaultsCapability(),
+        TextCapability(),
+        SubagentsCapability(agents=DURABLE_AGENTS),
+        PayloadLimits(),
+    ]
 
 
 def toolset_settings(capabilities: Sequence[AbstractCapability[DemoDeps]]) -> dict[str, ActivityConfig]:
@@ -120,7 +127,8 @@ def build_agent(
 
 demo_agent = build_agent("demo")
 reader_agent = build_agent(
-    "reader", capabilities=[SandboxCapability(read_only=True), SubagentsCapability(agents=DURABLE_AGENTS)]
+    "reader",
+    capabilities=[SandboxCapability(read_only=True), SubagentsCapability(agents=DURABLE_AGENTS), PayloadLimits()],
 )
 notes_agent = build_agent("notes_demo", extra=[NotesCapability()])
 mcp_agent = build_agent("mcp_demo", toolsets=[units_toolset()])

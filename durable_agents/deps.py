@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal
 
+from pydantic_ai.usage import UsageLimits
+
 from durable_agents.script import Step
 
 if TYPE_CHECKING:
@@ -32,6 +34,13 @@ ROSTER: dict[str, Role] = {
 }
 """The subagents every run may spawn; `lab.run(..., roster={...})` adds more for one run."""
 
+TOOL_RETRIES = 3
+"""How many times in a row the model may be told to fix a call to one tool (a bad argument, a path
+outside the sandbox) before the run fails; `lab.run(..., tool_retries=N)` sets it for one run."""
+
+REQUEST_LIMIT = 50
+"""How many model requests one agent run may make; `lab.run(..., request_limit=N)` sets it for one run."""
+
 
 @dataclass
 class DemoDeps:
@@ -53,6 +62,10 @@ class DemoDeps:
     """What happens to this run's subagents if it ends before they do."""
     teaching_tools: bool = False
     """Offer a live model the teaching-only tools too (see `durable_agents.agent.TEACHING_TOOLS`)."""
+    tool_retries: int = TOOL_RETRIES
+    """How many retry prompts in a row one tool may cause (passed on to subagents)."""
+    request_limit: int = REQUEST_LIMIT
+    """How many model requests the run may make (passed on to subagents)."""
 
 
 ParentClose = Literal["TERMINATE", "REQUEST_CANCEL", "ABANDON"]
@@ -76,6 +89,8 @@ class AgentRequest:
     """The parent-close policy of the subagents this run spawns."""
     teaching_tools: bool = False
     """Offer a live model the teaching-only tools too."""
+    tool_retries: int = TOOL_RETRIES
+    request_limit: int = REQUEST_LIMIT
 
     def deps(self) -> DemoDeps:
         """The deps the agent runs with."""
@@ -88,9 +103,18 @@ class AgentRequest:
             self.model,
             self.parent_close,
             self.teaching_tools,
+            self.tool_retries,
+            self.request_limit,
         )
 
     async def run(self, agent: Agent[DemoDeps, str]) -> str:
         """Run `agent` on this request: in a workflow its I/O becomes activities; outside one it runs in-process."""
-        result = await agent.run(self.prompt, deps=self.deps(), model=self.model, instructions=self.instructions)
+        result = await agent.run(
+            self.prompt,
+            deps=self.deps(),
+            model=self.model,
+            instructions=self.instructions,
+            retries={"tools": self.tool_retries},
+            usage_limits=UsageLimits(request_limit=self.request_limit),
+        )
         return result.output

@@ -18,7 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from durable_agents.deps import ParentClose
+from durable_agents.deps import REQUEST_LIMIT, ParentClose
 from durable_agents.script import Step, call, code, final, model_flaky, model_rejects, parallel, spawn
 from durable_agents.workflows import DAY, Answer
 
@@ -41,6 +41,8 @@ class Scenario:
     """Terminate the workflow this many seconds after it starts."""
     parent_close: ParentClose = "TERMINATE"
     """The parent-close policy of the run's subagents."""
+    request_limit: int = REQUEST_LIMIT
+    """How many model requests the run may make."""
 
     @property
     def status(self) -> str:
@@ -56,6 +58,7 @@ class Scenario:
             "cancel_after": self.cancel_after,
             "terminate_after": self.terminate_after,
             "parent_close": self.parent_close,
+            "request_limit": self.request_limit,
         }
 
 
@@ -277,7 +280,56 @@ SCENARIOS: dict[str, Scenario] = {
         files={"after.txt": "ok"},
         agent="ptc",
         output="ok",
-        told=["The code crashed the sandbox worker and the session was reset"],
+        told=["Your code was stopped because it reached the time limit"],
+    ),
+    # Issue 15: nothing hangs, everything is told.
+    "file_errors_are_model_visible": Scenario(
+        script=[
+            call("read_file", path="a\x00b"),
+            call("write_file", path="d/f", content="x"),
+            call("write_file", path="d", content="y"),
+            call("write_file", path="n" * 300, content="x"),
+            final("told"),
+        ],
+        shape=["model", "read_file", "model", "write_file", "model", "write_file", "model", "write_file", "model"],
+        files={"d/f": "x"},
+        output="told",
+        told=["contains a NUL character", "a file and a folder cannot share a name", "is too long"],
+    ),
+    "ptc_file_errors_are_model_visible": Scenario(
+        script=[
+            code("await write_file(path='d/f', content='x')\nawait write_file(path='d', content='y')"),
+            final("ok"),
+        ],
+        shape=["model", "run_code{write_file, write_file}", "model"],
+        files={"d/f": "x"},
+        agent="ptc",
+        output="ok",
+        told=["a file and a folder cannot share a name"],
+    ),
+    "bad_calls_in_a_row_get_retry_prompts": Scenario(
+        script=[
+            call("check_positive", value=-1),
+            call("check_positive", value=-2),
+            call("check_positive", value=3),
+            final("ok"),
+        ],
+        shape=["model", "check_positive", "model", "check_positive", "model", "check_positive", "model"],
+        output="ok",
+        told=["got -1", "got -2", "3 is positive"],
+    ),
+    "ptc_huge_output_is_cut_for_the_model": Scenario(
+        script=[code("print('x' * 50_000_000)"), code("'y' * 3_000_000"), final("cut")],
+        shape=["model", "run_code{}", "model", "run_code{}", "model"],
+        agent="ptc",
+        output="cut",
+        told=["[cut: ", "Print or return less"],
+    ),
+    "a_long_script_with_a_raised_request_limit": Scenario(
+        script=[*[call("word_count", text="a b")] * 55, final("long")],
+        shape=["model"] * 56,
+        output="long",
+        request_limit=60,
     ),
     "start_to_close_timeout": Scenario(
         script=[call("stuck", seconds=10), final("never")],

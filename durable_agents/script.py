@@ -60,7 +60,8 @@ class Final(BaseModel):
     """The model answers with text and the run ends."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
-    final: str
+    final: str = Field(min_length=1)
+    """The answer. Not empty: a model that answers nothing has not answered, and is asked again."""
 
     def __repr__(self) -> str:
         return f"final({self.final!r})"
@@ -149,7 +150,9 @@ def parallel(*calls: ToolCall | dict[str, Any]) -> Parallel:
 
 
 def final(text: str) -> Final:
-    """A step that ends the run with `text` as the answer."""
+    """A step that ends the run with `text` as the answer (not empty: an empty answer is no answer)."""
+    if not isinstance(text, str) or not text:
+        raise ScriptError(f"final({text!r}): the answer must be non-empty text, e.g. final('done').")
     return Final(final=text)
 
 
@@ -169,8 +172,9 @@ def parse_script(script: Sequence[Step | dict[str, Any]]) -> list[Step]:
         if isinstance(raw, (ToolCall, Parallel, Final, ModelFailure)):
             steps.append(raw)
             continue
+        kind = _KINDS.get(next(iter(raw), None)) if isinstance(raw, dict) and len(raw) else None
         try:
-            steps.append(_steps.validate_python([raw])[0])
+            steps.append(kind.model_validate(raw) if kind else _steps.validate_python([raw])[0])
         except ValidationError as exc:
             raise ScriptError(_not_a_step(index, raw, exc)) from None
     if not steps:
@@ -183,8 +187,24 @@ def _not_a_step(index: int, raw: Any, error: ValidationError) -> str:
         f"Step {index} of the model script is not a step: {raw!r}.\n"
         "A step is one of: {'tool': NAME, 'args': {...}}, {'parallel': [call, ...]}, "
         "{'final': TEXT} (or call(...), parallel(...), final(...) from durable_agents.script).\n"
-        f"Details: {error.errors()[0]['msg']}"
+        f"Details: {_detail(error)}"
     )
+
+
+_KINDS: dict[Any, type[BaseModel]] = {
+    "tool": ToolCall,
+    "parallel": Parallel,
+    "final": Final,
+    "model_fails": ModelFailure,
+}
+"""The step a dict is meant to be, by its first key: its errors then name the field that is wrong."""
+
+
+def _detail(exc: ValidationError) -> str:
+    """The first validation error, with the field it is about: "final: String should have at least 1 character"."""
+    error = exc.errors()[0]
+    where = ".".join(str(part) for part in error["loc"] if part != 0)
+    return f"{where}: {error['msg']}" if where else error["msg"]
 
 
 def subagent_scripts(script: Sequence[Step]) -> dict[str, list[Step]]:

@@ -8,36 +8,167 @@ transport: a sandbox tool is an activity, `spawn` a child workflow, exactly as a
 `CancelSiblingsOnFailure` adds what `CodeMode` leaves out: when one call made by a snippet fails,
 the calls from the same snippet still in flight are cancelled (Temporal records the cancel
 requests), instead of running to completion after the snippet has already failed.
+
+`SnippetTimeLimit` is the runaway-loop guard. A snippet computes on the workflow's own thread, and
+a workflow-native tool call does not hand the thread back to Temporal, so every turn of a snippet
+(the code between two tool calls) adds up until the next real wait; past Temporal's 2 s deadlock
+detector the workflow task fails again and again. So each snippet gets `SNIPPET_SECONDS` of
+compute in total, over all its turns, and is stopped when that is spent. The model is told its
+code was stopped for a time limit. See `SnippetTimeLimit` for why this stays replay-safe.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextvars
+import os
+import signal
+import threading
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
 from pydantic_ai import RunContext
 from pydantic_ai.capabilities import AbstractCapability
-from pydantic_ai_harness import CodeMode
-from pydantic_monty import AsyncMonty
+from pydantic_ai_harness import CodeMode, _monty_exec
+from pydantic_monty import AsyncMonty, MontyCrashedError
+from temporalio import workflow
 
 from durable_agents.deps import DemoDeps
 from durable_agents.errors import ToolExecutionError
 
-LIMITS = {"max_memory": 64 * 1024 * 1024}
-"""The sandbox's heap limit per snippet (Monty raises `MemoryError` in the code beyond it)."""
+SNIPPET_SECONDS = 1.0
+"""How long one snippet may compute in total, summed over its turns, before it is stopped.
 
-TURN_SECONDS = 1.0
-"""How long a snippet may compute between two tool calls before its Monty worker is killed.
+It stays well below Temporal's 2 s deadlock detector: code that computes for a whole second is
+not orchestration. Outside a workflow Monty's own clock applies the same limit."""
 
-Inside a workflow `CodeMode` turns Monty's own time limit off (elapsed time could make a replay
-take another path), so this is the pool's parent-side deadline instead. It stays below
-Temporal's 2 s deadlock detector; code that computes for a whole second is not orchestration."""
+LIMITS = {"max_memory": 64 * 1024 * 1024, "max_duration_secs": SNIPPET_SECONDS}
+"""The sandbox's limits per snippet: heap (Monty raises `MemoryError` beyond it) and time (outside a workflow)."""
+
+BACKSTOP_SECONDS = 30.0
+"""The Monty pool's own per-turn deadline: only a backstop, should the guard below ever miss."""
 
 
 def monty_pool() -> AsyncMonty:
-    """Monty worker processes with a deadline per turn: a runaway loop is killed, not waited on."""
-    return AsyncMonty(request_timeout=TURN_SECONDS)
+    """Monty worker processes, with a backstop deadline per turn."""
+    return AsyncMonty(request_timeout=BACKSTOP_SECONDS)
+
+
+class TimeLimitError(Exception):
+    """A snippet spent its compute budget and was stopped; the message is what the model reads."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            f"Your code was stopped because it reached the time limit: a snippet may compute for "
+            f"{SNIPPET_SECONDS:g} s in total (tool calls do not count). Make it do less work per snippet, "
+            "or split the work over several run_code calls."
+        )
+
+
+@dataclass
+class SnippetTimeLimit:
+    """The compute budget of one `run_code` snippet inside a workflow, and the record of its stop.
+
+    Every call from `CodeMode` into Monty (one *turn*: the code runs until it calls a tool, awaits,
+    or ends) passes through `turn()`, on the workflow thread. Each turn may use what is left of
+    `SNIPPET_SECONDS`; a thread timer kills the snippet's Monty worker when that runs out.
+
+    Replay. A clock is not deterministic: on replay a turn may run faster or slower than it did, and
+    a stop that happens on one run and not the other sends the workflow down another path. So the
+    clock decides only once, and history keeps the decision: when a turn is stopped, the workflow
+    records a marker (`workflow.patched`) named after the snippet and the turn. On replay nothing is
+    timed. Before each turn the workflow asks whether history holds that turn's marker: if it does,
+    the turn is not run at all and the snippet stops exactly where it stopped; if not, the turn runs
+    to its end, as it did the first time. What this gives up: on replay a turn is not bounded by the
+    clock (it finished within the budget the first time, so it finishes again, at the replaying
+    machine's speed), and whether a snippet near the limit is stopped depends on how busy the worker
+    was when it first ran (the model is told, and history records it). Monty offers no deterministic
+    measure of work (an instruction count) that would avoid both.
+    """
+
+    snippet: int
+    """Which snippet of this workflow execution (0, 1, ...): with the turn, it names the marker."""
+    spent: float = 0.0
+    turns: int = 0
+    session: Any = None
+    """The Monty session the snippet runs in (the first turn starts it), whose worker a stop kills."""
+
+    def marker(self) -> str:
+        return f"ptc-time-limit/snippet-{self.snippet}/turn-{self.turns}"
+
+    def turn(self, portal: Any, fn: Any, args: tuple[Any, ...]) -> Any:
+        """Run one turn through the harness's portal, within the budget (or as history recorded it)."""
+        self.turns += 1
+        if workflow.unsafe.is_replaying():
+            if workflow.patched(self.marker()):
+                raise TimeLimitError()
+            return portal.call(fn, *args)
+        session = getattr(getattr(fn, "func", None), "__self__", None)  # `feed_start` starts the snippet
+        if session is not None:
+            self.session = session
+        pid = getattr(self.session, "worker_pid", None)
+        fired = threading.Event()
+
+        def stop() -> None:
+            fired.set()
+            if pid is not None:
+                os.kill(pid, signal.SIGKILL)
+
+        timer = threading.Timer(max(SNIPPET_SECONDS - self.spent, 0.0), stop)
+        started = time.monotonic()
+        timer.start()
+        try:
+            result = portal.call(fn, *args)
+        except MontyCrashedError:
+            if not fired.is_set():
+                raise
+            result = None
+        finally:
+            timer.cancel()
+            self.spent += time.monotonic() - started
+        if fired.is_set():
+            workflow.patched(self.marker())  # records the stop in history, for replay
+            raise TimeLimitError()
+        return result
+
+
+_snippet_limit: contextvars.ContextVar[SnippetTimeLimit | None] = contextvars.ContextVar("snippet_limit", default=None)
+_harness_call_monty = _monty_exec.call_monty
+
+
+async def _call_monty(portal: Any, fn: Any, *args: Any) -> Any:
+    """`CodeMode`'s single door into Monty, with the running snippet's time limit applied.
+
+    The harness offers no hook per turn, so this replaces `_monty_exec.call_monty` (which every
+    turn goes through); outside a snippet of a workflow it is the harness's own function.
+    """
+    limit = _snippet_limit.get()
+    if portal is None or limit is None:
+        return await _harness_call_monty(portal, fn, *args)
+    return limit.turn(portal, fn, args)
+
+
+_monty_exec.call_monty = _call_monty
+
+
+@dataclass
+class LimitSnippetTime(AbstractCapability[DemoDeps]):
+    """Gives every `run_code` snippet run in a workflow its own `SnippetTimeLimit`."""
+
+    async def wrap_tool_execute(
+        self, ctx: RunContext[DemoDeps], *, call: Any, tool_def: Any, args: Any, handler: Any
+    ) -> Any:
+        if call.tool_name != "run_code" or not workflow.in_workflow():
+            return await handler(args)
+        run = workflow.instance()
+        number = getattr(run, "_ptc_snippets", 0)  # counted per execution: a replay starts again at 0
+        run._ptc_snippets = number + 1
+        token = _snippet_limit.set(SnippetTimeLimit(number))
+        try:
+            return await handler(args)
+        finally:
+            _snippet_limit.reset(token)
 
 
 def nested_parent(tool_call_id: str | None) -> str | None:
@@ -100,5 +231,9 @@ class CancelSiblingsOnFailure(AbstractCapability[DemoDeps]):
 
 
 def ptc_capabilities() -> list[AbstractCapability[DemoDeps]]:
-    """`run_code` over every other tool of the agent, with sibling cancellation."""
-    return [CodeMode(resource_limits=LIMITS, max_tool_calls=50, monty_sandbox=monty_pool), CancelSiblingsOnFailure()]
+    """`run_code` over every other tool of the agent, with sibling cancellation and a time limit per snippet."""
+    return [
+        CodeMode(resource_limits=LIMITS, max_tool_calls=50, monty_sandbox=monty_pool),
+        CancelSiblingsOnFailure(),
+        LimitSnippetTime(),
+    ]

@@ -7,6 +7,10 @@ requests, tools and spawns, and its own history. Outside a workflow (a plain age
 
 The capability is handed the table of agents it may run in-process (`agents`), rather than
 importing the module that builds them: that module builds agents *with* this capability.
+
+A child's workflow id is its parent's id, its role and how many subagents the parent had spawned
+before it (`demo-001-ab12cd.generic-3`): unique among the parent's children, and the same on replay.
+A child carries only the scripts of its own subtree, not every script of the run.
 """
 
 from __future__ import annotations
@@ -18,11 +22,12 @@ from pydantic_ai import Agent, RunContext, Tool
 from pydantic_ai.capabilities import AbstractCapability
 from pydantic_ai.toolsets import FunctionToolset
 from temporalio import workflow
-from temporalio.exceptions import ChildWorkflowError
+from temporalio.exceptions import ChildWorkflowError, WorkflowAlreadyStartedError
 
 from durable_agents.capabilities.one_toolset import one_toolset
 from durable_agents.deps import AgentRequest, DemoDeps
 from durable_agents.errors import ToolExecutionError, ToolValidationError, root_cause
+from durable_agents.script import subagent_scripts
 
 MAX_DEPTH = 3
 """How deep subagents may nest: a subagent at this depth may not spawn."""
@@ -50,12 +55,27 @@ def child_request(deps: DemoDeps, agent_name: str, task: str) -> AgentRequest:
         agent=role.agent,
         model=deps.model,
         depth=deps.depth + 1,
-        scripts=deps.scripts,
+        scripts=subagent_scripts(script or []),
         roster=deps.roster,
         instructions=role.instructions,
         parent_close=deps.parent_close,
         teaching_tools=deps.teaching_tools,
+        tool_retries=deps.tool_retries,
+        request_limit=deps.request_limit,
     )
+
+
+def child_workflow_id(parent_id: str, agent_name: str, number: int) -> str:
+    """The id of the parent's `number`-th child (from 1): unique among its children, and the same on replay."""
+    return f"{parent_id}.{agent_name}-{number}"
+
+
+def next_child_number() -> int:
+    """How many children this workflow execution has spawned, this one included (kept on the workflow
+    instance, so a replay, which builds a new instance, counts again from the start)."""
+    run = workflow.instance()
+    run._spawned = getattr(run, "_spawned", 0) + 1
+    return run._spawned
 
 
 @dataclass
@@ -79,7 +99,7 @@ class SubagentsCapability(AbstractCapability[DemoDeps]):
         request = child_request(ctx.deps, agent_name, task)
         if not workflow.in_workflow():
             return await self.run_here(request)
-        child_id = f"{workflow.info().workflow_id}.{agent_name}-{workflow.uuid4().hex[:4]}"
+        child_id = child_workflow_id(workflow.info().workflow_id, agent_name, next_child_number())
         try:
             return await workflow.execute_child_workflow(
                 "DemoAgentWorkflow",
@@ -91,6 +111,10 @@ class SubagentsCapability(AbstractCapability[DemoDeps]):
             )
         except ChildWorkflowError as exc:
             raise ToolExecutionError(f"Subagent {agent_name!r} ({child_id}) failed: {root_cause(exc)}") from exc
+        except WorkflowAlreadyStartedError as exc:
+            raise ToolExecutionError(
+                f"Subagent {agent_name!r} could not start: a workflow with the id {child_id} is already running."
+            ) from exc
 
     async def spawn_inline(self, ctx: RunContext[DemoDeps], agent_name: str, task: str) -> str:
         """Like `spawn`, but the subagent runs inside this workflow: its activities join this history.

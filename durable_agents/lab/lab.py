@@ -42,6 +42,7 @@ from typing import Any, ClassVar, Literal
 from urllib.parse import quote
 
 import psutil
+from pydantic import TypeAdapter
 from pydantic_ai.durable_exec.temporal import PydanticAIPlugin
 from temporalio.client import Client, WorkflowFailureError, WorkflowHandle
 from temporalio.envconfig import ClientConfig
@@ -50,7 +51,8 @@ from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 from durable_agents import live
-from durable_agents.deps import ROSTER, ParentClose, Role
+from durable_agents.capabilities import payloads
+from durable_agents.deps import REQUEST_LIMIT, ROSTER, TOOL_RETRIES, ParentClose, Role
 from durable_agents.history import store
 from durable_agents.lab import binaries, reaper
 from durable_agents.lab.run import Run, RunFailed
@@ -59,8 +61,12 @@ from durable_agents.script import Step, parse_script, subagent_scripts
 from durable_agents.workflows import AGENTS, LONG_RUN_AGENTS, AgentRequest, DemoAgentWorkflow
 
 Kind = Literal["dev", "time-skipping", "existing"]
+_step: TypeAdapter[Step] = TypeAdapter(Step)  # type: ignore[arg-type]
+_request = TypeAdapter(AgentRequest)
 TASK_QUEUE = "durable-agents"
 SANDBOX_ROOT = Path(".sandbox")
+SHUTDOWN_SECONDS = 10.0
+"""How long `stop()` waits for the worker to finish its tasks before it stops the server anyway."""
 
 
 class LabError(RuntimeError):
@@ -138,14 +144,34 @@ class Lab:
         `suggest_continue_as_new_after=N` makes the dev server suggest continue-as-new once a history
         has N events (its default is 4,096 events or 4 MB), so a notebook can watch it happen.
         """
-        if replace_current and cls.current is not None:
-            await cls.current.stop()
+        # Everything that can be checked is checked before the current lab is stopped: a typo, a busy
+        # port or an unreachable server leaves the user with the lab they had.
         if kind not in ("dev", "time-skipping", "existing"):
             raise LabError(f"Unknown lab kind {kind!r}: use 'dev', 'time-skipping' or 'existing'.")
         if db is not None and kind != "dev":
             raise LabError(f"db= keeps a dev server's runs in a file; the {kind!r} lab has no such option.")
-        before = {p.pid for p in psutil.Process().children()}
+        held = _ports_of(cls.current) if replace_current else set()
         plugins = [PydanticAIPlugin()]
+        if kind == "dev":
+            port = _pick(port, "Temporal server", held)
+            ui_port = _pick(ui_port, "Temporal Web UI", held) if ui else None
+            binaries.find_binary(binaries.DEV_SERVER)
+        elif kind == "time-skipping":
+            port = _pick(port, "Temporal test server", held)
+            binaries.find_binary(binaries.TEST_SERVER)
+        else:
+            config = ClientConfig.load_client_connect_config(profile=profile)
+            target = config.get("target_host", "localhost:7233")
+            try:
+                client = await Client.connect(**config, plugins=plugins, runtime=quiet_runtime())  # type: ignore[arg-type]
+            except Exception as exc:
+                raise LabError(
+                    f"Could not connect to Temporal at {target}: {exc}. Start a server there "
+                    "(`temporal server start-dev`), or set TEMPORAL_ADDRESS / TEMPORAL_PROFILE."
+                ) from exc
+        if replace_current and cls.current is not None:
+            await cls.current.stop()
+        before = {p.pid for p in psutil.Process().children()}
         sandbox = Path(sandbox_root).resolve()
         sandbox.mkdir(parents=True, exist_ok=True)
         if quiet:
@@ -153,8 +179,6 @@ class Lab:
         server_log = sandbox / f"temporal-{kind}.log"
         ui_url = None
         if kind == "dev":
-            port = _pick(port, "Temporal server")
-            ui_port = _pick(ui_port, "Temporal Web UI") if ui else None
             with _output_to(server_log):
                 env = await WorkflowEnvironment.start_local(
                     dev_server_existing_path=binaries.find_binary(binaries.DEV_SERVER),
@@ -174,20 +198,11 @@ class Lab:
             with _output_to(server_log):
                 env = await WorkflowEnvironment.start_time_skipping(
                     test_server_existing_path=binaries.find_binary(binaries.TEST_SERVER),
-                    port=_pick(port, "Temporal test server"),
+                    port=port,
                     plugins=plugins,
                     runtime=quiet_runtime(),
                 )
         else:
-            config = ClientConfig.load_client_connect_config(profile=profile)
-            target = config.get("target_host", "localhost:7233")
-            try:
-                client = await Client.connect(**config, plugins=plugins, runtime=quiet_runtime())  # type: ignore[arg-type]
-            except Exception as exc:
-                raise LabError(
-                    f"Could not connect to Temporal at {target}: {exc}. Start a server there "
-                    "(`temporal server start-dev`), or set TEMPORAL_ADDRESS / TEMPORAL_PROFILE."
-                ) from exc
             env = WorkflowEnvironment.from_client(client)
         servers = [p.pid for p in psutil.Process().children() if p.pid not in before]
         identity = f"lab-worker-{os.getpid()}@{socket.gethostname()}"
@@ -229,8 +244,13 @@ class Lab:
         workflow_id: str | None = None,
         parent_close: ParentClose = "TERMINATE",
         teaching_tools: bool = False,
+        tool_retries: int = TOOL_RETRIES,
+        request_limit: int = REQUEST_LIMIT,
     ) -> tuple[str, AgentRequest]:
-        """A fresh workflow id and the workflow input for one run (checks script, agent and model first)."""
+        """A fresh workflow id and the workflow input for one run (checks script, agent, model and sizes first).
+
+        The run's sandbox folder is `sandbox_root / <workflow id>`; `start_run()` makes it when the workflow starts.
+        """
         __tracebackhide__ = True  # a bad script's traceback shows the reader's cell, not the lab's frames
         if agent not in AGENTS and agent not in LONG_RUN_AGENTS:
             raise LabError(f"Unknown agent {agent!r}: the worker hosts {', '.join([*AGENTS, *LONG_RUN_AGENTS])}.")
@@ -241,13 +261,14 @@ class Lab:
             raise LabError(
                 f"Roster entries {unknown} name agents the worker does not host: use one of {', '.join(AGENTS)}."
             )
+        for name, value, least in (("tool_retries", tool_retries, 0), ("request_limit", request_limit, 1)):
+            if not isinstance(value, int) or isinstance(value, bool) or value < least:
+                raise LabError(f"{name}={value!r}: give a whole number of at least {least}.")
         steps = parse_script(script) if script is not None else None
         wid = workflow_id or self.new_workflow_id(agent)
-        sandbox = self.sandbox_root / wid
-        sandbox.mkdir(parents=True, exist_ok=True)
-        return wid, AgentRequest(
+        request = AgentRequest(
             prompt=prompt,
-            sandbox_dir=str(sandbox),
+            sandbox_dir=str(self.sandbox_root / wid),
             script=steps,
             agent=agent,
             model=live.resolve(model) if model else None,
@@ -255,7 +276,11 @@ class Lab:
             roster=full_roster,
             parent_close=parent_close,
             teaching_tools=teaching_tools,
+            tool_retries=tool_retries,
+            request_limit=request_limit,
         )
+        _check_sendable(request)
+        return wid, request
 
     async def run(
         self,
@@ -271,15 +296,19 @@ class Lab:
         terminate_after: float | None = None,
         parent_close: ParentClose = "TERMINATE",
         teaching_tools: bool = False,
+        tool_retries: int = TOOL_RETRIES,
+        request_limit: int = REQUEST_LIMIT,
     ) -> Run:
         """Run the demo workflow once and collect its histories.
 
         `roster` adds subagents for this run (name -> `Role`). `cancel_after` / `terminate_after`
         cancel or terminate the workflow that many seconds after it starts, as an operator would;
         `parent_close` is the policy for its subagents then. `teaching_tools=True` offers a live model
-        the tools that fail on purpose too. Raises `RunFailed` (with `.run`) when
-        the workflow does not complete, unless `check=False`. Histories are fetched once every
-        child workflow has closed too.
+        the tools that fail on purpose too. `tool_retries` is how many retry
+        prompts in a row one tool may cause before the run fails (default `TOOL_RETRIES`, 3);
+        `request_limit` how many model requests the run may make (default `REQUEST_LIMIT`, 50).
+        Raises `RunFailed` (with `.run`) when the workflow does not complete, unless `check=False`.
+        Histories are fetched once every child workflow has closed too.
         """
         __tracebackhide__ = True
         handle = await self.start_run(
@@ -291,6 +320,8 @@ class Lab:
             timeout=timeout,
             parent_close=parent_close,
             teaching_tools=teaching_tools,
+            tool_retries=tool_retries,
+            request_limit=request_limit,
         )
         operator = asyncio.create_task(_operate(handle, cancel_after, terminate_after))
         try:
@@ -309,6 +340,8 @@ class Lab:
         timeout: float = 60,
         parent_close: ParentClose = "TERMINATE",
         teaching_tools: bool = False,
+        tool_retries: int = TOOL_RETRIES,
+        request_limit: int = REQUEST_LIMIT,
     ) -> WorkflowHandle[Any, str]:
         """Start a run and return at once, with its handle; `follow(handle.id)` waits for it (notebook 07)."""
         self._require_running()
@@ -317,6 +350,8 @@ class Lab:
                 f"Agent {agent!r} runs in LongRunWorkflow (it may wait for a person): start it with "
                 "durable_agents.lessons.long_running.start_long_run(lab, script)."
             )
+        if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not timeout > 0:
+            raise LabError(f"timeout={timeout!r}: give the run a positive number of seconds, e.g. timeout=60.")
         wid, request = self.request(
             script,
             prompt,
@@ -325,14 +360,23 @@ class Lab:
             roster=roster,
             parent_close=parent_close,
             teaching_tools=teaching_tools,
+            tool_retries=tool_retries,
+            request_limit=request_limit,
         )
-        handle = await self.client.start_workflow(
-            DemoAgentWorkflow.run,
-            request,
-            id=wid,
-            task_queue=self.task_queue,
-            execution_timeout=timedelta(seconds=timeout),
-        )
+        sandbox = Path(request.sandbox_dir)
+        sandbox.mkdir(parents=True, exist_ok=True)
+        try:
+            handle = await self.client.start_workflow(
+                DemoAgentWorkflow.run,
+                request,
+                id=wid,
+                task_queue=self.task_queue,
+                execution_timeout=timedelta(seconds=timeout),
+            )
+        except Exception as exc:
+            with contextlib.suppress(OSError):
+                sandbox.rmdir()  # nothing ran: leave no empty folder behind
+            raise LabError(f"Temporal refused to start the run {wid}: {exc}") from exc
         self._started[wid] = asyncio.get_running_loop().time()
         return handle
 
@@ -378,9 +422,12 @@ class Lab:
         task, self._worker_task = self._worker_task, None
         if task is not None and self.worker is not None:
             if not task.done():
-                await self.worker.shutdown()
-            with contextlib.suppress(Exception):
-                await task
+                try:
+                    await asyncio.wait_for(self.worker.shutdown(), SHUTDOWN_SECONDS)
+                except TimeoutError:  # a workflow thread that never returns: leave it, stop the server
+                    task.cancel()
+            with contextlib.suppress(BaseException):
+                await asyncio.wait_for(task, 1)
         await self.env.shutdown()
         if self._reaper is not None:
             self._reaper.stdin.close()  # the reaper now kills anything left, then exits
@@ -444,8 +491,44 @@ def _dynamic_config(suggest_continue_as_new_after: int | None) -> list[str]:
     return ["--dynamic-config-value", f"limit.historyCount.suggestContinueAsNew={suggest_continue_as_new_after}"]
 
 
-def _pick(port: int | None, what: str) -> int:
+def _check_sendable(request: AgentRequest) -> None:
+    """Raise `LabError` if `request` cannot travel as a Temporal payload: a step that will not
+    serialise, or a script too large for the model requests that carry it (naming the step)."""
+    sizes = []
+    for index, step in enumerate(request.script or []):
+        try:
+            sizes.append(payloads.size(step, _step))
+        except Exception as exc:  # pydantic's serialisation errors have no common base
+            raise LabError(
+                f"Step {index} of the script cannot be sent to Temporal: {exc}. Tool arguments travel as JSON: "
+                "use text (valid UTF-8), numbers, booleans, lists and dicts."
+            ) from None
+    total = payloads.size(request, _request)
+    if total * 2 > payloads.PAYLOAD_LIMIT:
+        biggest = max(range(len(sizes)), key=sizes.__getitem__, default=0)
+        where = f" (step {biggest} alone is {payloads.megabytes(sizes[biggest])})" if sizes else ""
+        raise LabError(
+            f"The run's input is {payloads.megabytes(total)}{where}. The script travels with every model request, "
+            "next to the conversation that already holds its steps, so it must stay under half of Temporal's "
+            f"{payloads.megabytes(payloads.PAYLOAD_LIMIT)} payload limit. Keep large content out of the script: "
+            "have a tool produce it, or split it over several steps."
+        )
+
+
+def _pick(port: int | None, what: str, held: set[int] | None = None) -> int:
+    """`port`, checked (a number, free or held by the lab about to be stopped), or a free port if None."""
     if port is None:
         return free_port()
-    _check_port(port, what)
+    if not isinstance(port, int) or isinstance(port, bool) or not 0 < port < 65536:
+        raise LabError(f"{what} port {port!r} is not a port number: give an int from 1 to 65535, or None.")
+    if port not in (held or set()):
+        _check_port(port, what)
     return port
+
+
+def _ports_of(lab: Lab | None) -> set[int]:
+    """The local ports a running lab holds (its server's, its UI's): free again once it stops."""
+    if lab is None or not lab._running:
+        return set()
+    urls = [lab.client.service_client.config.target_host, lab.ui_url or ""]
+    return {int(url.rsplit(":", 1)[1]) for url in urls if url.rsplit(":", 1)[-1].isdigit()}

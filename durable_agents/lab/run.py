@@ -7,6 +7,7 @@ diagram) is read from these, so a run that failed can be looked at the same way.
 from __future__ import annotations
 
 import functools
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -23,8 +24,35 @@ class RunFailed(RuntimeError):
     """A workflow run failed. `.run` keeps its history, files and diagram for a look."""
 
     def __init__(self, run: Run) -> None:
-        super().__init__(f"Workflow {run.workflow_id} failed: {root_cause(run.error)}")
+        cause = root_cause(run.error)
+        failure, hint = what_to_do(run.error)
+        said = "" if failure in cause else f"{failure}. "  # the failure a setting governs, unless the cause is it
+        super().__init__(f"Workflow {run.workflow_id} failed: {cause}" + (f"\n{said}{hint}" if hint else ""))
         self.run = run
+
+
+HINTS = {
+    "exceeded max retries count": (
+        "The retry budget is how many times in a row the model may be told to fix its call to one tool "
+        "(3 by default). Pass lab.run(..., tool_retries=N) to allow more."
+    ),
+    "exceed the request_limit": (
+        "A run may make 50 model requests by default; a script step is one request. "
+        "Pass lab.run(..., request_limit=N) to allow more."
+    ),
+}
+"""What to do about the failures a run has a setting for, by a phrase of their message."""
+
+
+def what_to_do(error: BaseException | None) -> tuple[str, str]:
+    """The failure in `error`'s chain that a run has a setting for, and what to do about it (or two blanks)."""
+    while error is not None:
+        text = str(error).split(". Consider raising")[0]
+        for phrase, hint in HINTS.items():
+            if phrase in text:
+                return text, hint
+        error = getattr(error, "cause", None)
+    return "", ""
 
 
 @dataclass
@@ -40,10 +68,23 @@ class Run:
     ui_url: str | None = None
     """This run's page in the Temporal Web UI (None when the lab has no Web UI)."""
 
-    def files(self) -> dict[str, str]:
-        """The files the run left in its sandbox: relative path -> text."""
-        root = self.sandbox_dir
-        return {str(p.relative_to(root)): p.read_text() for p in sorted(root.rglob("*")) if p.is_file()}
+    def files(self) -> dict[str, str | bytes]:
+        """The files the run left in its sandbox: relative path -> text (bytes for a file that is not UTF-8).
+
+        Symbolic links are left out: the file tools never make one, and one may lead out of the sandbox.
+        """
+        found: dict[str, str | bytes] = {}
+        for folder, _, names in os.walk(self.sandbox_dir):  # does not descend into linked folders
+            for name in names:
+                path = Path(folder, name)
+                if path.is_symlink() or not path.is_file():
+                    continue
+                data = path.read_bytes()
+                try:
+                    found[str(path.relative_to(self.sandbox_dir))] = data.decode("utf-8")
+                except UnicodeDecodeError:
+                    found[str(path.relative_to(self.sandbox_dir))] = data
+        return dict(sorted(found.items()))
 
     @functools.cached_property
     def history_json(self) -> dict[str, dict[str, Any]]:

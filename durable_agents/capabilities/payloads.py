@@ -1,0 +1,101 @@
+"""Temporal's payload limits, kept where the model can act on them and where a run can fail fast.
+
+Every activity's input and result is one Temporal payload, and the server refuses one over
+`PAYLOAD_LIMIT` (2 MB; a whole gRPC message over 4 MB is refused too). The SDK then fails the
+workflow task, and retries it until the run times out, saying nothing but a `TMPRL1103` line on
+stderr. A model request carries the whole conversation, so one large tool result is sent again with
+every later request. `PayloadLimits` keeps runs inside the limit:
+
+- a tool result or retry prompt over `PART_LIMIT` characters is cut before it is sent, with a note
+  that tells the model what happened and what to do (print or return less; read part of a file),
+  as the harness's `ToolOutputLimits` does with its `Truncate` band;
+- tool arguments too large to travel to their activity are refused with a retry prompt;
+- a model request that would still be over the limit fails the run at once, naming the request and
+  the limit, instead of hanging until the run's timeout.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import TypeAdapter
+from pydantic_ai import RunContext
+from pydantic_ai.capabilities import AbstractCapability
+from pydantic_ai.messages import ModelMessagesTypeAdapter, ModelRequest, RetryPromptPart, ToolReturnPart
+from pydantic_ai.models import ModelRequestContext
+from temporalio.exceptions import ApplicationError
+
+from durable_agents.deps import DemoDeps
+from durable_agents.errors import ToolValidationError
+
+PAYLOAD_LIMIT = 2 * 1024 * 1024
+"""Temporal's limit on one payload (an activity's input or result, a workflow's input), in bytes."""
+
+GRPC_LIMIT = 4 * 1024 * 1024
+"""Temporal's limit on one gRPC message (a workflow start, a workflow task's commands), in bytes."""
+
+PART_LIMIT = 100_000
+"""The most characters one tool result or retry prompt brings back to the model."""
+
+_deps = TypeAdapter(DemoDeps)
+
+
+def size(value: Any, adapter: TypeAdapter[Any] | None = None) -> int:
+    """How many bytes `value` takes as JSON, the way the payload converter writes it."""
+    return len((adapter or TypeAdapter(type(value))).dump_json(value))
+
+
+def megabytes(n: int) -> str:
+    return f"{n / 1024 / 1024:.1f} MB"
+
+
+class PayloadTooLarge(ApplicationError):
+    """A payload over Temporal's limit: the run fails at once (no retry) with this message."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, type="PayloadTooLarge", non_retryable=True)
+
+
+def cut(text: str) -> str:
+    """`text`, cut to `PART_LIMIT` characters with a note the model reads, if it is longer."""
+    if len(text) <= PART_LIMIT:
+        return text
+    return (
+        text[:PART_LIMIT] + f"\n[cut: {len(text):,} characters, over the {PART_LIMIT:,} one tool result may bring back "
+        "(Temporal refuses a payload over 2 MB). Print or return less: a slice, a count, a summary.]"
+    )
+
+
+@dataclass
+class PayloadLimits(AbstractCapability[DemoDeps]):
+    """Cuts oversized tool results, refuses oversized tool arguments, fails fast on an oversized request."""
+
+    async def before_tool_execute(
+        self, ctx: RunContext[DemoDeps], *, call: Any, tool_def: Any, args: dict[str, Any]
+    ) -> dict[str, Any]:
+        arguments = size(args, TypeAdapter(dict[str, Any]))
+        if arguments + size(ctx.deps, _deps) > PAYLOAD_LIMIT:
+            raise ToolValidationError(
+                f"The arguments of {call.tool_name} are {megabytes(arguments)}: with the run's context they do not "
+                f"fit Temporal's {megabytes(PAYLOAD_LIMIT)} payload limit. Send less at once (split the content)."
+            )
+        return args
+
+    async def before_model_request(
+        self, ctx: RunContext[DemoDeps], request_context: ModelRequestContext
+    ) -> ModelRequestContext:
+        for message in ctx.messages:
+            for i, part in enumerate(message.parts if isinstance(message, ModelRequest) else []):
+                if isinstance(part, (ToolReturnPart, RetryPromptPart)) and cut(str(part.content)) != str(part.content):
+                    message.parts[i] = dataclasses.replace(part, content=cut(str(part.content)))
+        request = size(request_context.messages, ModelMessagesTypeAdapter) + size(ctx.deps, _deps)
+        if request > PAYLOAD_LIMIT:
+            number = sum(not isinstance(m, ModelRequest) for m in request_context.messages) + 1
+            raise PayloadTooLarge(
+                f"Model request {number} would send {megabytes(request)} (the conversation and the run's context), "
+                f"over Temporal's {megabytes(PAYLOAD_LIMIT)} payload limit, so the run stops here. "
+                "Keep large content out of the script and the tool results."
+            )
+        return request_context
