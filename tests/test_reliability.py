@@ -86,7 +86,7 @@ async def test_stop_returns_even_if_the_worker_never_finishes(tmp_path, monkeypa
 
 
 async def test_a_near_limit_snippet_and_a_stopped_one_replay_under_load(lab):
-    n = loop_for(SNIPPET_SECONDS * 0.35)
+    n = loop_for(SNIPPET_SECONDS * 0.2)  # twice: 0.4 s of a 1 s budget, with room for a machine whose load changes
     near = f"x = 0\nfor i in range({n}): x += i\nawait word_count(text='a b')\nfor i in range({n}): x += i\nx > 0"
     run = await lab.run([code(near), code("while True:\n    pass"), final("done")], agent="ptc")
     told = run.told()
