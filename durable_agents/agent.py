@@ -61,12 +61,14 @@ def build_agent(
     extra: Sequence[AbstractCapability[DemoDeps]] = (),
     toolsets: Sequence[AbstractToolset[DemoDeps]] = (),
     durable: bool = True,
+    event_stream_topic: str | None = None,
 ) -> Agent[DemoDeps, str]:
     """A scripted agent with `capabilities` (default: the standard set) plus `extra`, made durable.
 
     `name` must be unique per worker: it prefixes every activity the agent generates. Build
     agents at import time, outside any workflow, so the worker registers their activities before a
     workflow runs. `durable=False` gives the same agent without the capability, for comparison.
+    `event_stream_topic` makes the run publish its own events to that Workflow Stream topic.
     """
     chosen = [*(standard_capabilities() if capabilities is None else capabilities), *extra]
     if durable:
@@ -75,6 +77,7 @@ def build_agent(
                 activity_config=BASE_ACTIVITY,
                 model_activity_config=MODEL_ACTIVITY,
                 toolset_activity_config={"faults": FAST_RETRIES},
+                event_stream_topic=event_stream_topic,
             )
         )
     return Agent(
@@ -94,8 +97,16 @@ reader_agent = build_agent(
 notes_agent = build_agent("notes_demo", extra=[NotesCapability()])
 mcp_agent = build_agent("mcp_demo", toolsets=[units_toolset()])
 ptc_agent = build_agent("ptc", extra=ptc_capabilities())
+EVENTS_TOPIC = "agent-events"
+streaming_agent = build_agent("streaming", event_stream_topic=EVENTS_TOPIC)
+"""The demo agent publishing its own events (model text, tool calls, results) to a Workflow Stream
+topic as they happen; `lab.run(..., agent="streaming")` subscribes with `stream_agent_events`."""
+STREAMING_AGENTS = {streaming_agent.name: EVENTS_TOPIC}
+"""The agents that publish their events, and the topic each publishes to."""
 
-DURABLE_AGENTS.update({a.name: a for a in (demo_agent, reader_agent, notes_agent, mcp_agent, ptc_agent)})
+DURABLE_AGENTS.update(
+    {a.name: a for a in (demo_agent, reader_agent, notes_agent, mcp_agent, ptc_agent, streaming_agent)}
+)
 
 
 def activity_names(agent: Agent[DemoDeps, str]) -> list[str]:

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import ClassVar
 
-from pydantic_ai.durable_exec.temporal import PydanticAIWorkflow
+from pydantic_ai.durable_exec.temporal import AgentEventStream, PydanticAIWorkflow
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
-    from durable_agents.agent import DURABLE_AGENTS
+    from durable_agents.agent import DURABLE_AGENTS, STREAMING_AGENTS
     from durable_agents.deps import AgentRequest
     from durable_agents.legacy import legacy_agent
 
@@ -24,9 +25,18 @@ class DemoAgentWorkflow(PydanticAIWorkflow):
 
     __pydantic_ai_agents__: ClassVar = list(AGENTS.values())
 
+    @workflow.init
+    def __init__(self, request: AgentRequest) -> None:
+        # The Workflow Stream an agent with an `event_stream_topic` publishes to (no event unless one does).
+        self.events = AgentEventStream(drain_timeout=timedelta(seconds=5))
+
     @workflow.run
     async def run(self, request: AgentRequest) -> str:
-        return await request.run(AGENTS[request.agent])
+        agent = AGENTS[request.agent]
+        if request.agent not in STREAMING_AGENTS:
+            return await request.run(agent)
+        async with self.events:  # on the way out, waits (up to 5 s) for a subscriber to take the last event
+            return await request.run(agent)
 
 
 WORKFLOWS: list[type] = [DemoAgentWorkflow]

@@ -38,7 +38,7 @@ from pathlib import Path
 from typing import Any, ClassVar, Literal
 
 import psutil
-from pydantic_ai.durable_exec.temporal import PydanticAIPlugin
+from pydantic_ai.durable_exec.temporal import PydanticAIPlugin, stream_agent_events
 from temporalio.client import Client, WorkflowFailureError, WorkflowHandle
 from temporalio.envconfig import ClientConfig
 from temporalio.runtime import LoggingConfig, Runtime, TelemetryConfig, TelemetryFilter
@@ -46,8 +46,9 @@ from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 from durable_agents import live
+from durable_agents.agent import STREAMING_AGENTS
 from durable_agents.deps import ROSTER, ParentClose, Role
-from durable_agents.history import store
+from durable_agents.history import store, watch
 from durable_agents.lab import binaries, reaper
 from durable_agents.lab.run import Run, RunFailed
 from durable_agents.lab.worker import make_worker, quiet_expected_failures
@@ -250,6 +251,7 @@ class Lab:
         cancel_after: float | None = None,
         terminate_after: float | None = None,
         parent_close: ParentClose = "TERMINATE",
+        live: bool = False,
     ) -> Run:
         """Run the demo workflow once and collect its histories.
 
@@ -272,6 +274,14 @@ class Lab:
         )
         self.running_id = wid
         operator = asyncio.create_task(_operate(handle, cancel_after, terminate_after))
+        view = watch.LiveView(wid) if live else None
+        follower = asyncio.create_task(_draw_live(self.client, wid, view)) if view else None
+        streamed: list[Any] = []
+        subscriber = (
+            asyncio.create_task(_subscribe(self.client, handle, STREAMING_AGENTS[agent], streamed, view))
+            if agent in STREAMING_AGENTS
+            else None
+        )
         output, error = None, None
         try:
             output = await handle.result()
@@ -279,9 +289,16 @@ class Lab:
             error = exc.cause or exc
         finally:
             operator.cancel()
+            if follower is not None:
+                follower.cancel()
+        if subscriber is not None:  # it ends at the run's last event, or when the stream closes
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(subscriber, 5)
         histories = await store.fetch_histories(self.client, wid)
         store.save_if_requested(histories)
-        run = Run(wid, output, Path(request.sandbox_dir), histories, error, loop.time() - started)
+        run = Run(wid, output, Path(request.sandbox_dir), histories, error, loop.time() - started, streamed)
+        if view is not None:
+            view.finish(run.history_json)
         self.last = run
         if error is not None and check:
             raise RunFailed(run)
@@ -320,6 +337,23 @@ class Lab:
         state = "running" if self._running else "stopped"
         ui = f", ui={self.ui_url}" if self.ui_url else ""
         return f"<Lab {self.kind} {state}, task_queue={self.task_queue!r}{ui}>"
+
+
+async def _draw_live(client: Client, workflow_id: str, view: watch.LiveView) -> None:
+    """Feed the live view every event the server records for the run and its children; redraw as they come."""
+    async for wid, event in store.follow(client, workflow_id):
+        view.add(wid, event)
+        view.redraw()
+
+
+async def _subscribe(
+    client: Client, handle: WorkflowHandle[Any, Any], topic: str, into: list[Any], view: watch.LiveView | None
+) -> None:
+    """Take the agent's own events from its Workflow Stream topic as they are published (and acknowledge the last)."""
+    async for event in stream_agent_events(client, handle, topic, output_type=str):
+        into.append(event)
+        if view is not None and (text := watch.say(event)):
+            view.said(text)
 
 
 async def _operate(handle: WorkflowHandle[Any, Any], cancel_after: float | None, terminate_after: float | None) -> None:
