@@ -66,6 +66,9 @@ class LiveView:
         self.events: dict[str, list[Mapping[str, Any]]] = {}
         self.stream: list[str] = []
         self.frames = 0
+        """How many different drawings were shown."""
+        self.svg = ""
+        """The drawing shown last."""
         self._dot = ""
         self._drawn_at = 0.0
         self._picture = display(HTML(f"<i>starting {html.escape(root)}…</i>"), display_id=True)
@@ -93,10 +96,12 @@ class LiveView:
         histories = {wid: {"events": events} for wid, events in self.events.items()}
         graph = build_graph(histories, self.root)
         dot = to_dot(graph, **self.options)
-        if dot != self._dot and self._picture is not None:
-            self._picture.update(HTML(render_svg(dot)))
+        if dot != self._dot:
+            self.svg = render_svg(dot)
             self._dot = dot
             self.frames += 1
+            if self._picture is not None:  # None outside a notebook
+                self._picture.update(HTML(self.svg))
         self._drawn_at = now
         self._last_event = describe(moments(histories)[-1], graph)
         self._show_line()
