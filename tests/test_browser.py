@@ -177,9 +177,6 @@ def _drive(browser: object, page: object, url: str, root: Path, artefacts: Path)
     page.screenshot(path=artefacts / "02-timeline-widget.png")
     timeline_svg = page.locator(".jp-OutputArea-output .widget-html svg g.graph")
     assert timeline_svg.count() == 1, "the timeline drew no diagram"
-    page.locator(
-        ".jp-OutputArea-output .widget-slider .ui-slider-handle, .jp-OutputArea-output .widget-slider input"
-    ).first.wait_for()
     before = timeline_svg.inner_html()
     page.locator(".jp-OutputArea-output .widget-play button").first.click()  # play: from the first event
     time.sleep(1.5)
