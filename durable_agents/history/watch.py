@@ -45,6 +45,13 @@ class TimelineView(widgets.VBox):
         self.show(last)
         super().__init__([widgets.HBox([self.play, self.slider]), self.picture, self.line])
 
+    def _repr_mimebundle_(self, **kwargs: Any) -> Any:
+        """The widget, plus its last frame as HTML for a page without a kernel (a static site)."""
+        bundle = super()._repr_mimebundle_(**kwargs)
+        last = len(self.timeline)
+        frame = f"{self.timeline.svg(last)}<br><code>{html.escape(self.timeline.describe(last))}</code>"
+        return {**bundle, "text/html": frame} if isinstance(bundle, dict) else bundle
+
     def show(self, k: int) -> None:
         """Draw position `k` (1-based) and describe its event."""
         self.picture.value = self.timeline.svg(k)
