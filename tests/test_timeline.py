@@ -128,3 +128,19 @@ def test_equal_drawings_share_one_render():
     assert all(svg.lstrip().startswith(("<?xml", "<svg")) for svg in svgs)
     assert len(timeline._svgs) < len(timeline) / 2  # a workflow task starting changes nothing drawn
     assert svgs[0] != svgs[-1]
+
+
+def test_the_widget_redraws_at_the_slider_and_carries_its_last_frame():
+    from durable_agents.history.watch import TimelineView
+
+    histories, root = recorded("nested")
+    view = TimelineView(Timeline(histories, root))
+    timeline = view.timeline
+    assert (view.slider.min, view.slider.max, view.slider.value) == (timeline.first, len(timeline), len(timeline))
+    view.slider.value = 20
+    assert view.picture.value == timeline.svg(20)
+    assert timeline.describe(20).split(" · ")[-1] in view.line.value
+    assert view.picture.value != timeline.svg(len(timeline))
+    bundle = view._repr_mimebundle_()
+    assert "application/vnd.jupyter.widget-view+json" in bundle
+    assert bundle["text/html"].startswith(timeline.svg(len(timeline)))
