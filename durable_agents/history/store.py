@@ -1,4 +1,4 @@
-"""Fetch, save and load the Temporal histories of a run (a workflow and all its children).
+"""Fetch, follow, save and load the Temporal histories of a run (a workflow and all its children).
 
 Histories are kept as Temporal's standard history JSON, one file per workflow id, so the Temporal
 CLI and UI can read them and `durable_agents.history.replay` can replay them.

@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from typing import Any
 
 import ipywidgets as widgets
+from IPython import get_ipython
 from IPython.display import HTML, display
 
 from durable_agents.history.graph import build_graph, shorten, summarise_args
@@ -78,8 +79,9 @@ class LiveView:
         """The drawing shown last."""
         self._dot = ""
         self._drawn_at = 0.0
-        self._picture = display(HTML(f"<i>starting {html.escape(root)}…</i>"), display_id=True)
-        self._line = display(HTML(""), display_id=True)
+        in_notebook = get_ipython() is not None  # elsewhere (a script, a test) it only keeps `svg`
+        self._picture = display(HTML(f"<i>starting {html.escape(root)}…</i>"), display_id=True) if in_notebook else None
+        self._line = display(HTML(""), display_id=True) if in_notebook else None
 
     def add(self, workflow_id: str, event: Mapping[str, Any]) -> None:
         """One history event as the server recorded it."""

