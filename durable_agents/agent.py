@@ -94,6 +94,7 @@ def build_agent(
     durable: bool = True,
     output_type: Any = str,
     continue_as_new: Any = None,
+    event_stream_topic: str | None = None,
 ) -> Agent[DemoDeps, Any]:
     """A scripted agent with `capabilities` (default: the standard set) plus `extra`, made durable.
 
@@ -101,6 +102,7 @@ def build_agent(
     agents at import time, outside any workflow, so the worker registers their activities before a
     workflow runs. `durable=False` gives the same agent without the capability, for comparison.
     `continue_as_new` is `TemporalDurability`'s handler for when Temporal suggests continuing as new.
+    `event_stream_topic` makes the run publish its own events to that Workflow Stream topic.
     """
     chosen = [*(standard_capabilities() if capabilities is None else capabilities), *extra, PrepareTools(offered_tools)]
     if durable:
@@ -112,6 +114,7 @@ def build_agent(
                 # Pydantic AI's category for a request the provider refused: retrying cannot help.
                 non_retryable_model_errors=[ModelRequestRejectedError],
                 continue_as_new=continue_as_new,
+                event_stream_topic=event_stream_topic,
             )
         )
     return Agent(
@@ -133,8 +136,16 @@ reader_agent = build_agent(
 notes_agent = build_agent("notes_demo", extra=[NotesCapability()])
 mcp_agent = build_agent("mcp_demo", toolsets=[units_toolset()])
 ptc_agent = build_agent("ptc", extra=ptc_capabilities())
+EVENTS_TOPIC = "agent-events"
+streaming_agent = build_agent("streaming", event_stream_topic=EVENTS_TOPIC)
+"""The demo agent publishing its own events (model text, tool calls, results) to a Workflow Stream
+topic as they happen; `lab.run(..., agent="streaming")` subscribes with `stream_agent_events`."""
+STREAMING_AGENTS = {streaming_agent.name: EVENTS_TOPIC}
+"""The agents that publish their events, and the topic each publishes to."""
 
-DURABLE_AGENTS.update({a.name: a for a in (demo_agent, reader_agent, notes_agent, mcp_agent, ptc_agent)})
+DURABLE_AGENTS.update(
+    {a.name: a for a in (demo_agent, reader_agent, notes_agent, mcp_agent, ptc_agent, streaming_agent)}
+)
 
 
 def hand_over(ctx: RunContext[DemoDeps]) -> None:

@@ -409,7 +409,7 @@ def _step_text(step: Any) -> str:
 
 
 def _mark(status: str) -> str:
-    if status in ("completed", "running"):
+    if status in ("completed", "running", "scheduled"):
         return ""
     return " !" if status == "failed" else " cancelled" if status == "cancel_requested" else f" {status}"
 

@@ -13,7 +13,8 @@ Steps are small pydantic models, or the plain dicts they accept::
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
 from typing import Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
@@ -21,7 +22,8 @@ from pydantic_ai import ModelResponse, TextPart, ToolCallPart
 from pydantic_ai._run_context import get_current_run_context
 from pydantic_ai.exceptions import ModelRequestRejectedError, ModelUnavailableError
 from pydantic_ai.messages import ModelMessage
-from pydantic_ai.models import Model, ModelRequestParameters
+from pydantic_ai.models import Model, ModelRequestParameters, StreamedResponse
+from pydantic_ai.models.test import TestStreamedResponse
 from pydantic_ai.settings import ModelSettings
 from pydantic_ai.usage import RequestUsage
 from temporalio import activity
@@ -295,3 +297,21 @@ class ScriptedModel(Model):
         response.model_name = self.model_name
         ScriptedModel.served += 1
         return response
+
+    @asynccontextmanager
+    async def request_stream(
+        self,
+        messages: list[ModelMessage],
+        model_settings: ModelSettings | None,
+        model_request_parameters: ModelRequestParameters,
+        run_context: Any = None,
+    ) -> AsyncIterator[StreamedResponse]:
+        """The same scripted response, streamed: text word by word, each tool call as one event."""
+        response = await self.request(messages, model_settings, model_request_parameters)
+        yield TestStreamedResponse(
+            model_request_parameters=model_request_parameters,
+            _model_name=self.model_name,
+            _structured_response=response,
+            _messages=messages,
+            _provider_name=self.system,
+        )

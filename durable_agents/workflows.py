@@ -7,7 +7,7 @@ from dataclasses import dataclass, replace
 from datetime import timedelta
 from typing import Any, ClassVar, Literal
 
-from pydantic_ai.durable_exec.temporal import PydanticAIWorkflow
+from pydantic_ai.durable_exec.temporal import AgentEventStream, PydanticAIWorkflow
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
@@ -16,7 +16,7 @@ with workflow.unsafe.imports_passed_through():
     from pydantic_ai.usage import UsageLimits
     from pydantic_ai_harness.ask_user import TIMED_OUT, AskUserAnswer, AskUserRequest, AskUserResponse, ask_user_result
 
-    from durable_agents.agent import DURABLE_AGENTS, LONG_RUN_AGENTS
+    from durable_agents.agent import DURABLE_AGENTS, LONG_RUN_AGENTS, STREAMING_AGENTS
     from durable_agents.deps import AgentRequest
     from durable_agents.legacy import legacy_agent
 
@@ -43,13 +43,18 @@ class DemoAgentWorkflow(PydanticAIWorkflow):
 
     __pydantic_ai_agents__: ClassVar = list(AGENTS.values())
 
+    @workflow.init
+    def __init__(self, request: AgentRequest) -> None:
+        # The Workflow Stream an agent with an `event_stream_topic` publishes to (no event unless one does).
+        self.events = AgentEventStream(drain_timeout=timedelta(seconds=5))
+
     @workflow.run
     async def run(self, request: AgentRequest) -> str:
-        return await request.run(AGENTS[request.agent])
-
-
-WORKFLOWS: list[type] = [DemoAgentWorkflow]
-"""The workflow classes a worker registers (and a `Replayer` needs)."""
+        agent = AGENTS[request.agent]
+        if request.agent not in STREAMING_AGENTS:
+            return await request.run(agent)
+        async with self.events:  # on the way out, waits (up to 5 s) for a subscriber to take the last event
+            return await request.run(agent)
 
 
 # --- Long-running agents (notebook 08): a person in the loop, and histories that stay small ---
@@ -273,4 +278,5 @@ def _duration(seconds: float) -> str:
     return f"{seconds:g} s"
 
 
-WORKFLOWS.append(LongRunWorkflow)
+WORKFLOWS: list[type] = [DemoAgentWorkflow, LongRunWorkflow]
+"""The workflow classes a worker registers (and a `Replayer` needs)."""

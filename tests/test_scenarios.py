@@ -29,7 +29,9 @@ async def test_scenario(lab, name):
     assert {w for node in nodes for w in node.workers} == {lab.identity}
     steps = [s for node in nodes for top in node.steps for s in (top, *top.inner)]
     assert {
-        s.worker for s in steps if s.kind in ("model", "tool") and s.status not in ("cancel_requested", "running")
+        s.worker
+        for s in steps
+        if s.kind in ("model", "tool") and s.status not in ("cancel_requested", "running", "scheduled")
     } == {lab.identity}
     assert not {s.label for s in steps if s.kind == "tool"} & {"spawn", "run_code"}, (
         "spawn and run_code stay in the workflow"

@@ -18,7 +18,10 @@ from typing import Any, Literal
 StepKind = Literal["model", "tool", "child", "timer", "activity", "code"]
 CODE_TOOLS = ("run_code",)
 """Workflow-native tools that run model-written code; the calls made inside are grouped under them."""
-Status = Literal["completed", "failed", "timed_out", "cancelled", "cancel_requested", "terminated", "running"]
+Status = Literal[
+    "scheduled", "running", "completed", "failed", "timed_out", "cancelled", "cancel_requested", "terminated"
+]
+"""A step is `scheduled` until a worker picks it up (an activity) or it starts (a child), then `running`."""
 
 _SUMMARY = 60
 _TERMINAL = {
@@ -43,6 +46,8 @@ class Step:
     """Steps scheduled by the same workflow task share a batch: parallel tool calls, parallel spawns."""
     status: Status = "running"
     attempts: int = 1
+    event_id: int = 0
+    """The id of the history event that scheduled this step (0 for a `code` step, which has none)."""
     failures: list[str] = field(default_factory=list)
     """Messages of failed attempts (the last recorded one and the final failure)."""
     outcome: str = ""
@@ -141,15 +146,19 @@ def _model_detail(response: Any) -> str:
 def _activity_step(attrs: Mapping[str, Any], batch: int) -> Step:
     activity_type = attrs["activityType"]["name"]
     if activity_type.endswith("__model_request") or activity_type.endswith("__model_request_stream"):
-        return Step("model", "model request", batch=batch, activity_type=activity_type)
+        return Step("model", "model request", batch=batch, status="scheduled", activity_type=activity_type)
     call = _first_payload(attrs, "input")
     toolset = "__toolset__" in activity_type or "__mcp_server__" in activity_type
     if toolset and isinstance(call, dict) and "name" in call:
         args, call_id = call.get("tool_args"), (call.get("serialized_run_context") or {}).get("tool_call_id") or ""
-        return Step("tool", call["name"], summarise_args(args), batch, activity_type=activity_type, call_id=call_id)
+        return Step(
+            "tool", call["name"], summarise_args(args), batch, "scheduled", activity_type=activity_type, call_id=call_id
+        )
     if toolset:  # an MCP server's get_tools and the like
-        return Step("tool", activity_type.rsplit("__", 1)[-1], batch=batch, activity_type=activity_type)
-    return Step("activity", activity_type, batch=batch, activity_type=activity_type)
+        return Step(
+            "tool", activity_type.rsplit("__", 1)[-1], batch=batch, status="scheduled", activity_type=activity_type
+        )
+    return Step("activity", activity_type, batch=batch, status="scheduled", activity_type=activity_type)
 
 
 def _child_step(attrs: Mapping[str, Any], batch: int, histories: Mapping[str, Mapping[str, Any]]) -> Step:
@@ -162,6 +171,7 @@ def _child_step(attrs: Mapping[str, Any], batch: int, histories: Mapping[str, Ma
         str(memo.get("agent_name") or child_id),
         shorten(memo["task"], _SUMMARY) if "task" in memo else attrs["workflowType"]["name"],
         batch=batch,
+        status="scheduled",
         call_id=str(memo.get("tool_call_id") or ""),
         child=child,
     )
@@ -200,6 +210,8 @@ def build_graph(histories: Mapping[str, Mapping[str, Any]], root: str) -> Workfl
             steps[eid] = _child_step(attrs, batch, histories)
         elif kind == "TIMER_STARTED":
             steps[eid] = Step("timer", f"timer {attrs.get('startToFireTimeout', '')}", batch=batch)
+        if eid in steps:
+            steps[eid].event_id = eid
         elif kind.startswith("WORKFLOW_EXECUTION_") and kind.removeprefix("WORKFLOW_EXECUTION_") in _TERMINAL:
             status = _TERMINAL[kind.removeprefix("WORKFLOW_EXECUTION_")]  # type: ignore[assignment]
             result = shorten(_first_payload(attrs, "result") or "", _SUMMARY) if status == "completed" else ""
@@ -207,6 +219,8 @@ def build_graph(histories: Mapping[str, Mapping[str, Any]], root: str) -> Workfl
         else:
             _apply(kind, attrs, steps, seen)
     node_steps = _group_code_calls(list(steps.values()))
+    if status == "running" and node_steps and node_steps[-1].kind == "code":
+        node_steps[-1].status = "running"  # nothing came after the snippet yet: it is still running
     return WorkflowNode(root, workflow_type, status, node_steps, result, failure, workers, code_workers)  # type: ignore[arg-type]
 
 
@@ -246,6 +260,8 @@ def _apply(kind: str, attrs: Mapping[str, Any], steps: dict[int, Step], seen: An
     if step is None:
         return
     if kind == "ACTIVITY_TASK_STARTED":
+        if step.status == "scheduled":  # a cancel request may be recorded before the start
+            step.status = "running"
         step.attempts = int(attrs.get("attempt", 1))
         step.worker = attrs.get("identity")
         seen(step.worker)
@@ -274,6 +290,9 @@ def _apply(kind: str, attrs: Mapping[str, Any], steps: dict[int, Step], seen: An
     elif kind == "START_CHILD_WORKFLOW_EXECUTION_FAILED":
         step.status = "failed"
         step.failures.append(attrs.get("cause", "could not start"))
+    elif kind == "CHILD_WORKFLOW_EXECUTION_STARTED":
+        if step.status == "scheduled":
+            step.status = "running"
     elif kind.startswith("CHILD_WORKFLOW_EXECUTION_"):
         outcome = kind.removeprefix("CHILD_WORKFLOW_EXECUTION_")
         if outcome in _TERMINAL:

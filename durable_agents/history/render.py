@@ -40,6 +40,7 @@ STATUS_COLOUR = {
     "cancel_requested": "#6b7280",
     "terminated": "#6b7280",
     "running": "#0891b2",
+    "scheduled": "#9ca3af",
 }
 WORKER_COLOURS = ["#0f766e", "#b45309", "#7c3aed", "#be185d", "#1d4ed8", "#4d7c0f"]
 LEGEND = [
@@ -101,7 +102,7 @@ def _step_label(step: Step, args: bool, worker: str | None) -> str:
     marks = []
     if step.attempts > 1:
         marks.append(f"×{step.attempts} attempts")
-    if step.status not in ("completed", "running"):
+    if step.status not in ("completed", "running", "scheduled"):
         marks.append(step.status.replace("_", " "))
     elif step.outcome and step.outcome != "tool_return":
         marks.append("told: " + ("retry" if step.outcome == "model_retry" else "failed"))
@@ -183,6 +184,8 @@ class _Drawer:
             style.update(color=STATUS_COLOUR[step.status], penwidth="2")
         if step.status in ("cancelled", "cancel_requested"):
             style["style"] += ",dashed"
+        elif step.status == "scheduled":  # waiting for a worker: drawn faint
+            style.update(style=style["style"] + ",dotted", fillcolor="#ffffff", fontcolor="#6b7280")
         if step.attempts > 1:
             style["peripheries"] = "2"
         label = _step_label(step, self.args, worker)

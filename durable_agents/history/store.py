@@ -1,4 +1,4 @@
-"""Fetch, save and load the Temporal histories of a run (a workflow and all its children).
+"""Fetch, follow, save and load the Temporal histories of a run (a workflow and all its children).
 
 Histories are kept as Temporal's standard history JSON, one file per workflow id, so the Temporal
 CLI and UI can read them and `durable_agents.history.replay` can replay them.
@@ -11,10 +11,13 @@ import contextlib
 import json
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Mapping
 from pathlib import Path
+from typing import Any
 
+from google.protobuf import json_format
 from temporalio.client import Client, WorkflowHistory
+from temporalio.service import RPCError, RPCStatusCode
 
 HISTORY_DIR_ENV = "DURABLE_AGENTS_HISTORY_DIR"
 """Set to a folder and every lab run writes its histories there."""
@@ -59,6 +62,50 @@ async def fetch_chain(client: Client, workflow_id: str) -> list[WorkflowHistory]
     while previous := chain[0].events[0].workflow_execution_started_event_attributes.continued_execution_run_id:
         chain.insert(0, await client.get_workflow_handle(workflow_id, run_id=previous).fetch_history())
     return chain
+
+
+async def follow(
+    client: Client, workflow_id: str, *, start_wait: float = 5
+) -> AsyncIterator[tuple[str, dict[str, Any]]]:
+    """`(workflow id, history-JSON event)` for `workflow_id` and every child it starts, as the server records them.
+
+    Each workflow's history is long-polled (`wait_new_event`), so an event arrives as soon as it is
+    written; a child is followed from the moment its parent records starting it (waiting up to
+    `start_wait` seconds for it to exist). Ends when every workflow followed has closed.
+    """
+    queue: asyncio.Queue[tuple[str, dict[str, Any] | None]] = asyncio.Queue()
+
+    async def tail(wid: str) -> None:
+        deadline = asyncio.get_running_loop().time() + start_wait
+        try:
+            while True:
+                try:
+                    async for event in client.get_workflow_handle(wid).fetch_history_events(wait_new_event=True):
+                        await queue.put((wid, json_format.MessageToDict(event)))
+                    return
+                except RPCError as exc:  # a child its parent has only just asked for may not exist yet
+                    if exc.status != RPCStatusCode.NOT_FOUND or asyncio.get_running_loop().time() > deadline:
+                        return
+                    await asyncio.sleep(0.05)
+        finally:
+            await queue.put((wid, None))
+
+    tasks = {workflow_id: asyncio.create_task(tail(workflow_id))}
+    open_ = 1
+    try:
+        while open_:
+            wid, event = await queue.get()
+            if event is None:
+                open_ -= 1
+                continue
+            kid = event.get("startChildWorkflowExecutionInitiatedEventAttributes", {}).get("workflowId")
+            if kid and kid not in tasks:
+                tasks[kid] = asyncio.create_task(tail(kid))
+                open_ += 1
+            yield wid, event
+    finally:
+        for task in tasks.values():
+            task.cancel()
 
 
 def as_dicts(histories: Mapping[str, WorkflowHistory]) -> dict[str, dict]:

@@ -20,6 +20,8 @@ Kinds of environment:
 `lab.start_run(...)` returns at once and `lab.follow(workflow_id)` waits, for drills that act on a
 run in between (notebook 07); `Lab.start(db="lab.db")` keeps the dev server's runs in a file, so a
 later lab (and its Web UI) sees them again; `run.ui_url` is a run's page in the Web UI.
+`lab.run(..., live=True)` draws the graph while the run goes (with `agent="streaming"`, the agent's
+own events too).
 
 The SDK is always handed the binaries installed from PyPI, so it never downloads anything. A
 watchdog process (`durable_agents.lab.reaper`) kills the servers if the kernel dies without `stop()`.
@@ -43,7 +45,7 @@ from urllib.parse import quote
 
 import psutil
 from pydantic import TypeAdapter
-from pydantic_ai.durable_exec.temporal import PydanticAIPlugin
+from pydantic_ai.durable_exec.temporal import PydanticAIPlugin, stream_agent_events
 from temporalio.client import Client, WorkflowFailureError, WorkflowHandle
 from temporalio.envconfig import ClientConfig
 from temporalio.runtime import LoggingConfig, Runtime, TelemetryConfig, TelemetryFilter
@@ -51,9 +53,10 @@ from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 from durable_agents import live
+from durable_agents.agent import STREAMING_AGENTS
 from durable_agents.capabilities import payloads
 from durable_agents.deps import REQUEST_LIMIT, ROSTER, TOOL_RETRIES, ParentClose, Role
-from durable_agents.history import store
+from durable_agents.history import store, watch
 from durable_agents.lab import binaries, reaper
 from durable_agents.lab.run import Run, RunFailed
 from durable_agents.lab.worker import WORKER_LOG, log_to_file, make_worker
@@ -298,6 +301,7 @@ class Lab:
         teaching_tools: bool = False,
         tool_retries: int = TOOL_RETRIES,
         request_limit: int = REQUEST_LIMIT,
+        live: bool = False,
     ) -> Run:
         """Run the demo workflow once and collect its histories.
 
@@ -308,7 +312,8 @@ class Lab:
         prompts in a row one tool may cause before the run fails (default `TOOL_RETRIES`, 3);
         `request_limit` how many model requests the run may make (default `REQUEST_LIMIT`, 50).
         Raises `RunFailed` (with `.run`) when the workflow does not complete, unless `check=False`.
-        Histories are fetched once every child workflow has closed too.
+        Histories are fetched once every child workflow has closed too. `live=True` draws the graph
+        in the cell's output while the run goes, redrawn as the server records events.
         """
         __tracebackhide__ = True
         handle = await self.start_run(
@@ -324,10 +329,29 @@ class Lab:
             request_limit=request_limit,
         )
         operator = asyncio.create_task(_operate(handle, cancel_after, terminate_after))
+        view = watch.LiveView(handle.id) if live else None
+        follower = asyncio.create_task(_draw_live(self.client, handle.id, view)) if view else None
+        streamed: list[Any] = []
+        subscriber = (
+            asyncio.create_task(_subscribe(self.client, handle, STREAMING_AGENTS[agent], streamed, view))
+            if agent in STREAMING_AGENTS
+            else None
+        )
         try:
-            return await self.follow(handle.id, check=check)
+            run = await self.follow(handle.id, check=False)
         finally:
             operator.cancel()
+            if follower is not None:
+                follower.cancel()
+        if subscriber is not None:  # it ends at the run's last event, or when the stream closes
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(subscriber, 5)
+        run.streamed = streamed
+        if view is not None:
+            view.finish(run.history_json)
+        if run.error is not None and check:
+            raise RunFailed(run)
+        return run
 
     async def start_run(
         self,
@@ -446,6 +470,23 @@ class Lab:
         state = "running" if self._running else "stopped"
         ui = f", ui={self.ui_url}" if self.ui_url else ""
         return f"<Lab {self.kind} {state}, task_queue={self.task_queue!r}{ui}>"
+
+
+async def _draw_live(client: Client, workflow_id: str, view: watch.LiveView) -> None:
+    """Feed the live view every event the server records for the run and its children; redraw as they come."""
+    async for wid, event in store.follow(client, workflow_id):
+        view.add(wid, event)
+        view.redraw()
+
+
+async def _subscribe(
+    client: Client, handle: WorkflowHandle[Any, Any], topic: str, into: list[Any], view: watch.LiveView | None
+) -> None:
+    """Take the agent's own events from its Workflow Stream topic as they are published (and acknowledge the last)."""
+    async for event in stream_agent_events(client, handle, topic, output_type=str):
+        into.append(event)
+        if view is not None and (text := watch.say(event)):
+            view.said(text)
 
 
 async def _operate(handle: WorkflowHandle[Any, Any], cancel_after: float | None, terminate_after: float | None) -> None:

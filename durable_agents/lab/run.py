@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import functools
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +18,7 @@ from durable_agents.errors import root_cause
 from durable_agents.history import events, store
 from durable_agents.history.graph import WorkflowNode, build_graph
 from durable_agents.history.render import Diagram
+from durable_agents.history.timeline import Timeline
 
 
 class RunFailed(RuntimeError):
@@ -67,6 +68,8 @@ class Run:
     seconds: float = 0.0
     ui_url: str | None = None
     """This run's page in the Temporal Web UI (None when the lab has no Web UI)."""
+    streamed: list[Any] = field(default_factory=list)
+    """The agent's own events, as its Workflow Stream delivered them (only for an agent that streams)."""
 
     def files(self) -> dict[str, str | bytes]:
         """The files the run left in its sandbox: relative path -> text (bytes for a file that is not UTF-8).
@@ -109,3 +112,10 @@ class Run:
     def diagram(self, **options: Any) -> Diagram:
         """The run's history drawn as a graphviz diagram (displays as SVG in a notebook)."""
         return Diagram(self.graph(), **options)
+
+    def timeline(self, **options: Any) -> Any:
+        """The run replayed event by event: a Play button and a slider over its history events (children's
+        interleaved by time), the diagram as it stood at each, the event described below it."""
+        from durable_agents.history.watch import TimelineView  # ipywidgets: only when a notebook asks
+
+        return TimelineView(Timeline(self.history_json, self.workflow_id, **options))

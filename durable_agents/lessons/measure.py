@@ -60,3 +60,24 @@ async def durability_cost(lab: Any, script: Sequence[Step | dict[str, Any]], run
         plain.append(time.perf_counter() - started)
         durable.append((await lab.run(steps)).seconds)
     return Cost(statistics.median(plain), statistics.median(durable), runs, len(steps))
+
+
+async def stream_cost(lab: Any, script: Sequence[Step | dict[str, Any]]) -> list[dict[str, Any]]:
+    """The same script run by the demo agent and by the `streaming` agent (the demo agent publishing its
+    events to a Workflow Stream): what the stream adds to the workflow's own history."""
+    rows = []
+    for agent in ("demo", "streaming"):
+        run = await lab.run(script, agent=agent)
+        events = run.history_json[run.workflow_id]["events"]
+        kinds = [e["eventType"].removeprefix("EVENT_TYPE_") for e in events]
+        rows.append(
+            {
+                "agent": agent,
+                "history events": len(events),
+                "history KB": round(len(run.histories[run.workflow_id].to_json()) / 1024, 1),
+                "signals (batches published)": kinds.count("WORKFLOW_EXECUTION_SIGNALED"),
+                "updates (subscriber polls)": kinds.count("WORKFLOW_EXECUTION_UPDATE_COMPLETED"),
+                "agent events delivered": len(run.streamed),
+            }
+        )
+    return rows

@@ -1,6 +1,7 @@
 """Re-record the history JSON that the graph tests read: `uv run python tests/data/record_histories.py`.
 
-Each scenario's histories go to `tests/data/histories/<scenario>/<workflow id>.json`. The
+Each scenario's histories go to `tests/data/histories/<scenario>/<workflow id>.json` (name scenarios
+on the command line to re-record only those). The
 recorded files are committed, so the graph tests stay pure and fast; run this again only when the
 workflow's shape changes on purpose.
 """
@@ -9,11 +10,12 @@ from __future__ import annotations
 
 import asyncio
 import shutil
+import sys
 from pathlib import Path
 
 from durable_agents.history.store import save_histories
 from durable_agents.lab import Lab
-from durable_agents.script import call, final, parallel, spawn
+from durable_agents.script import call, code, final, parallel, spawn
 
 HERE = Path(__file__).parent / "histories"
 
@@ -46,17 +48,32 @@ SCENARIOS = {
             final("nested"),
         ]
     ),
+    "ptc": dict(
+        script=[
+            code(
+                "import asyncio\n"
+                'await asyncio.gather(write_file(path="a.txt", content="a"), '
+                'spawn(agent_name="researcher", task="list"), write_file(path="b.txt", content="b"))',
+                scripts={"list": [call("list_files"), final("listed")]},
+            ),
+            final("gathered"),
+        ],
+        agent="ptc",
+    ),
 }
 
 
-async def main() -> None:
-    shutil.rmtree(HERE, ignore_errors=True)
+async def main(names: list[str]) -> None:
+    for name in names or SCENARIOS:
+        shutil.rmtree(HERE / name, ignore_errors=True)
     async with await Lab.start("time-skipping", sandbox_root="/tmp/record-sandbox") as lab:
         for name, kwargs in SCENARIOS.items():
+            if names and name not in names:
+                continue
             run = await lab.run(**kwargs)
             paths = save_histories(run.histories, HERE / name)
             print(f"{name}: {run.output or run.error!r} -> {[p.name for p in paths]}")
 
 
 if __name__ == "__main__":
-    asyncio.run(main())
+    asyncio.run(main(sys.argv[1:]))
