@@ -165,10 +165,11 @@ def _drive(browser: object, page: object, url: str, root: Path, artefacts: Path)
     _wait_ran(page, 1, RUN_TIMEOUT)
     page.screenshot(path=artefacts / "01-notebook-top.png")
 
-    diagrams = page.locator(".jp-OutputArea-output[data-mime-type='image/svg+xml'] img")
+    # Diagrams are inline SVG in an HTML output (fitted to the width); the timeline widget's is not counted here.
+    diagrams = page.locator(".jp-OutputArea-output[data-mime-type='text/html'] svg g.graph")
     assert diagrams.count() >= 2, "no Graphviz diagram rendered as SVG"
     diagrams.first.scroll_into_view_if_needed()
-    widths = diagrams.evaluate_all("images => images.map(i => i.complete ? i.naturalWidth : 0)")
+    widths = diagrams.evaluate_all("graphs => graphs.map(g => g.getBoundingClientRect().width)")
     assert all(w > 100 for w in widths), f"a diagram did not draw: widths {widths}"
     page.screenshot(path=artefacts / "01b-diagram.png")
     widget = page.locator(".jp-OutputArea-output .widget-slider, .jp-OutputArea-output .jupyter-widgets").first

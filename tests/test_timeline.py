@@ -43,6 +43,20 @@ def test_events_are_in_time_order_and_a_child_starts_and_ends_before_its_parent_
         heard = [k for k, m in enumerate(timeline.order, 1) if m.workflow_id == root and kid in json.dumps(m.event)]
         assert started < ended
         assert heard, kid
+    for kid in (wid for wid in histories if wid != root):  # cause before effect, even within one millisecond
+        parent = kid.rsplit(".", 1)[0]
+        initiated = next(
+            k
+            for k, m in enumerate(timeline.order, 1)
+            if m.workflow_id == parent and m.kind == "START_CHILD_WORKFLOW_EXECUTION_INITIATED" and kid in json.dumps(m.event)
+        )
+        started = position(timeline, kid, "WORKFLOW_EXECUTION_STARTED")
+        told = next(
+            k
+            for k, m in enumerate(timeline.order, 1)
+            if m.workflow_id == parent and m.kind == "CHILD_WORKFLOW_EXECUTION_STARTED" and kid in json.dumps(m.event)
+        )
+        assert initiated < started < told, kid
     parent_heard_close = [m for m in order if m.workflow_id == root and m.kind == "CHILD_WORKFLOW_EXECUTION_COMPLETED"]
     for m in parent_heard_close:
         k = order.index(m) + 1

@@ -106,7 +106,7 @@ class Runner:
 
     async def run(self, plan: Plan) -> Outcome:
         """Run `plan`, with a spinner; Ctrl-C cancels the workflow and the run still reports."""
-        before = self.lab.running_id
+        started: asyncio.Future[str] = asyncio.get_running_loop().create_future()
         task = asyncio.create_task(
             self.lab.run(
                 plan.script,
@@ -116,6 +116,7 @@ class Runner:
                 teaching_tools=self.teaching_tools,
                 check=False,
                 timeout=self.timeout,
+                on_start=lambda handle: started.set_result(handle.id),
                 **plan.options,
             )
         )
@@ -124,7 +125,7 @@ class Runner:
         loop.add_signal_handler(signal.SIGINT, interrupted.set)
         try:
             with ctrl_c_as_a_key(interrupted.set):
-                await self._follow(task, before, interrupted)
+                await self._follow(task, started, interrupted)
         finally:
             loop.remove_signal_handler(signal.SIGINT)
         outcome = Outcome(plan, task.result(), interrupted.is_set())
@@ -133,7 +134,7 @@ class Runner:
         self.last = outcome
         return outcome
 
-    async def _follow(self, task: asyncio.Task[Run], before: str | None, interrupted: asyncio.Event) -> None:
+    async def _follow(self, task: asyncio.Task[Run], started: asyncio.Future[str], interrupted: asyncio.Event) -> None:
         """Show progress until `task` ends; on Ctrl-C, ask Temporal to cancel the running workflow.
 
         On a terminal a spinner shows the latest progress; elsewhere (a pipe, a log) each change is a line.
@@ -145,9 +146,9 @@ class Runner:
             with spinner or contextlib.nullcontext():
                 while not task.done():
                     await asyncio.wait([task] if ctrl_c.done() else [task, ctrl_c], timeout=0.4)
-                    wid = self.lab.running_id if self.lab.running_id != before else None
-                    if wid is None or task.done():
+                    if not started.done() or task.done():
                         continue
+                    wid = started.result()
                     if interrupted.is_set() and not cancelling:
                         cancelling = True
                         with contextlib.suppress(Exception):

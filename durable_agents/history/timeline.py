@@ -1,7 +1,7 @@
 """A run replayed event by event: the typed graph as it stood after each history event (pure functions).
 
 A workflow and its children each keep their own history. `moments(histories)` puts all their events
-on one clock (each event's `eventTime`; ties keep each history's own order), and `graph_at(...)`
+on one clock (each event's `eventTime`; on a millisecond tie, cause before effect), and `graph_at(...)`
 builds the graph from the first k of them with `durable_agents.history.graph.build_graph`, so steps
 appear as `scheduled`, turn `running` when a worker picks them up, then finish, and a child's
 cluster appears inside its parent when the child's first event does. `Timeline` keeps the order and
@@ -10,6 +10,7 @@ caches the graphs, the diagrams and one line describing each event, for `Run.tim
 
 from __future__ import annotations
 
+import heapq
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -65,25 +66,76 @@ def _depths(histories: Mapping[str, Mapping[str, Any]]) -> dict[str, int]:
     return depth
 
 
+_HEARS_CLOSE = {
+    f"CHILD_WORKFLOW_EXECUTION_{end}" for end in ("COMPLETED", "FAILED", "CANCELED", "TIMED_OUT", "TERMINATED")
+}
+
+
+def _causal_edges(histories: Mapping[str, Mapping[str, Any]]) -> list[tuple[tuple[str, int], tuple[str, int]]]:
+    """(before, after) pairs of (workflow id, event index) that the clock alone may not order.
+
+    Timestamps are milliseconds, and a parent and its child often share one: the parent initiates a
+    child before the child starts, and the child starts (or closes) before the parent hears of it.
+    """
+    edges = []
+    for wid, history in histories.items():
+        for index, event in enumerate(history["events"]):
+            kind = event["eventType"].removeprefix("EVENT_TYPE_")
+            attrs = next((v for k, v in event.items() if k.endswith("EventAttributes")), {})
+            if kind == "START_CHILD_WORKFLOW_EXECUTION_INITIATED":
+                kid = attrs.get("workflowId")
+                if kid in histories and histories[kid]["events"]:
+                    edges.append(((wid, index), (kid, 0)))
+            elif kind == "CHILD_WORKFLOW_EXECUTION_STARTED" or kind in _HEARS_CLOSE:
+                kid = attrs.get("workflowExecution", {}).get("workflowId")
+                if kid in histories and histories[kid]["events"]:
+                    last = 0 if kind == "CHILD_WORKFLOW_EXECUTION_STARTED" else len(histories[kid]["events"]) - 1
+                    edges.append(((kid, last), (wid, index)))
+    return edges
+
+
 def moments(histories: Mapping[str, Mapping[str, Any]]) -> list[Moment]:
     """Every event of every history, in the order they happened.
 
-    Events are ordered by `eventTime` (an event without one takes its predecessor's). On a tie a
-    child's event goes first: the server records a child starting or closing in the child's history,
-    then tells the parent in the same millisecond. Then workflow order (as given), then each
-    history's own order.
+    Events are ordered by `eventTime` (an event without one takes its predecessor's), each history
+    in its own order. On a tie, cause goes before effect (`_causal_edges`): a parent initiates a
+    child, the child starts, then the parent hears it started; the child closes, then the parent
+    hears it closed. Other ties: the deeper workflow first, then workflow order (as given).
     """
     depth = _depths(histories)
-    timed: list[tuple[float, int, int, int, str, Mapping[str, Any]]] = []
+    preference: dict[tuple[str, int], tuple[float, int, int, int]] = {}
+    events: dict[tuple[str, int], Mapping[str, Any]] = {}
     for order, (wid, history) in enumerate(histories.items()):
         last = 0.0
         for index, event in enumerate(history["events"]):
             stamp = _seconds(event.get("eventTime"))
             last = stamp if stamp is not None else last
-            timed.append((last, -depth.get(wid, 0), order, index, wid, event))
-    timed.sort(key=lambda t: t[:4])
-    start = timed[0][0] if timed else 0.0
-    return [Moment(wid, index, when - start, event) for when, _, _, index, wid, event in timed]
+            preference[wid, index] = (last, -depth.get(wid, 0), order, index)
+            events[wid, index] = event
+    # Kahn's topological sort, always taking the earliest event whose causes are all placed
+    after: dict[tuple[str, int], list[tuple[str, int]]] = {key: [] for key in events}
+    waiting = dict.fromkeys(events, 0)
+    for (wid, index), _ in events.items():
+        if index:
+            after[wid, index - 1].append((wid, index))
+            waiting[wid, index] += 1
+    for before, later in _causal_edges(histories):
+        after[before].append(later)
+        waiting[later] += 1
+    ready = [(preference[key], key) for key, count in waiting.items() if count == 0]
+    heapq.heapify(ready)
+    placed: list[Moment] = []
+    start = min((p[0] for p in preference.values()), default=0.0)
+    clock = start
+    while ready:
+        (when, *_), key = heapq.heappop(ready)
+        clock = max(clock, when)  # an effect is never shown before its cause
+        placed.append(Moment(key[0], key[1], clock - start, events[key]))
+        for later in after[key]:
+            waiting[later] -= 1
+            if waiting[later] == 0:
+                heapq.heappush(ready, (preference[later], later))
+    return placed
 
 
 def histories_at(histories: Mapping[str, Mapping[str, Any]], order: list[Moment], k: int) -> dict[str, dict[str, Any]]:

@@ -36,7 +36,7 @@ import itertools
 import os
 import socket
 import uuid
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
@@ -302,6 +302,7 @@ class Lab:
         tool_retries: int = TOOL_RETRIES,
         request_limit: int = REQUEST_LIMIT,
         live: bool = False,
+        on_start: Callable[[WorkflowHandle[Any, str]], None] | None = None,
     ) -> Run:
         """Run the demo workflow once and collect its histories.
 
@@ -313,7 +314,9 @@ class Lab:
         `request_limit` how many model requests the run may make (default `REQUEST_LIMIT`, 50).
         Raises `RunFailed` (with `.run`) when the workflow does not complete, unless `check=False`.
         Histories are fetched once every child workflow has closed too. `live=True` draws the graph
-        in the cell's output while the run goes, redrawn as the server records events.
+        in the cell's output while the run goes, redrawn as the server records events. `on_start` is
+        called with the workflow's handle once Temporal has accepted it (the demo command follows the
+        run's progress and cancels it on Ctrl-C through it).
         """
         __tracebackhide__ = True
         handle = await self.start_run(
@@ -328,6 +331,8 @@ class Lab:
             tool_retries=tool_retries,
             request_limit=request_limit,
         )
+        if on_start is not None:
+            on_start(handle)
         operator = asyncio.create_task(_operate(handle, cancel_after, terminate_after))
         view = watch.LiveView(handle.id) if live else None
         follower = asyncio.create_task(_draw_live(self.client, handle.id, view)) if view else None
