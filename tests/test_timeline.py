@@ -23,6 +23,15 @@ def position(timeline: Timeline, workflow_id: str, kind: str, nth: int = 0) -> i
     return hits[nth]
 
 
+def about(timeline: Timeline, workflow_id: str, kind: str, child_id: str) -> int:
+    """The 1-based position of the event of `kind` in workflow `workflow_id` that names child `child_id`."""
+    return next(
+        k
+        for k, m in enumerate(timeline.order, 1)
+        if m.workflow_id == workflow_id and m.kind == kind and child_id in json.dumps(m.event)
+    )
+
+
 @pytest.mark.parametrize("scenario", ["tour", "nested", "ptc", "retries_exhausted"])
 def test_the_last_position_is_the_finished_graph(scenario):
     histories, root = recorded(scenario)
@@ -45,17 +54,9 @@ def test_events_are_in_time_order_and_a_child_starts_and_ends_before_its_parent_
         assert heard, kid
     for kid in (wid for wid in histories if wid != root):  # cause before effect, even within one millisecond
         parent = kid.rsplit(".", 1)[0]
-        initiated = next(
-            k
-            for k, m in enumerate(timeline.order, 1)
-            if m.workflow_id == parent and m.kind == "START_CHILD_WORKFLOW_EXECUTION_INITIATED" and kid in json.dumps(m.event)
-        )
+        initiated = about(timeline, parent, "START_CHILD_WORKFLOW_EXECUTION_INITIATED", kid)
         started = position(timeline, kid, "WORKFLOW_EXECUTION_STARTED")
-        told = next(
-            k
-            for k, m in enumerate(timeline.order, 1)
-            if m.workflow_id == parent and m.kind == "CHILD_WORKFLOW_EXECUTION_STARTED" and kid in json.dumps(m.event)
-        )
+        told = about(timeline, parent, "CHILD_WORKFLOW_EXECUTION_STARTED", kid)
         assert initiated < started < told, kid
     parent_heard_close = [m for m in order if m.workflow_id == root and m.kind == "CHILD_WORKFLOW_EXECUTION_COMPLETED"]
     for m in parent_heard_close:
