@@ -1,6 +1,11 @@
-"""Shared fixtures. Importing this sets `$DURABLE_AGENTS_HISTORY_DIR` for the whole session, so the
-notebooks that nbmake executes (in kernels that inherit this environment) write their histories
-where `test_history.py` replays them."""
+"""Shared fixtures, and how the notebooks run beside the tests.
+
+Importing this sets `$DURABLE_AGENTS_HISTORY_DIR` for the whole session. Each notebook that nbmake
+executes gets its own folder under it (its kernel inherits the variable), where
+`test_history.py::test_each_notebooks_histories_replay[<notebook>]` replays what it wrote. Under
+pytest-xdist (`-n auto --dist loadgroup`, the default here) a notebook and that test share a group:
+the same worker runs them, the notebook first.
+"""
 
 from __future__ import annotations
 
@@ -24,7 +29,36 @@ NOTEBOOK_HISTORIES = Path(
     os.environ.setdefault(HISTORY_DIR_ENV, str(Path(tempfile.gettempdir()) / f"durable-agents-histories-{os.getpid()}"))
 )
 NOTEBOOKS = Path(__file__).parent.parent / "notebooks"
+NOTEBOOK_NAMES = sorted(p.stem for p in NOTEBOOKS.glob("*.ipynb"))
 DATA = Path(__file__).parent / "data" / "histories"
+
+
+def histories_of(notebook: str) -> Path:
+    """The folder where notebook `notebook` (its file's stem) writes its histories in a test session."""
+    return NOTEBOOK_HISTORIES / notebook
+
+
+def _notebook(item: pytest.Item) -> str | None:
+    """The stem of the notebook an nbmake item executes (None for an ordinary test)."""
+    path = Path(str(item.path))
+    return path.stem if path.suffix == ".ipynb" else None
+
+
+@pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the groups
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if notebook := _notebook(item):
+            item.add_marker(pytest.mark.xdist_group(notebook))
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    if notebook := _notebook(item):
+        os.environ[HISTORY_DIR_ENV] = str(histories_of(notebook))
+
+
+def pytest_runtest_teardown(item: pytest.Item) -> None:
+    if _notebook(item):
+        os.environ[HISTORY_DIR_ENV] = str(NOTEBOOK_HISTORIES)
 
 
 @pytest.fixture(scope="session")

@@ -12,7 +12,7 @@ from durable_agents.history.events import told
 from durable_agents.history.replay import replay
 from durable_agents.history.store import HISTORY_DIR_ENV, load_histories
 from durable_agents.script import call, final
-from tests.conftest import DATA, NOTEBOOK_HISTORIES, NOTEBOOKS
+from tests.conftest import DATA, NOTEBOOK_NAMES, NOTEBOOKS, histories_of
 
 
 async def test_each_run_writes_its_histories_when_asked(lab, monkeypatch, tmp_path):
@@ -41,15 +41,17 @@ def test_told_reads_what_the_model_was_sent():
     assert any("Unknown tool name: 'no_such_tool'" in t for t in texts)
 
 
-async def test_every_history_the_notebooks_write_replays():
-    """`uv run pytest` runs the notebooks first; run alone, this test executes them itself."""
-    if not any(NOTEBOOK_HISTORIES.glob("*.json")):
-        for path in sorted(NOTEBOOKS.glob("*.ipynb")):
-            notebook = nbformat.read(path, as_version=4)
-            await NotebookClient(
-                notebook, timeout=180, resources={"metadata": {"path": str(NOTEBOOKS)}}
-            ).async_execute()
-    histories = load_histories(NOTEBOOK_HISTORIES)
+@pytest.mark.parametrize("notebook", [pytest.param(n, marks=pytest.mark.xdist_group(n)) for n in NOTEBOOK_NAMES])
+async def test_each_notebooks_histories_replay(notebook, monkeypatch):
+    """`uv run pytest` runs the notebook first (same xdist group); run alone, this test executes it itself."""
+    folder = histories_of(notebook)
+    if not any(folder.glob("*.json")):
+        monkeypatch.setenv(HISTORY_DIR_ENV, str(folder))  # the kernel inherits it
+        path = NOTEBOOKS / f"{notebook}.ipynb"
+        await NotebookClient(
+            nbformat.read(path, as_version=4), timeout=180, resources={"metadata": {"path": str(NOTEBOOKS)}}
+        ).async_execute()
+    histories = load_histories(folder)
     if not histories:
-        pytest.fail(f"The notebooks wrote no history to {NOTEBOOK_HISTORIES}")
+        pytest.fail(f"Notebook {notebook} wrote no history to {folder}")
     assert await replay(histories) == len(histories)
