@@ -28,6 +28,7 @@ from durable_agents.capabilities.approvals import ApprovalsCapability, DurableAs
 from durable_agents.capabilities.downloads import DownloadsCapability
 from durable_agents.capabilities.payloads import PayloadLimits
 from durable_agents.capabilities.ptc import ptc_capabilities
+from durable_agents.capabilities.yours import your_capabilities
 from durable_agents.deps import DemoDeps
 from durable_agents.mcp_server import units_toolset
 from durable_agents.script import ScriptedModel
@@ -136,6 +137,9 @@ reader_agent = build_agent(
 notes_agent = build_agent("notes_demo", extra=[NotesCapability()])
 mcp_agent = build_agent("mcp_demo", toolsets=[units_toolset()])
 ptc_agent = build_agent("ptc", extra=ptc_capabilities())
+yours_agent = build_agent("yours", extra=your_capabilities())
+"""The demo agent plus the capability in the reader's own file, in a worker process started with
+`$DURABLE_AGENTS_YOUR_TOOLS` (notebook 05); elsewhere the demo agent under another name."""
 EVENTS_TOPIC = "agent-events"
 streaming_agent = build_agent("streaming", event_stream_topic=EVENTS_TOPIC)
 """The demo agent publishing its own events (model text, tool calls, results) to a Workflow Stream
@@ -144,7 +148,7 @@ STREAMING_AGENTS = {streaming_agent.name: EVENTS_TOPIC}
 """The agents that publish their events, and the topic each publishes to."""
 
 DURABLE_AGENTS.update(
-    {a.name: a for a in (demo_agent, reader_agent, notes_agent, mcp_agent, ptc_agent, streaming_agent)}
+    {a.name: a for a in (demo_agent, reader_agent, notes_agent, mcp_agent, ptc_agent, streaming_agent, yours_agent)}
 )
 
 

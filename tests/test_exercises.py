@@ -266,3 +266,44 @@ async def test_long_running_check(lab):
         await answered(lambda p: Answer(p.call_id, approve="notes" not in p.args["path"], reason="keep the notes"))
     )
     assert solution.passed, solution.hints
+
+
+def notebook_cell(notebook: str, starts: str) -> str:
+    """The source of the first cell of `notebook` that starts with `starts`."""
+    import nbformat
+
+    from tests.conftest import NOTEBOOKS
+
+    cells = nbformat.read(NOTEBOOKS / notebook, as_version=4).cells
+    return next(c.source for c in cells if c.source.startswith(starts))
+
+
+async def test_your_tool_check_runs_the_readers_file_in_a_worker_process(tmp_path):
+    """05's second exercise: the starter's file fails the check with a hint per mistake, the solution file passes."""
+    from durable_agents.capabilities.yours import YOUR_TOOLS_ENV
+    from durable_agents.lab.workers import WorkerStartError
+    from durable_agents.lessons.exercises import check_your_tool
+    from tests.conftest import NOTEBOOKS
+
+    starter = tmp_path / "my_rates.py"
+    starter.write_text(notebook_cell("05_failures.ipynb", "%%writefile").split("\n", 1)[1])
+    broken = tmp_path / "broken.py"
+    broken.write_text("RATES = {}\n")
+    script = [call("fetch_rate", currency="USD"), call("fetch_rate", currency="XYZ"), final("done")]
+    async with await Lab.start(
+        "time-skipping", sandbox_root=tmp_path / "sandbox", replace_current=False, in_process_worker=False
+    ) as lab:
+        checks = {}
+        for name, path in [("starter", starter), ("solution", NOTEBOOKS / "solutions" / "my_rates.py")]:
+            pool = await WorkerPool.start(lab, 1, env={YOUR_TOOLS_ENV: str(path)})
+            try:
+                checks[name] = check_your_tool(await lab.run(script, agent="yours", check=False))
+            finally:
+                await pool.stop()
+        with pytest.raises(WorkerStartError, match="must end with `CAPABILITY = YourCapability"):
+            await WorkerPool.start(lab, 1, env={YOUR_TOOLS_ENV: str(broken)})
+    assert checks["solution"].passed, checks["solution"].hints
+    hints = " ".join(checks["starter"].hints)
+    assert "allows 1 attempt(s)" in hints
+    assert "fetch_rate('USD') took 1 attempt(s), then the model was told it failed" in hints
+    assert "fetch_rate('XYZ') took 1 attempt(s), then the activity failed" in hints

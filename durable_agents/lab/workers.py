@@ -19,9 +19,19 @@ import subprocess
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 READY_TIMEOUT = 60.0
+
+
+class WorkerStartError(RuntimeError):
+    """A worker process exited before it polled: the message ends with the last lines of its log."""
+
+    def __init__(self, identity: str, exit_code: int | None, log: Path) -> None:
+        lines = log.read_text(errors="replace").strip().splitlines() if log.exists() else []
+        tail = "\n".join(lines[-6:]) or "(its log is empty)"
+        super().__init__(f"Worker {identity} did not start (exit code {exit_code}). The end of {log}:\n{tail}")
 
 
 @dataclass
@@ -29,6 +39,8 @@ class WorkerPool:
     """Worker processes polling one lab's task queue, by identity."""
 
     processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
+    logs: dict[str, Path] = field(default_factory=dict)
+    """Where each worker's output goes (`<sandbox root>/<identity>.log`)."""
 
     @property
     def identities(self) -> list[str]:
@@ -52,7 +64,8 @@ class WorkerPool:
         pool = cls()
         for n in range(1, count + 1):
             identity = f"{prefix}-{n}"
-            with (lab.sandbox_root / f"{identity}.log").open("ab") as log:
+            pool.logs[identity] = lab.sandbox_root / f"{identity}.log"
+            with pool.logs[identity].open("ab") as log:
                 pool.processes[identity] = subprocess.Popen(
                     [
                         sys.executable,
@@ -83,7 +96,8 @@ class WorkerPool:
         process = self.processes[identity]
         line = await asyncio.to_thread(process.stdout.readline)  # type: ignore[union-attr]
         if line.strip() != b"READY":
-            raise RuntimeError(f"Worker {identity} did not start (exit code {process.poll()}): {line!r}")
+            await asyncio.to_thread(process.wait, 5)  # it is exiting: let it finish writing its log
+            raise WorkerStartError(identity, process.poll(), self.logs[identity])
 
     def kill(self, identity: str) -> None:
         """Kill one worker at once (SIGKILL), as a crash would: it finishes nothing it holds."""

@@ -239,6 +239,44 @@ def check_migration(run: Any, pool: Any) -> Check:
     return check
 
 
+def check_your_tool(run: Any) -> Check:
+    """Exercise 05, the second: the reader's `fetch_rate`, in their own file, run by a worker process.
+
+    A busy service (every call's first attempt) is retried by Temporal; an unknown currency is told
+    to the model at once; the toolset's retry policy allows three attempts, 100 ms apart.
+    """
+    check = Check("05 · your own tool, in a worker process")
+    calls = [s for s in _tool_steps(run) if s.label == "fetch_rate"]
+    if not check.require(
+        len(calls) == 2,
+        f"{len(calls)} `fetch_rate` activities ran, not 2: does your file give `fetch_rate` in the toolset of "
+        "`CAPABILITY`, and did you rerun the `%%writefile` cell and then the cell that starts the worker?",
+    ):
+        return check
+    known, unknown = calls
+    policy = next((row for row in run.activity_options() if row["tool"] == "fetch_rate"), {})
+    check.require(
+        policy.get("max_attempts") == 3 and policy.get("first_retry_after") == "0.100s",
+        f"The toolset's retry policy allows {policy.get('max_attempts')} attempt(s), the first retry after "
+        f"{policy.get('first_retry_after') or 'the default 1 s'}: give `activity_config` "
+        "`retry_policy=RetryPolicy(maximum_attempts=3, initial_interval=timedelta(milliseconds=100))`.",
+    )
+    ended = "the model was told it failed" if known.outcome == "tool_failed" else known.status.replace("_", " ")
+    check.require(
+        (known.status, known.attempts, known.outcome) == ("completed", 2, "tool_return"),
+        f"fetch_rate('USD') took {known.attempts} attempt(s), then {ended}: a busy service is transient, so "
+        "raise `ToolRetryableError` and let Temporal try again (the second attempt succeeds).",
+    )
+    how = "the model was told" if unknown.outcome == "tool_failed" else "the activity failed, and the run with it"
+    check.require(
+        unknown.attempts == 1 and unknown.outcome == "tool_failed",
+        f"fetch_rate('XYZ') took {unknown.attempts} attempt(s), then {how}: no attempt will ever find a rate for "
+        "an unknown currency, so raise `ToolExecutionError`: the model is told at once and no retry is spent.",
+    )
+    check.require(run.error is None, f"The run failed ({root_cause(run.error)}).")
+    return check
+
+
 def check_capstone(crash: Any) -> Check:
     """Exercise 09: researchers gathered in a snippet, a failure told, a report written, a worker killed."""
     run = crash.run

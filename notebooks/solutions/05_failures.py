@@ -1,4 +1,4 @@
-# 05 · Failures: what retries, what the model sees, what cancels: the exercise's solution, for frontends that show hidden cells (VS Code, Colab, GitHub).
+# 05 · Failures: what retries, what the model sees, what cancels: the exercises' solutions, for frontends that show hidden cells (VS Code, Colab, GitHub).
 # The notebook's hidden `solution` cell holds the same code, and runs it; tests/test_notebooks.py keeps
 # the two equal. It runs in the notebook's kernel, after the cells above it (top-level `await`).
 
@@ -9,3 +9,12 @@ solution_run = await strict.run([call("flaky", fail_times=3), final("done")])
 await pool.stop()
 exercises.check_prediction(["model", "flaky ×4", "model"], solution_run).assert_passed()
 solution_run.diagram()
+
+
+# One way to do it (try your own first): the file notebooks/solutions/my_rates.py.
+# A busy service is transient (ToolRetryableError); an unknown currency never will be (ToolExecutionError).
+pool = await WorkerPool.start(strict, 1, env={YOUR_TOOLS_ENV: str(Path("solutions/my_rates.py").resolve())})
+solution_rates = await strict.run(rates_script, agent="yours")
+await pool.stop()
+exercises.check_your_tool(solution_rates).assert_passed()
+solution_rates.diagram()
