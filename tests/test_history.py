@@ -41,9 +41,9 @@ def test_told_reads_what_the_model_was_sent():
     assert any("Unknown tool name: 'no_such_tool'" in t for t in texts)
 
 
-@pytest.mark.parametrize("notebook", [pytest.param(n, marks=pytest.mark.xdist_group(n)) for n in NOTEBOOK_NAMES])
+@pytest.mark.parametrize("notebook", NOTEBOOK_NAMES)
 async def test_each_notebooks_histories_replay(notebook, monkeypatch):
-    """`uv run pytest` runs the notebook first (same xdist group); run alone, this test executes it itself."""
+    """`uv run pytest` runs the notebook first (on the same xdist worker); run alone, this test executes it itself."""
     folder = histories_of(notebook)
     if not any(folder.glob("*.json")):
         monkeypatch.setenv(HISTORY_DIR_ENV, str(folder))  # the kernel inherits it
