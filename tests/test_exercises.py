@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 
+from durable_agents.history.store import save_histories
 from durable_agents.lab import Lab, WorkerPool
 from durable_agents.lessons.exercises import check_ptc, check_spawn, check_tools, check_wrapping
 from durable_agents.script import call, final, parallel
@@ -268,6 +274,23 @@ async def test_long_running_check(lab):
     assert solution.passed, solution.hints
 
 
+def replay_in_a_process(folder: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    """Replay the histories in `folder` in a new Python process with `env` added to its environment."""
+    program = (
+        "import asyncio, sys\n"
+        "from durable_agents.history.replay import replay\n"
+        "from durable_agents.history.store import load_histories\n"
+        "print(asyncio.run(replay(load_histories(sys.argv[1]))))\n"
+    )
+    return subprocess.run(
+        [sys.executable, "-c", program, str(folder)],
+        env={**os.environ, **env},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
 def notebook_cell(notebook: str, starts: str) -> str:
     """The source of the first cell of `notebook` that starts with `starts`."""
     import nbformat
@@ -293,16 +316,25 @@ async def test_your_tool_check_runs_the_readers_file_in_a_worker_process(tmp_pat
     async with await Lab.start(
         "time-skipping", sandbox_root=tmp_path / "sandbox", replace_current=False, in_process_worker=False
     ) as lab:
-        checks = {}
+        checks, runs = {}, {}
         for name, path in [("starter", starter), ("solution", NOTEBOOKS / "solutions" / "my_rates.py")]:
             pool = await WorkerPool.start(lab, 1, env={YOUR_TOOLS_ENV: str(path)})
             try:
-                checks[name] = check_your_tool(await lab.run(script, agent="yours", check=False))
+                runs[name] = await lab.run(script, agent="yours", check=False)
+                checks[name] = check_your_tool(runs[name])
             finally:
                 await pool.stop()
         with pytest.raises(WorkerStartError, match="must end with `CAPABILITY = YourCapability"):
             await WorkerPool.start(lab, 1, env={YOUR_TOOLS_ENV: str(broken)})
     assert checks["solution"].passed, checks["solution"].hints
+    # The run replays where the reader's file is loaded, and only there: the tool is part of the agent.
+    save_histories(runs["solution"].histories, tmp_path / "histories")
+    replays = {
+        loaded: replay_in_a_process(tmp_path / "histories", {YOUR_TOOLS_ENV: str(path)} if loaded else {})
+        for loaded, path in [(True, NOTEBOOKS / "solutions" / "my_rates.py"), (False, None)]
+    }
+    assert replays[True].returncode == 0, replays[True].stderr[-2000:]
+    assert replays[False].returncode != 0 and "NondeterminismError" in replays[False].stderr
     hints = " ".join(checks["starter"].hints)
     assert "allows 1 attempt(s)" in hints
     assert "fetch_rate('USD') took 1 attempt(s), then the model was told it failed" in hints

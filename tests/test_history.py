@@ -51,7 +51,9 @@ async def test_each_notebooks_histories_replay(notebook, monkeypatch):
         await NotebookClient(
             nbformat.read(path, as_version=4), timeout=180, resources={"metadata": {"path": str(NOTEBOOKS)}}
         ).async_execute()
-    histories = load_histories(folder)
+    # Runs of the `yours` agent (05's second exercise) replay only where the reader's file is loaded:
+    # tests/test_exercises.py replays one in a process started that way.
+    histories = {wid: h for wid, h in load_histories(folder).items() if not wid.startswith("yours-")}
     if not histories:
         pytest.fail(f"Notebook {notebook} wrote no history to {folder}")
     assert await replay(histories) == len(histories)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 
 import nbformat
@@ -27,6 +28,8 @@ def test_conventions(path):
     notebook = load(path)
     cells = notebook.cells
     assert notebook.metadata["kernelspec"]["name"] == "python3"
+    raw = json.loads(path.read_text())["cells"]  # nbformat.read fills missing ids in: look at the file
+    assert all(c.get("id") for c in raw), "every cell has an id (nbformat 4.5), or nbformat warns and will refuse"
     assert all(not c.get("outputs") and not c.get("execution_count") for c in cells if c.cell_type == "code")
     first, last = cells[0].source, cells[-1].source
     assert re.match(rf"# {path.name[:2]} · \S", first)
