@@ -11,12 +11,3 @@ The wings build on it:
 - `history/`: what is read from recorded histories: fetch and save, replay, the graph, the drawing.
 - `lessons/`: what exists for one notebook or the benchmark (exercise checks, measurements).
 """
-
-import atexit
-import gc
-
-# Every kernel, worker process and command that imports the package holds a few hundred thousand
-# objects (pydantic-ai, temporalio, their schemas). At exit, Python's last garbage collections walk
-# them all: ~1 s per process here. Freezing them first skips that walk; the operating system
-# reclaims the memory anyway. Registered first, so it runs after every other exit handler.
-atexit.register(gc.freeze)
