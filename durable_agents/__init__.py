@@ -10,4 +10,5 @@ The wings build on it:
 - `lab/`: what starts processes: a Temporal server, workers, worker processes, the watchdog.
 - `history/`: what is read from recorded histories: fetch and save, replay, the graph, the drawing.
 - `lessons/`: what exists for one notebook or the benchmark (exercise checks, measurements).
+- `demo/`: the `durable-agents` command: the terminal demo, the migration demo, the fuzzer.
 """
