@@ -57,3 +57,14 @@ def test_every_module_has_a_home_and_a_docstring():
     for path in PACKAGE.rglob("*.py"):
         assert unit(path) in [*RUNTIME, *WINGS, "__init__", "__main__"], f"{path} is in no wing: add it to the layout"
         assert ast.get_docstring(ast.parse(path.read_text())), f"{path} says nothing about why it exists"
+
+
+def test_every_module_imports():
+    """A module nothing else imports (a benchmark, a command) still imports: a renamed name breaks here."""
+    import importlib
+
+    for path in sorted(PACKAGE.rglob("*.py")):
+        if path.name == "__main__.py":
+            continue
+        parts = path.relative_to(PACKAGE.parent).with_suffix("").parts
+        importlib.import_module(".".join(parts[:-1] if parts[-1] == "__init__" else parts))

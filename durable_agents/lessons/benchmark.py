@@ -24,7 +24,8 @@ from collections.abc import Awaitable, Callable
 from dataclasses import astuple, dataclass
 from pathlib import Path
 
-from durable_agents.lab import Kind, Lab
+from durable_agents.lab import Lab
+from durable_agents.lab.lab import Kind
 from durable_agents.lessons.measure import plain_run
 from durable_agents.script import call, final
 

@@ -14,7 +14,9 @@ from __future__ import annotations
 
 import argparse
 import html
+import os
 import re
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import nbformat
@@ -43,27 +45,37 @@ def _title(notebook: nbformat.NotebookNode) -> str:
     return first.lstrip("# ").strip()
 
 
-def build(out: Path, only: list[str] | None = None, timeout: int = 300) -> list[Path]:
-    """Execute the notebooks (those whose names start with one of `only`, or all) and write their pages."""
+def page(path: Path, timeout: int = 300) -> tuple[str, str]:
+    """Execute one notebook in a fresh kernel; its HTML page (links between notebooks kept) and its title."""
+    notebook = nbformat.read(path, as_version=4)
+    ExecutePreprocessor(timeout=timeout, kernel_name="python3").preprocess(
+        notebook, {"metadata": {"path": str(path.parent)}}
+    )
+    static_widgets(notebook)
+    body, _ = HTMLExporter(template_name="lab").from_notebook_node(notebook)
+    return re.sub(r'href="(\d\d_[\w-]+)\.ipynb"', r'href="\1.html"', body), _title(notebook)
+
+
+def build(out: Path, only: list[str] | None = None, timeout: int = 300, jobs: int | None = None) -> list[Path]:
+    """Execute the notebooks (those whose names start with one of `only`, or all) and write their pages.
+
+    `jobs` notebooks run at a time, each in a process of its own (default: one per core): a notebook
+    spends much of its time waiting on its Temporal server, so two of them share a core well.
+    """
     out.mkdir(parents=True, exist_ok=True)
     paths = [p for p in sorted(NOTEBOOKS.glob("[0-9][0-9]_*.ipynb")) if not only or p.name.startswith(tuple(only))]
     if not paths:
         raise SystemExit(f"No notebook in {NOTEBOOKS} starts with {only}.")
-    exporter = HTMLExporter(template_name="lab")
-    pages, entries = [], []
-    for path in paths:
-        print(f"executing {path.name} ...", flush=True)
-        notebook = nbformat.read(path, as_version=4)
-        ExecutePreprocessor(timeout=timeout, kernel_name="python3").preprocess(
-            notebook, {"metadata": {"path": str(path.parent)}}
-        )
-        static_widgets(notebook)
-        body, _ = exporter.from_notebook_node(notebook)
-        body = re.sub(r'href="(\d\d_[\w-]+)\.ipynb"', r'href="\1.html"', body)  # links between notebooks
-        page = out / path.with_suffix(".html").name
-        page.write_text(body)
-        pages.append(page)
-        entries.append(f'<li><a href="{page.name}">{html.escape(_title(notebook))}</a></li>')
+    with ProcessPoolExecutor(max_workers=jobs or os.cpu_count() or 2) as pool:
+        futures = {path: pool.submit(page, path, timeout) for path in paths}
+        pages, entries = [], []
+        for path, future in futures.items():
+            body, title = future.result()
+            target = out / path.with_suffix(".html").name
+            target.write_text(body)
+            print(f"executed {path.name} -> {target}", flush=True)
+            pages.append(target)
+            entries.append(f'<li><a href="{target.name}">{html.escape(title)}</a></li>')
     index = out / "index.html"
     index.write_text(
         "<!doctype html><meta charset='utf-8'><title>Durable agents workbook</title>"
