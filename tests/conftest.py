@@ -24,7 +24,7 @@ import psutil
 import pytest
 
 from durable_agents.history.store import HISTORY_DIR_ENV
-from durable_agents.lab import Lab
+from durable_agents.lab import Lab, WorkerPool
 
 NOTEBOOK_HISTORIES = Path(
     os.environ.setdefault(HISTORY_DIR_ENV, str(Path(tempfile.gettempdir()) / f"durable-agents-histories-{os.getpid()}"))
@@ -95,6 +95,27 @@ async def lab(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Lab]:
         "dev", ui=False, sandbox_root=tmp_path_factory.mktemp("sandbox"), replace_current=False
     ) as lab:
         yield lab
+
+
+@pytest.fixture(scope="module")
+async def bare_lab(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Lab]:
+    """A dev server whose task queue only worker processes poll (none started yet), one per test module."""
+    async with await Lab.start(
+        "dev", ui=False, sandbox_root=tmp_path_factory.mktemp("bare"), replace_current=False, in_process_worker=False
+    ) as lab:
+        yield lab
+
+
+@pytest.fixture(scope="module")
+async def farm(bare_lab: Lab) -> AsyncIterator[tuple[Lab, WorkerPool]]:
+    """`bare_lab` with two worker processes polling it; both are gone once the module's tests are done."""
+    pool = await WorkerPool.start(bare_lab, 2)
+    pids = [p.pid for p in pool.processes.values()]
+    try:
+        yield bare_lab, pool
+    finally:
+        await pool.stop()
+    assert not [pid for pid in pids if psutil.pid_exists(pid) and psutil.Process(pid).status() != "zombie"]
 
 
 def survivors_of_a_killed_kernel(program: str, cwd: Path, grace: float = 15) -> tuple[list[int], list[int]]:

@@ -26,19 +26,9 @@ REPLAYS_UNDER = ("today", "paced-patched", "retuned")
 
 
 @pytest.fixture(scope="module")
-async def farm(tmp_path_factory):
-    """A dev server whose task queue only worker processes poll (none yet)."""
-    sandbox = tmp_path_factory.mktemp("durability")
-    async with await Lab.start(
-        "dev", ui=False, sandbox_root=sandbox, replace_current=False, in_process_worker=False
-    ) as lab:
-        yield lab
-
-
-@pytest.fixture(scope="module")
-async def crash(farm):
+async def crash(bare_lab):
     """Two workers run SCRIPT; both are SIGKILLed while `slow` runs; a fresh worker finishes it."""
-    lab = farm
+    lab = bare_lab
     pool = await WorkerPool.start(lab, 2)
     try:
         undisturbed = await lab.run(SCRIPT)
@@ -90,8 +80,8 @@ async def test_slow_resumes_from_its_heartbeat(crash):
     assert resumed_at >= 0.5, "the retry started where the killed attempt's last heartbeat left off"
 
 
-async def test_a_deploy_mid_run_waits_then_the_patched_version_finishes_it(farm, crash):
-    lab, v1 = farm, crash["fresh"]
+async def test_a_deploy_mid_run_waits_then_the_patched_version_finishes_it(bare_lab, crash):
+    lab, v1 = bare_lab, crash["fresh"]
     handle = await lab.start_run(SCRIPT, timeout=300)
     await durability.tool_in_flight(lab, handle.id)
     await v1.stop()

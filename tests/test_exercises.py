@@ -107,20 +107,6 @@ def test_hints_show_code_not_backticks():
     assert "`" not in check._repr_html_() and "&lt;now&gt;" in check._repr_html_()
 
 
-@pytest.fixture(scope="module")
-async def farm(tmp_path_factory):
-    """A dev server whose task queue two worker processes poll (06's exercise and the capstone)."""
-    sandbox = tmp_path_factory.mktemp("farm")
-    async with await Lab.start(
-        "dev", ui=False, sandbox_root=sandbox, replace_current=False, in_process_worker=False
-    ) as lab:
-        pool = await WorkerPool.start(lab, 2)
-        try:
-            yield lab, pool
-        finally:
-            await pool.stop()
-
-
 async def test_migration_check_wants_the_spawns_gathered(farm):
     from durable_agents.lessons.exercises import check_migration
     from durable_agents.script import code

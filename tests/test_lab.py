@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import socket
+import subprocess
 import sys
+import textwrap
 
 import psutil
 import pytest
@@ -128,6 +130,31 @@ def test_killed_kernel_leaves_no_server(tmp_path):
     servers, alive = survivors_of_a_killed_kernel(program, tmp_path)
     assert servers
     assert not alive
+
+
+def test_a_process_that_leaves_its_lab_running_exits_promptly_and_leaves_no_server(tmp_path):
+    """A notebook leaves its lab up; when its kernel exits, the lab's server goes and the exit does not hang.
+
+    Without `lab._stop_servers_at_exit` the SDK's runtime waited on a thread that could no longer enter
+    Python: 7 exits in 8 took over 20 s.
+    """
+    program = textwrap.dedent(
+        """
+        import asyncio, psutil
+        from durable_agents.lab import Lab
+        from durable_agents.script import call, final
+        async def main():
+            lab = await Lab.start("dev", ui=False)
+            await lab.run([call("write_file", path="a", content="x"), final("ok")])
+            print("PIDS", *[p.pid for p in psutil.Process().children(recursive=True) if "temporal" in p.name()])
+        asyncio.run(main())
+        """
+    )
+    done = subprocess.run([sys.executable, "-c", program], cwd=tmp_path, capture_output=True, text=True, timeout=20)
+    assert done.returncode == 0, done.stderr[-2000:]
+    servers = [int(pid) for pid in done.stdout.split("PIDS")[1].split()]
+    alive = [pid for pid in servers if psutil.pid_exists(pid) and psutil.Process(pid).status() != psutil.STATUS_ZOMBIE]
+    assert servers and not alive
 
 
 def test_live_model_names(monkeypatch, tmp_path):

@@ -2,27 +2,9 @@
 
 from __future__ import annotations
 
-import psutil
-import pytest
-
-from durable_agents.lab import Lab, WorkerPool
 from durable_agents.lessons.migration import FAMILIES, failover_drill, family_script, fuzz
 from durable_agents.scenarios import shape
 from tests.conftest import survivors_of_a_killed_kernel
-
-
-@pytest.fixture(scope="module")
-async def farm(tmp_path_factory):
-    """A dev server whose task queue only worker processes poll."""
-    sandbox = tmp_path_factory.mktemp("farm")
-    async with await Lab.start(
-        "dev", ui=False, sandbox_root=sandbox, replace_current=False, in_process_worker=False
-    ) as lab:
-        pool = await WorkerPool.start(lab, 2)
-        yield lab, pool
-        pids = [p.pid for p in pool.processes.values()]
-        await pool.stop()
-        assert not [pid for pid in pids if psutil.pid_exists(pid) and psutil.Process(pid).status() != "zombie"]
 
 
 async def test_every_step_ran_on_a_worker_process(farm):

@@ -25,8 +25,8 @@ def guard(pids: list[int]) -> subprocess.Popen[bytes]:
     )
 
 
-def reap(pids: list[int]) -> None:
-    """Terminate `pids` and their children, then kill whatever is left after 3 s."""
+def reap(pids: list[int], grace: float = 3) -> None:
+    """Terminate `pids` and their children, then kill whatever is left after `grace` s (0: kill at once)."""
     procs: list[psutil.Process] = []
     for pid in pids:
         try:
@@ -34,10 +34,11 @@ def reap(pids: list[int]) -> None:
             procs += [proc, *proc.children(recursive=True)]
         except psutil.NoSuchProcess:
             pass
-    for proc in procs:
-        with contextlib.suppress(psutil.NoSuchProcess):
-            proc.terminate()
-    _, alive = psutil.wait_procs(procs, timeout=3)
+    if grace:
+        for proc in procs:
+            with contextlib.suppress(psutil.NoSuchProcess):
+                proc.terminate()
+    _, alive = psutil.wait_procs(procs, timeout=grace) if grace else ([], procs)
     for proc in alive:
         with contextlib.suppress(psutil.NoSuchProcess):
             proc.kill()
