@@ -42,6 +42,7 @@ from rich.markup import escape
 from durable_agents import live
 from durable_agents.demo import SANDBOX
 from durable_agents.demo.routes import ALIASES, UnknownScenario, prompt_plan, scenario, scenario_plan
+from durable_agents.lab.exit import exit_now
 
 app = typer.Typer(
     help="The durable agents workbook from a terminal: a demo REPL, one-shot runs, the migration demo and fuzzer.",
@@ -251,5 +252,5 @@ def fuzz(
 
 
 def main() -> None:
-    """The console script `durable-agents`."""
-    app(prog_name="durable-agents")
+    """The console script `durable-agents` (it leaves through `lab.exit.exit_now`: see why there)."""
+    exit_now(lambda: app(prog_name="durable-agents"))

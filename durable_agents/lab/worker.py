@@ -30,6 +30,7 @@ from temporalio.worker import (
     Worker,
 )
 
+from durable_agents.lab.exit import exit_now
 from durable_agents.workflows import WORKFLOWS
 
 VERSION_ENV = "DURABLE_AGENTS_WORKFLOW_VERSION"
@@ -158,4 +159,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    exit_now(main)  # see durable_agents.lab.exit

@@ -1,0 +1,42 @@
+"""Leave a process that used the Temporal SDK without finalizing the interpreter (`exit_now`).
+
+The SDK's Rust runtime lives until the interpreter finalizes, and its threads call into Python (a
+finished poll, a failed connect). If one of them is inside Python as finalization begins, pyo3
+aborts the process (SIGABRT in `PyGILState_Release`: seen in 1 run in ~30 of `durable-agents demo
+--address` to a closed port, exit code 134 instead of 2); if one tries to enter afterwards, pyo3
+parks it and the runtime's drop waits for it forever. A command's `main` therefore runs the exit
+handlers and flushes its output as a normal exit would, then leaves with `os._exit`: no finalization,
+no race, and no final garbage collection of the ~1 s it costs a process that imported pydantic-ai.
+"""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import os
+import sys
+from collections.abc import Callable
+
+
+def exit_now(main: Callable[[], object]) -> None:
+    """Run `main`, then the exit handlers, flush stdout and stderr, and leave with its exit code."""
+    code: object = 0
+    try:
+        main()
+    except SystemExit as exc:
+        code = exc.code
+    except BaseException:
+        import traceback
+
+        traceback.print_exc()
+        code = 1
+    if code is None:
+        code = 0
+    elif not isinstance(code, int):  # `sys.exit("message")`: Python prints it and exits with 1
+        print(code, file=sys.stderr)
+        code = 1
+    atexit._run_exitfuncs()
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(OSError, ValueError):  # a closed pipe: nothing more can be written anyway
+            stream.flush()
+    os._exit(code)
