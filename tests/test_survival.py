@@ -210,3 +210,32 @@ async def test_existing_with_nothing_configured_looks_where_the_temporal_cli_loo
         assert "localhost:7233" in str(exc) and "\n" not in str(exc)
     else:
         assert server.address == "localhost:7233"
+
+
+async def test_a_run_survives_its_server_dying_when_the_lab_keeps_a_database(tmp_path):
+    from durable_agents.lab import WorkerPool
+    from durable_agents.lessons import server_crash
+    from durable_agents.lessons.durability import tool_in_flight
+
+    db, sandbox = tmp_path / "lab.db", tmp_path / "sb"
+    lab = await Lab.start(ui=False, in_process_worker=False, db=db, sandbox_root=sandbox, replace_current=False)
+    pool = await WorkerPool.start(lab, 1)
+    handle = await lab.start_run([call("slow", seconds=2), final("done")], timeout=120)
+    await tool_in_flight(lab, handle.id)
+    crash = await server_crash.kill_server(lab, handle.id, pool)
+    with pytest.raises(LabError, match="is gone"):
+        await lab.follow(handle.id)
+    await lab.stop()
+
+    again = await Lab.start(ui=False, in_process_worker=False, db=db, sandbox_root=sandbox, replace_current=False)
+    fresh = await WorkerPool.start(again, 1, prefix="fresh")
+    try:
+        run = await crash.finish(again)
+        assert run.output == "done"
+        rows = {row["what"]: row["value"] for row in crash.rows()}
+        assert rows["events when the server died"] > 5 and rows["events after the restart"] > 0
+        assert rows["the tool in flight"] == "attempt 2"  # timed out with the dead worker, retried on the fresh one
+        assert {s.worker for s in run.graph().steps if s.label == "slow"} == {"fresh-1"}
+    finally:
+        await fresh.stop()
+        await again.stop()
