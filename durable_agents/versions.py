@@ -68,7 +68,7 @@ RENAMED_AGENTS = hosting(assistant_agent)
 class RenamedAgentWorkflow(PydanticAIWorkflow):
     """v2: the demo agent renamed `assistant`: its activities are `agent__assistant__...`, not `agent__demo__...`."""
 
-    __pydantic_ai_agents__: ClassVar = list(RENAMED_AGENTS.values())
+    __pydantic_ai_agents__ = tuple(RENAMED_AGENTS.values())
 
     @workflow.run
     async def run(self, request: AgentRequest) -> str:
@@ -120,7 +120,7 @@ DEPRECATED_AGENTS = agents_with_step(pace_always)
 class PacedWorkflow(PydanticAIWorkflow):
     """v2: the demo agent pauses before its first model request, unguarded: old runs no longer replay."""
 
-    __pydantic_ai_agents__: ClassVar = list(PACED_AGENTS.values())
+    __pydantic_ai_agents__ = tuple(PACED_AGENTS.values())
 
     @workflow.run
     async def run(self, request: AgentRequest) -> str:
@@ -131,7 +131,7 @@ class PacedWorkflow(PydanticAIWorkflow):
 class PacedPatchedWorkflow(PydanticAIWorkflow):
     """v2 fixed: the pause behind `workflow.patched`, so old runs replay and new runs pause."""
 
-    __pydantic_ai_agents__: ClassVar = list(PATCHED_AGENTS.values())
+    __pydantic_ai_agents__ = tuple(PATCHED_AGENTS.values())
 
     @workflow.run
     async def run(self, request: AgentRequest) -> str:
@@ -142,7 +142,7 @@ class PacedPatchedWorkflow(PydanticAIWorkflow):
 class PacedDeprecatedWorkflow(PydanticAIWorkflow):
     """v3: every run from before v2 is closed; `deprecate_patch` keeps runs started under v2 replaying."""
 
-    __pydantic_ai_agents__: ClassVar = list(DEPRECATED_AGENTS.values())
+    __pydantic_ai_agents__ = tuple(DEPRECATED_AGENTS.values())
 
     @workflow.run
     async def run(self, request: AgentRequest) -> str:
@@ -154,7 +154,7 @@ class WithStepWorkflow(PydanticAIWorkflow):
     """The notebook exercise's version: the demo agent runs a step written in the notebook (see `with_step`)."""
 
     agents: ClassVar[dict[str, Agent[DemoDeps, str]]] = dict(AGENTS)
-    __pydantic_ai_agents__: ClassVar = list(AGENTS.values())
+    __pydantic_ai_agents__ = tuple(AGENTS.values())
 
     @workflow.run
     async def run(self, request: AgentRequest) -> str:
@@ -170,7 +170,7 @@ def with_step(step: Step) -> type:
     one such class and each call sets its agents: replay with it before calling this again.
     """
     WithStepWorkflow.agents = agents_with_step(step)
-    WithStepWorkflow.__pydantic_ai_agents__ = list(WithStepWorkflow.agents.values())
+    WithStepWorkflow.__pydantic_ai_agents__ = tuple(WithStepWorkflow.agents.values())
     return WithStepWorkflow
 
 
@@ -196,7 +196,7 @@ RETUNED_AGENTS = hosting(retuned_agent)
 class RetunedWorkflow(PydanticAIWorkflow):
     """v2, safe: the same steps with other timeouts and retry policies (120 s, 5 attempts for the model)."""
 
-    __pydantic_ai_agents__: ClassVar = list(RETUNED_AGENTS.values())
+    __pydantic_ai_agents__ = tuple(RETUNED_AGENTS.values())
 
     @workflow.run
     async def run(self, request: AgentRequest) -> str:
@@ -212,7 +212,7 @@ LEGACY_AS_CAPABILITY = hosting(build_agent("legacy"), name="legacy")
 class LegacyAsCapabilityWorkflow(PydanticAIWorkflow):
     """Today's workflow with the `legacy` agent rebuilt with the capability: the migration off `TemporalAgent`."""
 
-    __pydantic_ai_agents__: ClassVar = list(LEGACY_AS_CAPABILITY.values())
+    __pydantic_ai_agents__ = tuple(LEGACY_AS_CAPABILITY.values())
 
     @workflow.run
     async def run(self, request: AgentRequest) -> str:

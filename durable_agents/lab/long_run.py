@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any, Literal
 
-from temporalio.client import WorkflowHandle, WorkflowHistory
+from temporalio.client import WorkflowExecutionStatus, WorkflowHandle, WorkflowHistory
 
 from durable_agents.history import store
 from durable_agents.lab.errors import LabError
@@ -52,7 +52,7 @@ class LongRunJob:
         while time.monotonic() < deadline:
             if calls := await self.pending():
                 return calls
-            if (await self.handle.describe()).status.name != "RUNNING":
+            if (await self.handle.describe()).status != WorkflowExecutionStatus.RUNNING:
                 raise RuntimeError(f"{self.workflow_id} ended without waiting for anyone.")
             await asyncio.sleep(0.05)
         raise TimeoutError(f"{self.workflow_id} waited on no call within {timeout} s.")

@@ -24,7 +24,7 @@ from durable_agents.lab.errors import LabError
 from durable_agents.script import Step, parse_script, subagent_scripts
 from durable_agents.workflows import AGENTS, LONG_RUN_AGENTS, AgentRequest
 
-_step: TypeAdapter[Step] = TypeAdapter(Step)  # type: ignore[arg-type]
+_step: TypeAdapter[Step] = TypeAdapter(Step)
 _request = TypeAdapter(AgentRequest)
 
 Script = Sequence[Step | dict[str, Any]]

@@ -332,7 +332,7 @@ async def connect_existing(profile: str | None = None) -> Server:
     target = config["target_host"]
     try:
         client = await asyncio.wait_for(
-            Client.connect(**config, plugins=[PydanticAIPlugin()], runtime=quiet_runtime()),  # type: ignore[arg-type]
+            Client.connect(**config, plugins=[PydanticAIPlugin()], runtime=quiet_runtime()),
             10,
         )
     except Exception as exc:
