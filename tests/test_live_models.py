@@ -27,6 +27,7 @@ from durable_agents.demo.runner import Runner, script_json
 from durable_agents.history.replay import replay
 from durable_agents.history.tree import as_tree
 from durable_agents.lab import Lab, Run
+from durable_agents.lessons import capstone
 from durable_agents.script import call, final
 from durable_agents.workflows import DemoAgentWorkflow
 from tests.provider_server import ProviderServer
@@ -250,3 +251,23 @@ def test_the_demo_command_runs_a_local_model_without_a_key(recorded, tmp_path):
 def test_the_demo_command_reaches_a_local_server_by_base_url(recorded, tmp_path):
     done = _demo(recorded, tmp_path, "--model", "ollama:write-hello", "--base-url", recorded.openai_url)
     _check_summary(done, "ollama:write-hello")
+
+
+async def test_notebook_09s_live_run_against_the_recorded_provider(lab, recorded, monkeypatch):
+    """The call 09's optional cell makes, with a recorded model: the graph nobody scripted has the
+    snippets, the three children and the report. (`slow` is a teaching tool: the cell offers it.)"""
+    monkeypatch.setenv("OPENAI_BASE_URL", recorded.openai_url)
+    run = await lab.run(
+        prompt=capstone.LIVE_PROMPT, model="openai:capstone", agent="ptc", teaching_tools=True, timeout=300, check=False
+    )
+    assert run.error is None, run.error
+    assert run.files()["report.md"].splitlines() == capstone.expected_report()
+    graph = run.graph()
+    assert [s.label for s in graph.steps if s.kind == "code"] == ["run_code", "run_code"]
+    assert sorted(child.workflow_id.rsplit(".", 1)[1] for child in graph.children()) == [
+        "researcher-1",
+        "researcher-2",
+        "researcher-3",
+    ]
+    assert len(recorded.asked("capstone")) == 3 + 3 * 2  # the parent's three requests, two per researcher
+    assert await replay(run.histories) == 4
