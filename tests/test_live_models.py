@@ -10,7 +10,6 @@ import os
 import subprocess
 import sys
 from collections.abc import Iterator
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +28,6 @@ from durable_agents.history.tree import as_tree
 from durable_agents.lab import Lab, Run
 from durable_agents.lessons import capstone
 from durable_agents.script import call, final
-from durable_agents.workflows import DemoAgentWorkflow
 from tests.provider_server import ProviderServer
 
 PROMPT = "write hello to hello.txt"
@@ -54,12 +52,8 @@ def recorded(provider_server: ProviderServer, monkeypatch: pytest.MonkeyPatch) -
 
 
 async def live_run(lab: Lab, model: str, base_url: str, prompt: str = PROMPT, **options: Any) -> Run:
-    """One run of `model` at `base_url`, as `lab.run(prompt=..., model=..., base_url=...)` starts it."""
-    wid, request = lab.request(None, prompt, model=model, **options)
-    request = replace(request, base_url=live.check_base_url(base_url))
-    Path(request.sandbox_dir).mkdir(parents=True, exist_ok=True)
-    await lab.client.start_workflow(DemoAgentWorkflow.run, request, id=wid, task_queue=lab.task_queue)
-    run = await lab.follow(wid, check=False)
+    """One run of `model` at `base_url`, as a reader starts it: `lab.run(prompt=..., model=..., base_url=...)`."""
+    run = await lab.run(None, prompt, model=model, base_url=base_url, check=False, **options)
     kinds = [e["eventType"] for e in run.history_json[run.workflow_id]["events"]]
     assert "EVENT_TYPE_WORKFLOW_TASK_FAILED" not in kinds  # e.g. an SDK imported inside the workflow: a deadlock
     return run
@@ -245,9 +239,6 @@ def test_the_demo_command_runs_a_local_model_without_a_key(recorded, tmp_path):
     assert [r.format for r in recorded.asked("write-hello")] == ["chat", "chat"]
 
 
-@pytest.mark.xfail(
-    strict=True, reason="needs lab.run(base_url=...), wired at merge; then remove this mark", raises=AssertionError
-)
 def test_the_demo_command_reaches_a_local_server_by_base_url(recorded, tmp_path):
     done = _demo(recorded, tmp_path, "--model", "ollama:write-hello", "--base-url", recorded.openai_url)
     _check_summary(done, "ollama:write-hello")

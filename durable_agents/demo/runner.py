@@ -119,7 +119,7 @@ class Runner:
                 check=False,
                 timeout=self.timeout,
                 on_start=lambda handle: started.set_result(handle.id),
-                **({"base_url": self.base_url} if self.base_url and plan.script is None else {}),
+                base_url=self.base_url if plan.script is None else None,
                 **plan.options,
             )
         )

@@ -38,7 +38,9 @@ class RunOptions:
     agent: str = "demo"
     """Which hosted agent runs (`durable_agents.workflows.AGENTS`)."""
     model: str | None = None
-    """A live model instead of a script (`"gpt-5.5"`, `"anthropic:claude-..."`)."""
+    """A live model instead of a script (`"gpt-5.5"`, `"anthropic:claude-..."`, `"ollama:qwen3"`)."""
+    base_url: str | None = None
+    """Where the live model is served, for an OpenAI-compatible local server (Ollama, LM Studio, vLLM)."""
     roster: Mapping[str, Role] | None = None
     """Subagents this run may spawn besides the standard ones (name -> `Role`)."""
     parent_close: ParentClose = "TERMINATE"
@@ -73,7 +75,9 @@ class RunOptions:
                 raise LabError(
                     f"model={self.model!r}: name a live model (e.g. 'gpt-5.5'), or leave it out for a script."
                 )
-            object.__setattr__(self, "model", live.resolve(self.model))
+            object.__setattr__(self, "model", live.resolve(self.model, self.base_url))
+        elif self.base_url is not None:
+            raise LabError("base_url is where a live model is served: add model='ollama:<name>' (or another model).")
 
     @classmethod
     def of(cls, options: Mapping[str, Any]) -> RunOptions:
@@ -100,6 +104,7 @@ class RunOptions:
             script=steps,
             agent=self.agent,
             model=self.model,
+            base_url=live.check_base_url(self.base_url) if self.model else None,
             scripts=subagent_scripts(steps or []),
             roster={**ROSTER, **(self.roster or {})},
             parent_close=self.parent_close,
