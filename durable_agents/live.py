@@ -28,8 +28,11 @@ def qualified_name(name: str) -> str:
     return f"anthropic:{name}" if name.startswith("claude") else f"openai:{name}"
 
 
-def resolve(name: str) -> str:
-    """The qualified model name, after checking that its provider's API key is set (loading `.env`)."""
+def resolve(name: str, *, instead: str = "Leave model=None") -> str:
+    """The qualified model name, after checking that its provider's API key is set (loading `.env`).
+
+    `instead` is how the caller stays with the scripted model, in its own words (the command line
+    says `Leave out --model`)."""
     qualified = qualified_name(name)
     provider = qualified.split(":", 1)[0]
     if provider not in KEYS:
@@ -38,6 +41,6 @@ def resolve(name: str) -> str:
     if not os.environ.get(KEYS[provider]):
         raise LiveModelError(
             f"{qualified} needs {KEYS[provider]}: export it, or put `{KEYS[provider]}=...` in a .env file "
-            "next to the notebooks. Leave model=None to stay with the scripted model."
+            f"next to the notebooks. {instead} to stay with the scripted model."
         )
     return qualified

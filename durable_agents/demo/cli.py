@@ -29,6 +29,7 @@ import contextlib
 import json
 import logging
 import os
+import re
 import signal
 import sys
 from collections.abc import Awaitable
@@ -72,7 +73,7 @@ def _run(main: Awaitable[int]) -> None:
     try:
         code = asyncio.run(guarded())
     except Failed as exc:
-        Console(stderr=True).print(f"[red]{escape(str(exc))}[/red]", highlight=False)
+        Console(stderr=True, soft_wrap=True).print(f"[red]{escape(str(exc))}[/red]", highlight=False)
         code = 2
     except KeyboardInterrupt:
         code = 130
@@ -105,8 +106,26 @@ async def _start_lab(
         with contextlib.redirect_stdout(sys.stderr) if quiet_stdout else contextlib.nullcontext():
             return await Lab.start(kind, **options)  # type: ignore[arg-type]
     except LabError as exc:
-        hint = " (On the command line: leave out --port/--ui-port.)" if "is in use" in str(exc) else ""
-        raise Failed(f"{exc}{hint}") from None
+        raise Failed(_for_the_command_line(exc, address)) from None
+
+
+def _for_the_command_line(exc: Exception, address: str | None) -> str:
+    """A lab's error in the command's words, on one line (a connect error's cause is a page of transport detail)."""
+    text = " ".join(str(exc).split())
+    if "is in use" in text:
+        return f"{text} (On the command line: leave out --port/--ui-port.)"
+    if text.startswith("Could not connect") and exc.__cause__ is not None:
+        target = text.removeprefix("Could not connect to Temporal at ").split(":", 2)
+        where = ":".join(target[:2])
+        cause = str(exc.__cause__)
+        reason = re.search(r'message: "([^"]+)"', cause) or re.search(r"\b(timed out|[Nn]o such host[^,)]*)", cause)
+        why = reason.group(1) if reason else cause.splitlines()[0][:80]
+        given = "--address" if address else "TEMPORAL_ADDRESS / --profile"
+        return (
+            f"Could not connect to Temporal at {where}: {why}. Start a server there "
+            f"(`temporal server start-dev`), or check {given}."
+        )
+    return text
 
 
 @app.command()
@@ -121,10 +140,10 @@ def demo(
     in_process: Annotated[
         bool, typer.Option("--in-process", help="Use Temporal's time-skipping test server (no Web UI).")
     ] = False,
-    start_dev_server: Annotated[
+    no_start_dev_server: Annotated[
         bool,
-        typer.Option(help="Start a dev server; --no-start-dev-server connects to a running one (TEMPORAL_* settings)."),
-    ] = True,
+        typer.Option("--no-start-dev-server", help="Connect to a running server (--address, --profile, TEMPORAL_*)."),
+    ] = False,
     address: Annotated[str | None, typer.Option(help="HOST:PORT of a running server (sets TEMPORAL_ADDRESS).")] = None,
     profile: Annotated[str | None, typer.Option(help="Temporal CLI profile, for a running server.")] = None,
     ui_url: Annotated[str | None, typer.Option(help="Web UI of a running server, for the links.")] = None,
@@ -135,13 +154,17 @@ def demo(
         typer.Option(help="A live model instead of the script: gpt-5.5, claude-..., openai:..., anthropic:..."),
     ] = None,
     teaching_tools: Annotated[
-        bool, typer.Option(help="Offer a live model the teaching-only tools too (failing tools, comparison spawns).")
+        bool,
+        typer.Option(
+            "--teaching-tools", help="Offer a live model the teaching-only tools too (failing tools, comparison spawns)."
+        ),
     ] = False,
     sandbox: Annotated[Path, typer.Option(help="Where runs leave their files and diagrams.")] = SANDBOX,
     task_queue: Annotated[str, typer.Option(help="The task queue the demo's worker polls.")] = "durable-agents",
     timeout: Annotated[float, typer.Option(help="Seconds a run may take before Temporal times it out.")] = 120,
 ) -> None:
     """Start a Temporal server and a worker, then a REPL: each prompt runs a durable agent and shows its graph."""
+    start_dev_server = not no_start_dev_server
     if prompt_arg and prompt:
         raise typer.BadParameter("Give the prompt once: as an argument or with --prompt.")
     text = prompt or prompt_arg
@@ -154,10 +177,10 @@ def demo(
     if as_json and text is None and scenario_name is None:
         raise typer.BadParameter("--json is for one-shot runs: add --scenario NAME or a prompt.")
     try:
-        qualified = live.resolve(model) if model else None
+        qualified = live.resolve(model, instead="Leave out --model") if model is not None else None
         chosen = scenario(scenario_name) if scenario_name else None
     except (live.LiveModelError, UnknownScenario) as exc:
-        Console(stderr=True).print(f"[red]{escape(str(exc))}[/red]", highlight=False)
+        Console(stderr=True, soft_wrap=True).print(f"[red]{escape(str(exc))}[/red]", highlight=False)
         raise typer.Exit(2) from None
     os.environ.setdefault("PYDANTIC_AI_NO_BANNER", "1")  # the terminal is for the runs
     kind = "time-skipping" if in_process else "dev" if start_dev_server else "existing"
@@ -179,11 +202,14 @@ def demo(
         )
         try:
             console = Console(stderr=as_json, highlight=False)
+            one_shot = chosen is not None or text is not None
+            link, no_link = _web_ui(lab.ui_url or ui_url, one_shot=one_shot, started=kind != "existing")
             runner = Runner(
                 lab,
                 console,
                 model=qualified,
-                ui_url=lab.ui_url or ui_url,
+                ui_url=link,
+                no_link=no_link,
                 timeout=timeout,
                 teaching_tools=teaching_tools,
             )
@@ -209,6 +235,18 @@ def demo(
             await lab.stop()
 
     _run(main())
+
+
+def _web_ui(url: str | None, *, one_shot: bool, started: bool) -> tuple[str | None, str]:
+    """The Web UI the run links to, or none and why: a one-shot run's own server stops when the command exits."""
+    if started and one_shot:
+        return None, (
+            "none, the server stopped with the command. For a link that lasts, use the REPL, or your own "
+            "server (`temporal server start-dev`) with --no-start-dev-server --ui-url http://127.0.0.1:8233"
+        )
+    if url is None and not started:
+        return None, "pass --ui-url with this server's Web UI (a dev server's is on port 8233) for a link"
+    return url, "none: the time-skipping test server (--in-process) has no Web UI"
 
 
 def _log_to(path: Path) -> None:

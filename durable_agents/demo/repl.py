@@ -191,7 +191,7 @@ class Repl:
         await self.execute(scenario_plan(full, row))
 
     def routes(self) -> None:
-        table = Table("route", "picked when the prompt contains", "shows", title="Scripted routes")
+        table = Table("route", "picked when the prompt has the word", "shows", title="Scripted routes")
         for route in ROUTES:
             table.add_row(route.name, ", ".join(route.keywords) or "(anything else)", route.shows)
         self.console.print(table)
@@ -245,7 +245,7 @@ class Repl:
 
     def ui(self) -> None:
         if not self.runner.ui_url:
-            self.console.print("No Web UI: this server has none (--in-process), or pass --ui-url for an existing one.")
+            self.console.print(f"No Web UI: {escape(self.runner.no_link)}.")
             return
         self.console.print(f"Web UI: {self.runner.ui_url}")
         if self.runner.last:
