@@ -350,9 +350,39 @@ def test_the_tree_reads_the_typed_graph():
     assert "✗ flaky(fail_times=10)  ×5 attempts  failed" in as_text(build_graph(exhausted, next(iter(exhausted))))
 
 
+def _recorded_tree(name: str) -> str:
+    histories = {p.stem: json.loads(p.read_text()) for p in (DATA / name).glob("*.json")}
+    return as_text(build_graph(histories, min(histories, key=len)), width=400)
+
+
+def test_the_tree_says_what_the_model_was_told_about_every_call():
+    """Snippets the sandbox refused, raised in or stopped are not ✓; calls that never became an activity
+    (an unknown tool, bad arguments, an unknown subagent, the depth limit) get a line of their own."""
+    hostile = _recorded_tree("ptc_hostile_code_is_model_visible")
+    snippets = [line for line in hostile.splitlines() if "run_code:" in line]
+    assert len(snippets) == 3 and all("⚠" in line and "[code error]" in line for line in snippets), hostile
+    assert "Name `open` used when not defined" in hostile and "PermissionError" in hostile
+    runaway = next(line for line in _recorded_tree("ptc_runaway_loop_is_stopped").splitlines() if "while True" in line)
+    assert "⚠ run_code" in runaway and "TimeLimitError" in runaway
+    cancelled = _recorded_tree("parent_cancel_interrupts_ptc_calls")
+    assert "⊘ run_code: await asyncio.gather" in cancelled and "✓ run_code" not in cancelled
+    refused = {
+        "tour": "⚠ no_such_tool()  [refused]  (Unknown tool name: 'no_such_tool'",
+        "bad_arguments_are_model_visible": "⚠ write_file(path='a.txt')  [refused]  (content: Field required)",
+        "unknown_subagent_is_model_visible": "⚠ spawn(agent_name='poet', task='a poem')  [refused]  (No subagent",
+        "depth_limit_is_model_visible": "⚠ spawn(agent_name='generic', task='4')  [refused]  (Depth limit",
+    }
+    for name, line in refused.items():
+        assert line in _recorded_tree(name), name
+
+
 def test_a_prompt_picks_a_route():
     assert pick("please delegate to a subagent")[0].name == "spawn"
     assert pick("Wait 2 seconds")[1][0].args == {"seconds": 2.0}
+    assert pick("please wait")[1][0].args["seconds"] <= 5, "a short wait, well inside the slow tool's timeout"
+    assert pick("waiting a while")[0].name == "slow" and pick("summarise this")[0].name == "spawn"
+    for words in ("write a note along the river", "explain await in python", "a caffeine-free retrial"):
+        assert pick(words)[0].name != "slow", f"{words!r}: a keyword inside a word is not the keyword"
     route, script = pick("hello there")
     assert route is ROUTES[-1] and script[0].args["path"] == "notes/hello-there.txt"
     with pytest.raises(UnknownScenario, match="Did you mean ptc"):

@@ -156,7 +156,8 @@ def demo(
     teaching_tools: Annotated[
         bool,
         typer.Option(
-            "--teaching-tools", help="Offer a live model the teaching-only tools too (failing tools, comparison spawns)."
+            "--teaching-tools",
+            help="Offer a live model the teaching-only tools too (failing tools, comparison spawns).",
         ),
     ] = False,
     sandbox: Annotated[Path, typer.Option(help="Where runs leave their files and diagrams.")] = SANDBOX,

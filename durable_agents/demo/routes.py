@@ -109,7 +109,9 @@ ROUTES: list[Route] = [
         f"one slow tool activity that heartbeats, {SLOW_DEFAULT:g} s unless you say how long (try Ctrl-C)",
         _slow,
     ),
-    Route("retry", ("retry", "retries", "flaky", "fail", "again"), "a tool that fails twice; Temporal retries it", _retry),
+    Route(
+        "retry", ("retry", "retries", "flaky", "fail", "again"), "a tool that fails twice; Temporal retries it", _retry
+    ),
     Route(
         "ptc",
         ("ptc", "code", "python", "loop", "gather"),

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from durable_agents.history.store import save_histories
 from durable_agents.lab import Lab
+from durable_agents.scenarios import SCENARIOS as CATALOGUE
 from durable_agents.script import call, code, final, parallel, spawn
 
 HERE = Path(__file__).parent / "histories"
@@ -61,6 +62,18 @@ SCENARIOS = {
         agent="ptc",
     ),
 }
+
+FROM_THE_CATALOGUE = [
+    "ptc_hostile_code_is_model_visible",
+    "ptc_runaway_loop_is_stopped",
+    "parent_cancel_interrupts_ptc_calls",
+    "bad_arguments_are_model_visible",
+    "unknown_subagent_is_model_visible",
+    "depth_limit_is_model_visible",
+]
+"""Scenarios of `durable_agents.scenarios` recorded as the catalogue runs them (the tree tests read them)."""
+for _name in FROM_THE_CATALOGUE:
+    SCENARIOS[_name] = dict(script=CATALOGUE[_name].script, check=False, **CATALOGUE[_name].run_options())
 
 
 async def main(names: list[str]) -> None:
