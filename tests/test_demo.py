@@ -221,6 +221,48 @@ async def test_the_default_demo_starts_a_dev_server_with_its_web_ui_and_leaves_n
     assert _port_free(port) and _port_free(ui_port)
 
 
+def test_what_is_typed_during_a_run_waits_for_the_next_prompt(tmp_path):
+    child = _spawn("--in-process", "--sandbox", str(tmp_path), cwd=tmp_path)
+    child.expect(PROMPT)
+    child.sendline("wait 3 seconds")
+    child.expect("running demo-001")
+    child.send("hello there\r/rou")  # typed ahead, while the slow tool works
+    child.expect("Answer: Done waiting")
+    child.expect(PROMPT + " hello there")
+    child.expect("route note")
+    child.expect("Answer: Saved to notes/hello-there.txt")
+    child.expect(PROMPT)
+    child.sendline("tes")  # the prompt started with the "/rou" typed ahead
+    child.expect("Scripted routes")
+    child.expect(PROMPT)
+    child.sendeof()
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 0
+
+
+def test_ctrl_c_stops_fuzz_with_130_and_the_tally_so_far(tmp_path):
+    child = pexpect.spawn(
+        COMMAND,
+        ["fuzz", "--iterations", "50", "--max-n", "2"],
+        env=ENV,
+        cwd=str(tmp_path),
+        encoding="utf-8",
+        timeout=120,
+        dimensions=(40, 80),
+    )
+    child.expect(r"\d+ children, \d+ on another worker")
+    child.sendintr()
+    child.expect(r"Interrupted after (\d+) of 50 run\(s\)")
+    assert int(child.match.group(1)) >= 1
+    child.expect(r"\| ptc-mixed \| \d+ \|")
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 130, (child.exitstatus, child.signalstatus)
+    assert "Traceback" not in child.before and "CancelledError" not in child.before
+    assert not _left_in(tmp_path)
+
+
 def test_a_killed_demo_leaves_nothing(tmp_path):
     """SIGTERM stops the lab cleanly; after SIGKILL the lab's reaper stops the server. (Both at once.)"""
     demos = {

@@ -58,17 +58,26 @@ class Failed(Exception):
 
 
 def _run(main: Awaitable[int]) -> None:
-    """Run `main` in a fresh event loop; SIGTERM and SIGHUP stop it cleanly (its `finally` stops the lab)."""
+    """Run `main` in a fresh event loop; Ctrl-C, SIGTERM and SIGHUP stop it cleanly (its `finally` stops the lab).
+
+    The exit status is 128 + the signal's number (130 for Ctrl-C). A demo run takes Ctrl-C over while it
+    runs (`Runner.run`: it cancels the workflow instead)."""
 
     async def guarded() -> int:
         task = asyncio.ensure_future(main)
         loop = asyncio.get_running_loop()
-        for sig in (signal.SIGTERM, signal.SIGHUP):
-            loop.add_signal_handler(sig, task.cancel)
+        received: list[int] = []
+
+        def stop(sig: int) -> None:
+            received.append(sig)
+            task.cancel()
+
+        for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+            loop.add_signal_handler(sig, stop, sig)
         try:
             return await task
         except asyncio.CancelledError:
-            return 128 + signal.SIGTERM
+            return 128 + (received[0] if received else signal.SIGTERM)  # 130 after Ctrl-C, as shells expect
 
     try:
         code = asyncio.run(guarded())

@@ -125,7 +125,20 @@ class Repl:
             history=FileHistory(str(self.runner.lab.sandbox_root / ".demo-history")),
             completer=WordCompleter([*words, *ALIASES, *SCENARIOS], sentence=True),
         )
-        return lambda: session.prompt_async(PROMPT)
+
+        async def edited() -> str:
+            """The next line: one typed ahead during a run (shown after the prompt), else the editor's,
+            which starts with what was typed of the next line."""
+            ahead = self.runner.typed_ahead
+            line, newline, rest = ahead[0].partition("\n")
+            if newline:
+                ahead[0] = rest
+                self.console.print(f"{PROMPT}{escape(line)}", highlight=False)
+                return line
+            ahead[0] = ""
+            return await session.prompt_async(PROMPT, default=line)
+
+        return edited
 
     async def handle(self, line: str) -> None:
         """One line: a command, or a prompt that starts a run. Errors are printed, never raised."""

@@ -16,7 +16,7 @@ import json
 import signal
 import sys
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -68,13 +68,43 @@ def _no_completion_yet(exc: RuntimeError) -> bool:
 
 
 @contextlib.contextmanager
-def ctrl_c_as_a_key(pressed: Callable[[], None]) -> Iterator[None]:
+def sigint_calls(callback: Callable[[], None]) -> Iterator[None]:
+    """While a run is under way, a SIGINT calls `callback`; afterwards the loop's earlier SIGINT handler
+    (the command's: stop cleanly with status 130) is back. asyncio has no public way to read a
+    handler, hence the look at the loop's table."""
+    loop = asyncio.get_running_loop()
+    earlier = getattr(loop, "_signal_handlers", {}).get(signal.SIGINT)
+    loop.add_signal_handler(signal.SIGINT, callback)
+    try:
+        yield
+    finally:
+        loop.remove_signal_handler(signal.SIGINT)
+        if earlier is not None:
+            loop.add_signal_handler(signal.SIGINT, earlier._callback, *earlier._args)
+
+
+def typed(buffer: str, data: str) -> str:
+    """`buffer` after the keys in `data`: printable characters and Enter kept, Backspace applied, the rest dropped."""
+    for char in data:
+        if char in ("\x7f", "\b"):
+            buffer = buffer[:-1] if buffer and buffer[-1] != "\n" else buffer
+        elif char in ("\r", "\n"):
+            buffer += "\n"
+        elif char.isprintable():
+            buffer += char
+    return buffer
+
+
+@contextlib.contextmanager
+def ctrl_c_as_a_key(pressed: Callable[[], None], ahead: list[str] | None = None) -> Iterator[None]:
     """While a run is under way, read Ctrl-C from the terminal as a key, not as a signal.
 
     A terminal sends SIGINT to its whole foreground process group, and the Temporal server the
     lab started is in that group: it would die with the run. So, as prompt_toolkit does while it
     prompts, the terminal is put in raw mode (no signal from Ctrl-C) and the key calls `pressed`.
-    Without a terminal on stdin nothing changes (a SIGINT from `kill` is handled by the caller).
+    Other keys are what the user types ahead: kept in `ahead[0]` (lines end in a newline) for the
+    next prompt. Without a terminal on stdin nothing changes (a SIGINT from `kill` is handled by
+    the caller, and typed-ahead lines wait in stdin).
     """
     if not sys.stdin.isatty():
         yield
@@ -82,8 +112,11 @@ def ctrl_c_as_a_key(pressed: Callable[[], None]) -> Iterator[None]:
     keys = create_input()
 
     def read() -> None:
-        if any(press.key == Keys.ControlC for press in keys.read_keys()):
-            pressed()
+        for press in keys.read_keys():
+            if press.key == Keys.ControlC:
+                pressed()
+            elif ahead is not None:
+                ahead[0] = typed(ahead[0], press.data)
 
     with keys.raw_mode(), keys.attach(read):
         yield
@@ -104,6 +137,8 @@ class Runner:
     teaching_tools: bool = False
     """Offer a live model the teaching-only tools too."""
     last: Outcome | None = None
+    typed_ahead: list[str] = field(default_factory=lambda: [""])
+    """What the user typed while a run was under way (complete lines end in a newline), for the REPL."""
 
     def link(self, workflow_id: str) -> str | None:
         """The run's page in the Temporal Web UI (None without a UI)."""
@@ -116,13 +151,8 @@ class Runner:
         started: asyncio.Future[str] = asyncio.get_running_loop().create_future()
         task = asyncio.create_task(self._start_and_wait(plan, started))
         interrupted = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        loop.add_signal_handler(signal.SIGINT, interrupted.set)
-        try:
-            with ctrl_c_as_a_key(interrupted.set):
-                await self._follow(task, started, interrupted)
-        finally:
-            loop.remove_signal_handler(signal.SIGINT)
+        with sigint_calls(interrupted.set), ctrl_c_as_a_key(interrupted.set, self.typed_ahead):
+            await self._follow(task, started, interrupted)
         outcome = Outcome(plan, task.result(), interrupted.is_set())
         if self.diagrams:
             outcome.diagram = await asyncio.to_thread(self._save_diagram, outcome.run)
