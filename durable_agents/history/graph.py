@@ -160,9 +160,10 @@ def _activity_step(attrs: Mapping[str, Any], batch: int) -> Step:
         return Step(
             "tool", call["name"], summarise_args(args), batch, "scheduled", activity_type=activity_type, call_id=call_id
         )
-    if toolset:  # an MCP server's get_tools and the like
+    if toolset:  # a call whose input is not recorded, or an MCP server's get_tools: an activity, not a tool call
+        kind: StepKind = "tool" if activity_type.endswith("__call_tool") else "activity"
         return Step(
-            "tool", activity_type.rsplit("__", 1)[-1], batch=batch, status="scheduled", activity_type=activity_type
+            kind, activity_type.rsplit("__", 1)[-1], batch=batch, status="scheduled", activity_type=activity_type
         )
     return Step("activity", activity_type, batch=batch, status="scheduled", activity_type=activity_type)
 
