@@ -335,9 +335,11 @@ def _text(content: Any) -> str:
 
 def _told_line(text: str) -> str:
     """The line of what the model was told that says what went wrong, cut short."""
-    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    lines = [line.strip() for line in text.splitlines() if line.strip()] or [""]
+    if any(line.startswith("Traceback") for line in lines):
+        return cut_at_word(lines[-1], 100)  # a traceback ends with the exception
     marked = [line for line in lines if "Error" in line or line.startswith("error[")]
-    return cut_at_word((marked or lines or [""])[-1 if marked else 0], 100)
+    return cut_at_word((marked or lines)[0], 100)
 
 
 def cut_at_word(text: str, limit: int) -> str:

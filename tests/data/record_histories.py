@@ -72,6 +72,8 @@ FROM_THE_CATALOGUE = [
     "unknown_subagent_is_model_visible",
     "depth_limit_is_model_visible",
     "mcp_tools_are_activities",
+    "ptc_first_failure_cancels_siblings",
+    "transient_model_failure_retries",
 ]
 """Scenarios of `durable_agents.scenarios` recorded as the catalogue runs them (the tree tests read them)."""
 for _name in FROM_THE_CATALOGUE:
