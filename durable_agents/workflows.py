@@ -278,5 +278,8 @@ def _duration(seconds: float) -> str:
     return f"{seconds:g} s"
 
 
+VERSION_ENV = "DURABLE_AGENTS_WORKFLOW_VERSION"
+"""Names the changed version of the demo workflow a worker process runs instead (`durable_agents.versions`)."""
+
 WORKFLOWS: list[type] = [DemoAgentWorkflow, LongRunWorkflow]
 """The workflow classes a worker registers (and a `Replayer` needs)."""

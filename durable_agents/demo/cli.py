@@ -29,7 +29,6 @@ import contextlib
 import json
 import logging
 import os
-import re
 import signal
 import sys
 from collections.abc import Awaitable
@@ -115,25 +114,14 @@ async def _start_lab(
         with contextlib.redirect_stdout(sys.stderr) if quiet_stdout else contextlib.nullcontext():
             return await Lab.start(kind, **options)  # type: ignore[arg-type]
     except LabError as exc:
-        raise Failed(_for_the_command_line(exc, address)) from None
+        raise Failed(_for_the_command_line(exc)) from None
 
 
-def _for_the_command_line(exc: Exception, address: str | None) -> str:
-    """A lab's error in the command's words, on one line (a connect error's cause is a page of transport detail)."""
+def _for_the_command_line(exc: Exception) -> str:
+    """A lab's error on one line, with the command line's way out where it has one."""
     text = " ".join(str(exc).split())
     if "is in use" in text:
         return f"{text} (On the command line: leave out --port/--ui-port.)"
-    if text.startswith("Could not connect") and exc.__cause__ is not None:
-        target = text.removeprefix("Could not connect to Temporal at ").split(":", 2)
-        where = ":".join(target[:2])
-        cause = str(exc.__cause__)
-        reason = re.search(r'message: "([^"]+)"', cause) or re.search(r"\b(timed out|[Nn]o such host[^,)]*)", cause)
-        why = reason.group(1) if reason else cause.splitlines()[0][:80]
-        given = "--address" if address else "TEMPORAL_ADDRESS / --profile"
-        return (
-            f"Could not connect to Temporal at {where}: {why}. Start a server there "
-            f"(`temporal server start-dev`), or check {given}."
-        )
     return text
 
 
