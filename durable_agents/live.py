@@ -64,15 +64,18 @@ def check_base_url(base_url: str | None) -> str | None:
     return base_url.strip()
 
 
-def resolve(name: str, base_url: str | None = None) -> str:
-    """The qualified model name, after checking its provider, its key (loading `.env`) and `base_url`."""
+def resolve(name: str, base_url: str | None = None, *, instead: str = "Leave model=None") -> str:
+    """The qualified model name, after checking its provider, its key (loading `.env`) and `base_url`.
+
+    `instead` is how the caller stays with the scripted model, in its own words (the command line
+    says `Leave out --model`)."""
     qualified = qualified_name(name)
     provider = qualified.split(":", 1)[0]
     if provider not in KEYS:
         raise LiveModelError(f"Unknown provider {provider!r} in {name!r}: use one of {', '.join(KEYS)}.")
     check_base_url(base_url)
     load_dotenv(find_dotenv(usecwd=True), override=False)
-    _check_key(qualified)
+    _check_key(qualified, instead)
     preload(provider)
     return qualified
 
@@ -91,13 +94,13 @@ def preload(*names: str) -> None:
         importlib.import_module(f"pydantic_ai.models.{name}")
 
 
-def _check_key(qualified: str) -> None:
+def _check_key(qualified: str, instead: str = "Leave model=None") -> None:
     key = KEYS[qualified.split(":", 1)[0]]
     if key is not None and not os.environ.get(key):
         raise LiveModelError(
             f"{qualified} needs {key}: export it, or put `{key}=...` in a .env file next to the notebooks "
             "(before the lab starts its workers). Without a key, run a local model: model='ollama:<name>' "
-            "(any OpenAI-compatible server, with base_url=...). Leave model=None to stay with the scripted model."
+            f"(any OpenAI-compatible server, with base_url=...). {instead} to stay with the scripted model."
         )
 
 

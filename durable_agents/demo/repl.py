@@ -125,7 +125,20 @@ class Repl:
             history=FileHistory(str(self.runner.lab.sandbox_root / ".demo-history")),
             completer=WordCompleter([*words, *ALIASES, *SCENARIOS], sentence=True),
         )
-        return lambda: session.prompt_async(PROMPT)
+
+        async def edited() -> str:
+            """The next line: one typed ahead during a run (shown after the prompt), else the editor's,
+            which starts with what was typed of the next line."""
+            ahead = self.runner.typed_ahead
+            line, newline, rest = ahead[0].partition("\n")
+            if newline:
+                ahead[0] = rest
+                self.console.print(f"{PROMPT}{escape(line)}", highlight=False)
+                return line
+            ahead[0] = ""
+            return await session.prompt_async(PROMPT, default=line)
+
+        return edited
 
     async def handle(self, line: str) -> None:
         """One line: a command, or a prompt that starts a run. Errors are printed, never raised."""
@@ -200,7 +213,7 @@ class Repl:
         await self.execute(scenario_plan(full, row))
 
     def routes(self) -> None:
-        table = Table("route", "picked when the prompt contains", "shows", title="Scripted routes")
+        table = Table("route", "picked when the prompt has the word", "shows", title="Scripted routes")
         for route in ROUTES:
             table.add_row(route.name, ", ".join(route.keywords) or "(anything else)", route.shows)
         self.console.print(table)
@@ -255,7 +268,7 @@ class Repl:
 
     def ui(self) -> None:
         if not self.runner.ui_url:
-            self.console.print("No Web UI: this server has none (--in-process), or pass --ui-url for an existing one.")
+            self.console.print(f"No Web UI: {escape(self.runner.no_link)}.")
             return
         self.console.print(f"Web UI: {self.runner.ui_url}")
         if self.runner.last:

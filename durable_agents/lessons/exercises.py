@@ -10,6 +10,7 @@ from typing import Any
 from durable_agents.errors import root_cause
 from durable_agents.history.events import event_rows
 from durable_agents.lessons.capstone import NOTES, TOPICS, expected_report
+from durable_agents.lessons.notebook import listed
 from durable_agents.scenarios import shape
 
 
@@ -120,7 +121,7 @@ def check_wrapping(run: Any) -> Check:
     wrote_then_read = "write_file" in names and "read_file" in names[names.index("write_file") :]
     check.require(
         wrote_then_read,
-        f"The tool activities were {names}: read plan.txt back with call('read_file', ...) after writing it.",
+        f"The tool activities were {listed(names)}: read plan.txt back with call('read_file', ...) after writing it.",
     )
     return check
 
@@ -134,8 +135,8 @@ def check_tools(run: Any) -> Check:
     flaky = [s for s in steps if s.label == "flaky"]
     check.require(bool(flaky), "No flaky activity: add call('flaky', fail_times=1) to the parallel step.")
     check.require(
-        any(s.attempts == 2 for s in flaky),
-        f"flaky took {[s.attempts for s in flaky]} attempt(s); with fail_times=1 it needs 2.",
+        not flaky or any(s.attempts == 2 for s in flaky),  # no flaky at all: the hint above says so
+        f"flaky took {listed([s.attempts for s in flaky])} attempt(s); with fail_times=1 it needs 2.",
     )
     check.require(
         not any(s.label == "word_count" for s in steps),
@@ -314,7 +315,8 @@ def check_capstone(crash: Any) -> Check:
     lines = (run.files().get("report.md") or "").splitlines()
     check.require(
         lines == expected_report(),
-        f"report.md says {lines}; it should be {expected_report()} (the researchers' answers, one a line).",
+        f"report.md says {listed(lines, 'nothing')}; it should say {listed(expected_report())} "
+        "(the researchers' answers, one a line).",
     )
     check.require(
         any(s.label == "write_file" and "report.md" in s.detail for s in inner),
@@ -342,7 +344,7 @@ def check_crash_prediction(prediction: list[str], run: Any) -> Check:
 
     check = Check("07 · what runs again after a crash")
     unknown = [p for p in prediction if p not in CRASH_STEPS]
-    if not check.require(not unknown, f"{unknown} are not steps here; use names from {list(CRASH_STEPS)}."):
+    if not check.require(not unknown, f"{listed(unknown)}: not steps here; use names from {listed(CRASH_STEPS)}."):
         return check
     again = {"workflow code"} if replays(run.history_json[run.workflow_id]) else set()
     for step in run.graph().steps:

@@ -26,7 +26,7 @@ import graphviz
 from temporalio.client import WorkflowFailureError, WorkflowHistory, WorkflowUpdateFailedError
 
 from durable_agents.history import store
-from durable_agents.history.render import render_svg
+from durable_agents.history.render import Picture
 from durable_agents.lab.lab import Lab
 from durable_agents.lab.long_run import LongRunJob
 from durable_agents.lab.run import Run
@@ -207,22 +207,42 @@ def chain_rows(chain: Sequence[WorkflowHistory]) -> list[dict[str, Any]]:
     return rows
 
 
-class ChainDiagram:
-    """A continue-as-new chain drawn: one box per run, linked by `continued as new`."""
+class ChainDiagram(Picture):
+    """A continue-as-new chain drawn: one box per run, linked by `continued as new`, `PER_ROW` runs a row.
+
+    A long chain wraps onto more rows (the last run of a row leads down to the first of the next),
+    so it stays inside a notebook's output area at the size its text is drawn."""
+
+    PER_ROW = 3
 
     def __init__(self, chain: Sequence[WorkflowHistory]) -> None:
-        graph = graphviz.Digraph("chain", graph_attr={"rankdir": "LR", "fontname": "Helvetica"})
+        font = {"fontname": "Helvetica", "fontsize": "10"}
+        graph = graphviz.Digraph(
+            "chain", graph_attr={"rankdir": "TB", "nodesep": "0.5", "ranksep": "0.45", **font}, node_attr=font
+        )
         rows = chain_rows(chain)
         for row in rows:
             label = f"run {row['run']}\n{row['events']} events, {row['KB']} KB\n{row['model requests']} model requests"
             colour = "#dcfce7" if row["ended"] == "completed" else "#dbeafe"
             graph.node(f"r{row['run']}", label, shape="box", style="rounded,filled", fillcolor=colour)
+        for start in range(0, len(rows), self.PER_ROW):
+            with graph.subgraph() as line:
+                line.attr(rank="same")
+                for row in rows[start : start + self.PER_ROW]:
+                    line.node(f"r{row['run']}")
+        for a, b in zip(rows, rows[self.PER_ROW :], strict=False):  # columns: each row under the one before
+            graph.edge(f"r{a['run']}", f"r{b['run']}", style="invis", weight="10")
         for a, b in itertools.pairwise(rows):
-            graph.edge(f"r{a['run']}", f"r{b['run']}", label="continued\nas new", fontsize="9")
-        self.dot = graph.source
-
-    def _repr_svg_(self) -> str:
-        return render_svg(self.dot)
+            wraps = a["run"] % self.PER_ROW == 0  # from the end of a row back to the start of the next
+            graph.edge(
+                f"r{a['run']}",
+                f"r{b['run']}",
+                label="continued\nas new",
+                fontsize="9",
+                fontname="Helvetica",
+                **({"constraint": "false"} if wraps else {}),
+            )
+        super().__init__(graph.source)
 
 
 Variant = Literal["one history", "continue-as-new", "compaction"]

@@ -66,12 +66,15 @@ async def fuzz(
     kind: str | None = None,
     seed: int = 0,
     on_run: Callable[[str, Any], None] | None = None,
+    tallies: dict[str, Tally] | None = None,
 ) -> dict[str, Tally]:
     """Run `iterations` random shapes on `lab` (whose task queue several workers poll).
 
-    `on_run(family, run)` is called after each run (to print which worker ran each workflow)."""
+    `on_run(family, run)` is called after each run (to print which worker ran each workflow). Pass
+    `tallies` (an empty dict) to keep the counts so far when the fuzzing is interrupted."""
     rng = random.Random(seed)
-    tallies = {family: Tally() for family in ([kind] if kind else FAMILIES)}
+    tallies = {} if tallies is None else tallies
+    tallies.update({family: Tally() for family in ([kind] if kind else FAMILIES)})
     for _ in range(iterations):
         family = rng.choice(list(tallies))
         script, agent = family_script(family, rng.randint(1, max_n), rng.randint(1, max_n))
