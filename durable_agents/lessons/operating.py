@@ -113,10 +113,30 @@ class RewindDrill:
             return await lab.follow(wid)
 
     async def reset(self, lab: Any, workflow_id: str, event_id: int, reason: str = "rewind") -> Run:
-        """Deploy v2 (a worker with `GuardedWorkflow`), reset `workflow_id` to `event_id`, follow the new run."""
+        """Deploy v2 (a worker with `GuardedWorkflow`), reset `workflow_id` to `event_id`, follow the new run.
+
+        The new run's first workflow task replays the copied events on v2: if v2's code does not fit
+        them (it changed what happened before the point), that task fails for good; then the new run
+        is terminated and `RewindFailed` says why, instead of waiting for the run's timeout.
+        """
         async with make_worker(lab.client, REWIND_QUEUE, "v2-worker", [GuardedWorkflow]):
             run_id = await reset_workflow(lab, workflow_id, event_id, reason)
-            run = await lab.follow(workflow_id, save=False)  # v2's history: today's code does not replay it
+            handle = lab.client.get_workflow_handle(workflow_id, run_id=run_id)
+            follow = asyncio.create_task(
+                lab.follow(workflow_id, save=False)
+            )  # v2's history: today's code won't replay it
+            failure = asyncio.create_task(_task_failure(handle, after=event_id))
+            done, _ = await asyncio.wait({follow, failure}, return_when=asyncio.FIRST_COMPLETED)
+            if follow not in done:
+                follow.cancel()
+                await handle.terminate(reason="v2 cannot replay this run")
+                raise RewindFailed(
+                    f"v2 cannot carry on {workflow_id} from event {event_id}: replaying the events before it failed "
+                    f"({failure.result()}). The new run was terminated. Reset to an earlier point: before the model "
+                    "answer v2 treats differently."
+                )
+            failure.cancel()
+        run = follow.result()
         run.reset_run_id = run_id  # type: ignore[attr-defined]
         return run
 
@@ -128,6 +148,20 @@ class RewindDrill:
         await lab.client.start_workflow(
             "DemoAgentWorkflow", request, id=wid, task_queue=REWIND_QUEUE, execution_timeout=timedelta(seconds=60)
         )
+
+
+class RewindFailed(RuntimeError):
+    """The code on the task queue cannot replay the history up to the reset point (a nondeterminism error)."""
+
+
+async def _task_failure(handle: Any, after: int) -> str:
+    """Wait until a workflow task after event `after` fails for a reason other than the reset; returns why."""
+    while True:
+        for e in (await handle.fetch_history()).events:
+            attrs = e.workflow_task_failed_event_attributes
+            if e.event_id > after and _type(e) == "WORKFLOW_TASK_FAILED" and attrs.cause != RESET_CAUSE:
+                return attrs.failure.message.split("\n")[0][:160]
+        await asyncio.sleep(0.1)
 
 
 rewind_drill = RewindDrill()
@@ -428,21 +462,22 @@ async def check_rewind(lab: Any, choose: Callable[[WorkflowHistory], Any]) -> Ch
         "event (the end of a workflow task, where the new run takes over).",
     ):
         return check
-    new = await rewind_drill.reset(lab, bad.workflow_id, point)
-    notes = new.files().get("notes.md")
-    second_request = model_requests(history)[1]
-    if point > second_request:
+    try:
+        new = await rewind_drill.reset(lab, bad.workflow_id, point)
+    except RewindFailed as exc:
+        second_request = model_requests(history)[1]
         check.require(
             False,
-            f"Event {point} comes after the second model request (event {second_request}): the new run kept the "
-            "overwrite, so v2's guard never saw it. Reset to before a model request.",
+            f"Event {point} comes after the second model request (event {second_request}), the overwrite: v2 had to "
+            f"replay that answer, which its guard refuses, so the new run could not go on ({exc}). Reset earlier.",
         )
-    else:
-        check.require(
-            notes == "keep me",
-            f"notes.md says {notes!r}: the new run kept the first write_file (it ran before event {point}) and did "
-            "not run it again, and a reset does not undo what v1's tools did to the disk. Reset to before the "
-            "model request that asked for that write.",
-        )
+        return check
+    notes = new.files().get("notes.md")
+    check.require(
+        notes == "keep me",
+        f"notes.md says {notes!r}: the new run kept the first write_file (it ran before event {point}) and did "
+        "not run it again, and a reset does not undo what v1's tools did to the disk. Reset to before the "
+        "model request that asked for that write.",
+    )
     check.run = new  # type: ignore[attr-defined]
     return check
