@@ -12,6 +12,8 @@ from temporalio.client import WorkflowUpdateFailedError
 from durable_agents.history.store import fetch_chain
 from durable_agents.lab import Lab
 from durable_agents.lessons import operating as op
+from durable_agents.lessons.durability import until_task_fails
+from durable_agents.lessons.versions import RenamedAgentWorkflow
 from durable_agents.script import call, final
 
 
@@ -169,3 +171,35 @@ async def test_the_rewind_exercise(lab: Lab, answer, passes, hint):
     check = await op.check_rewind(lab, answer)
     assert check.passed == passes, check.hints
     assert hint in " ".join(check.hints)
+
+
+async def test_pinned_runs_stay_on_v1_new_runs_start_on_v2_and_an_auto_upgrade_run_moves(lab: Lab):
+    deployment = await op.Deployment.start(lab, "v1")
+    try:
+        pinned = await deployment.start_run(op.SLOW_SCRIPT)
+        moving = await deployment.start_run(op.SLOW_SCRIPT, auto_upgrade=True)
+        await deployment.roll_out("v2", RenamedAgentWorkflow)
+        fresh = await deployment.start_run([final("v2")])
+        assert {v["version"]: v["status"] for v in await deployment.versions()} == {"v1": "DRAINING", "v2": "CURRENT"}
+        pinned_run = await lab.follow(pinned.id, save=False)
+        fresh_run = await lab.follow(fresh.id, save=False)
+        on = {(r["worker"], r["version"]) for r in op.task_versions(pinned_run.histories[pinned.id])}
+        assert on == {("v1-worker", "v1")}, "every workflow task of the pinned run ran on v1"
+        assert {(r["worker"], r["version"]) for r in op.task_versions(fresh_run.histories[fresh.id])} == {
+            ("v2-worker", "v2")
+        }
+        scheduled = fresh_run.histories[fresh.id].events[6].activity_task_scheduled_event_attributes
+        assert scheduled.activity_type.name == "agent__assistant__model_request", "v2's renamed agent ran it"
+        failed = await until_task_fails(moving)
+        assert "Nondeterminism" in failed["note"]
+        moved = op.task_versions(await moving.fetch_history())
+        assert moved[0]["version"] == "v1" and moved[-1] == {
+            **moved[-1],
+            "workflow task": "failed",
+            "worker": "v2-worker",
+        }
+        assert (await op.versioning_of(moving))["override"] == "auto-upgrade"
+        assert (await op.versioning_of(pinned))["on version"] == "v1"
+        await moving.terminate()
+    finally:
+        await deployment.stop()

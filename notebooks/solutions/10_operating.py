@@ -1,4 +1,4 @@
-# 10 · Operating durable agents: rewind, pause, and converse: the exercise's solution, for frontends that show hidden cells (VS Code, Colab, GitHub).
+# 10 · Operating durable agents: rewind, pause, converse, and deploy: the exercise's solution, for frontends that show hidden cells (VS Code, Colab, GitHub).
 # The notebook's hidden `solution` cell holds the same code, and runs it; tests/test_notebooks.py keeps
 # the two equal. It runs in the notebook's kernel, after the cells above it (top-level `await`).
 
