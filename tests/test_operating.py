@@ -203,3 +203,11 @@ async def test_pinned_runs_stay_on_v1_new_runs_start_on_v2_and_an_auto_upgrade_r
         await moving.terminate()
     finally:
         await deployment.stop()
+
+
+async def test_external_storage_keeps_large_payloads_out_of_the_history(lab: Lab):
+    inline, external = await op.external_storage_rows(lab, size=200_000, threshold=10_000)
+    assert inline["history bytes"] > 200_000 and inline["references"] == 0
+    assert external["history bytes"] < 20_000, "only references and small payloads are left in the history"
+    assert external["references"] >= 2  # the tool's result and the model request that carries it
+    assert external["bytes stored outside"] > 200_000
