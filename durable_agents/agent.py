@@ -233,3 +233,8 @@ def activity_names(agent: Agent[DemoDeps, str]) -> list[str]:
         raise ValueError(f"Agent {agent.name!r} has no TemporalDurability capability.")
     activities, _ = worker_registrations(durability)
     return [fn.__temporal_activity_definition.name for fn in activities]  # type: ignore[attr-defined]
+
+
+chat_agent = build_agent("chat")
+"""The demo agent as one side of a conversation (notebook 10): `ConversationWorkflow` runs it once
+per message, carrying the conversation so far. A worker needs each agent's name once, hence its own."""
