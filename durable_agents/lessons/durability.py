@@ -21,17 +21,23 @@ from temporalio.api.enums.v1 import PendingActivityState, PendingWorkflowTaskSta
 from temporalio.client import WorkflowHandle
 
 
-async def tool_in_flight(lab: Any, workflow_id: str, toolset: str = "faults", timeout: float = 30) -> str:
-    """Wait until an activity of `toolset` runs on a worker for `workflow_id`; returns that worker's identity."""
+async def tool_in_flight(lab: Any, workflow_id: str, toolset: str | None = "faults", timeout: float = 30) -> str:
+    """Wait until an activity of `toolset` (None: any tool) runs on a worker for `workflow_id`; returns
+    that worker's identity. Raises if the run ends first, or after `timeout` seconds."""
     handle = lab.client.get_workflow_handle(workflow_id)
+    wanted = "__call_tool" if toolset is None else f"__{toolset}__"
     deadline = asyncio.get_running_loop().time() + timeout
     while asyncio.get_running_loop().time() < deadline:
         await asyncio.sleep(0.1)
         description = await handle.describe()
         for pending in description.raw_description.pending_activities:
-            if f"__{toolset}__" in pending.activity_type.name and pending.last_worker_identity:
+            if wanted in pending.activity_type.name and pending.last_worker_identity:
                 return pending.last_worker_identity
-    raise TimeoutError(f"No {toolset} activity of {workflow_id} started on a worker within {timeout} s.")
+        if description.status is not None and description.status.name != "RUNNING":
+            what = "tool" if toolset is None else f"{toolset} tool"
+            raise RuntimeError(f"{workflow_id} ended ({description.status.name}) before any {what} was seen running: "
+                               "a tool must take a while (a second or more) to be caught in flight.")  # fmt: skip
+    raise TimeoutError(f"No {toolset or 'tool'} activity of {workflow_id} started on a worker within {timeout} s.")
 
 
 async def waiting(handle: WorkflowHandle[Any, Any]) -> list[dict[str, Any]]:

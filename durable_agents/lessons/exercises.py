@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import html
 import re
 from dataclasses import dataclass, field
@@ -397,4 +398,178 @@ def check_long_running(run: Any) -> Check:
         "no reason given" not in told,
         "The model was told no reason for the denial: pass reason='...' with it; the model reads it.",
     )
+    return check
+
+
+# --- Code the reader writes, run by worker processes (06, 08, 09) ---------------------------------
+
+
+def _did_not_start(what: str, error: BaseException) -> str:
+    """A hint for a reader's worker program that never polled: the last line its log has, and the likely fix."""
+    text = str(error)
+    last = text.strip().splitlines()[-1] if text.strip() else type(error).__name__
+    fixes = {
+        "'ellipsis'": "fill in each `...` the starter left",
+        "ModuleNotFoundError": "a worker program runs from its own folder: keep your agent module beside it",
+        "polls as": "pass `identity=identity` to `Worker(...)`",
+        "no such file": "run the `%%writefile` cell first",
+        "No worker program": "run the `%%writefile` cell first",
+    }
+    fix = next((f for key, f in fixes.items() if key in text), "read the error above and fix the file")
+    return f"{what} did not start polling: `{last}`. {fix[0].upper()}{fix[1:]}."
+
+
+def _strangers(run: Any, identities: set[str]) -> set[str]:
+    """Workers in the run's histories that are not the reader's."""
+    return {w for node in run.graph().walk() for w in node.workers if w not in identities}
+
+
+async def check_your_worker(lab: Any, program: str | Any) -> Check:
+    """Exercise 06, the second: the reader's worker program, two processes of it, one killed mid-tool.
+
+    Starts two processes of `program` on `lab`'s task queue (stop every other worker first), runs
+    the failover drill on them, and reads from the history that they ran it all and that the
+    survivor took over `slow`.
+    """
+    from durable_agents.lab import WorkerPool
+    from durable_agents.lessons.migration import failover_drill
+
+    check = Check("06 · your own worker process")
+    try:
+        mine = await WorkerPool.start(lab, 2, prefix="mine", program=program)
+    except (OSError, RuntimeError, TimeoutError) as exc:
+        check.require(False, _did_not_start("Your worker", exc))
+        return check
+    try:
+        drill = await asyncio.wait_for(failover_drill(lab, mine, seconds=1.5), 120)
+    except TimeoutError:
+        check.require(False, "The drill did not finish in two minutes: is every other worker of this lab stopped?")
+        return check
+    finally:
+        survivors = set(mine.identities)
+        await mine.stop()
+    run = drill.run
+    if not check.require(run.error is None, f"The drill's run failed: `{root_cause(run.error)}`."):
+        return check
+    others = _strangers(run, survivors | {drill.killed})
+    check.require(
+        not others,
+        f"Workers {sorted(others)} ran part of the drill: stop every other worker of this lab first "
+        "(`await pool.stop()`), so that only yours poll.",
+    )
+    slow = [s for s in run.graph().steps if s.label == "slow"]
+    check.require(
+        bool(slow) and slow[0].attempts == 2 and slow[0].worker in survivors,
+        f"slow took {slow[0].attempts if slow else 0} attempt(s), the last on {slow[0].worker if slow else '?'}: "
+        f"after {drill.killed} died, the other of your workers should take the second attempt.",
+    )
+    return check
+
+
+YOUR_LONG_QUEUE = "your-approvals"
+"""The task queue of the worker process that loads the reader's approval tool (notebook 08)."""
+
+
+def check_your_approval(run: Any) -> Check:
+    """Exercise 08, the second: the reader's `pay` tool pays up to 1,000 at once and asks a person above that.
+
+    Read from the history: `INV-1` (120) is paid in the first agent run, before the wait for a
+    person (a timer); `INV-2` (9,000) is paid only after it (the person approved it).
+    """
+    check = _started("08 · your own approval-gated tool", run)
+    if not check.passed:
+        return check
+    steps = run.graph().steps
+    waits = [s.event_id for s in steps if s.kind == "timer"]
+    paid = {inv: [s for s in steps if s.label == "pay" and inv in s.detail and "paid" in s.result] for inv in INVOICES}
+    if not check.require(
+        any(s.label == "pay" for s in steps),
+        "No `pay` activity ran: does your file's `CAPABILITY` give a toolset with `pay`, and did you rerun the "
+        "`%%writefile` cell, then the cell that starts the worker?",
+    ):
+        return check
+    small, large = paid["INV-1"], paid["INV-2"]
+    check.require(
+        bool(small) and (not waits or small[0].event_id < waits[0]),
+        "The 120 EUR payment waited for a person (it was paid only after the wait): only payments over "
+        "1,000 need approval. Raise `ApprovalRequired()` only when `amount > 1000`.",
+    )
+    check.require(
+        bool(waits),
+        "The run never waited for a person: the 9,000 EUR payment went through unasked. In `pay`, when "
+        "`amount > 1000` and not `ctx.tool_call_approved`, raise `ApprovalRequired()`.",
+    )
+    check.require(
+        bool(large) and bool(waits) and large[-1].event_id > waits[0],
+        "INV-2 was never paid after the person approved it: "
+        f"the model was told {next((t for t in run.told() if 'INV-2' in t), 'nothing about INV-2')!r}.",
+    )
+    return check
+
+
+INVOICES = {"INV-1": 120, "INV-2": 9000}
+"""08's second exercise: the invoices the script pays, and their amounts in EUR."""
+
+
+async def check_your_agent(lab: Any, agent_file: str | Any, worker_file: str | Any, drive: Any) -> Check:
+    """Exercise 09, the second: the reader's own agent module, worker program and crash drive.
+
+    Starts two processes of `worker_file` on a task queue of their own, calls `await drive(lab,
+    workers, task_queue)` (which starts the reader's workflow, kills the worker that holds its tool,
+    and returns the workflow id), follows the run, reads its history, then replays that history in
+    a fresh process that imports `agent_file`.
+    """
+    from durable_agents.lab import WorkerPool
+    from durable_agents.lessons.capstone import YOUR_QUEUE, replay_in_a_process
+
+    check = Check("09 · your own durable agent")
+    try:
+        workers = await WorkerPool.start(lab, 2, prefix="yours", task_queue=YOUR_QUEUE, program=worker_file)
+    except (OSError, RuntimeError, TimeoutError) as exc:
+        check.require(False, _did_not_start("Your worker program", exc))
+        return check
+    started = set(workers.identities)
+    try:
+        try:
+            workflow_id = await asyncio.wait_for(drive(lab, workers, YOUR_QUEUE), 60)
+            run = await asyncio.wait_for(lab.follow(workflow_id, check=False), 90)
+        except Exception as exc:  # the reader's drive, or a run that never ends: both are hints here
+            check.require(False, f"Driving the run raised `{type(exc).__name__}: {exc}`.")
+            return check
+    finally:
+        killed = sorted(started - set(workers.identities))
+        await workers.stop()
+    graph = run.graph()
+    if not check.require(run.error is None, f"Your workflow failed: `{root_cause(run.error)}`."):
+        return check
+    check.require(
+        graph.workflow_type not in ("DemoAgentWorkflow", "LongRunWorkflow"),
+        f"The run is a `{graph.workflow_type}`, the workbook's: start your own workflow.",
+    )
+    models = [s for s in graph.steps if s.kind == "model"]
+    tools = [s for s in graph.steps if s.kind == "tool"]
+    check.require(
+        len(models) >= 2 and bool(tools),
+        f"The history has {len(models)} model request(s) and {len(tools)} tool call(s): your model should "
+        "call your tool first, then answer with what it returned.",
+    )
+    others = _strangers(run, started)
+    check.require(not others, f"Workers {sorted(others)} ran part of it: start it on the queue `drive` is given.")
+    if check.require(bool(killed), "No worker died: in `drive`, `workers.kill(...)` the one that holds your tool."):
+        again = [s for s in tools if s.attempts >= 2]
+        check.require(
+            bool(again) and again[0].worker not in killed,
+            f"{killed[0]} died, but no tool ran again ({', '.join(f'{s.label} ×{s.attempts}' for s in tools)}): "
+            "kill it while the tool runs (`durability.tool_in_flight(...)` says when), and make the tool take a "
+            "few seconds.",
+        )
+    repeated = [s.label for s in models if s.attempts > 1]
+    check.require(not repeated, f"A model request ran twice ({len(repeated)}): the crash should redo only the tool.")
+    if check.passed:
+        error = await asyncio.to_thread(replay_in_a_process, agent_file, run.histories)
+        check.require(
+            not error,
+            f"The history does not replay in a fresh process that imports your module: `{error}`. Workflow code "
+            "must make the same commands every time: no clock, randomness or I/O outside activities.",
+        )
     return check

@@ -141,6 +141,24 @@ CLEANUP_SCRIPT: list[Step] = [
 """The exercise's script: write three files, then ask to delete all three in one turn."""
 
 
+PAY_SCRIPT: list[Step] = [
+    parallel(call("pay", invoice="INV-1", amount=120), call("pay", invoice="INV-2", amount=9000)),
+    final("paid"),
+]
+"""08's second exercise: pay two invoices in one turn, 120 EUR and 9,000 EUR (the reader's `pay` tool)."""
+
+
+async def approve_every_ask(job: LongRunJob, timeout: float = 60) -> Run:
+    """Approve every call the run asks about, as a person would, until it ends; the run's outcome."""
+    deadline = time.monotonic() + timeout
+    while (await job.handle.describe()).status.name == "RUNNING" and time.monotonic() < deadline:
+        for pending in await job.pending():
+            if pending.answer is None:
+                await job.approve(pending.call_id)
+        await asyncio.sleep(0.1)
+    return await job.result(check=False)
+
+
 def approval_buttons(job: LongRunJob, calls: Sequence[PendingCall]) -> Any:
     """Approve / deny buttons for each pending approval (ipywidgets); each click sends the update."""
     import ipywidgets as widgets
