@@ -198,10 +198,20 @@ def check_ptc(run: Any) -> Check:
     return check
 
 
-def check_prediction(prediction: list[str], run: Any) -> Check:
-    """Exercise 05: the reader predicted the run's shape (`scenarios.shape`) before running it."""
+def shape_steps(prediction: str | list[str]) -> list[str]:
+    """A predicted shape as its steps: a list as it is, or text in the tables' notation (`"model → flaky ×4 → model"`,
+    `->` or commas between steps)."""
+    if isinstance(prediction, str):
+        return [step for step in re.split(r"\s*(?:→|->|,)\s*", prediction.strip()) if step]
+    return [str(step) for step in prediction]
+
+
+def check_prediction(prediction: str | list[str], run: Any) -> Check:
+    """The reader predicted the run's shape (`scenarios.shape`) before running it: as a list, or as text
+    in the tables' notation."""
 
     check = Check("05 · predict the diagram")
+    prediction = shape_steps(prediction)
     actual = shape(run.graph())
     for index, (said, was) in enumerate(zip(prediction, actual, strict=False), start=1):
         if normalise(said) != normalise(was):
@@ -211,6 +221,20 @@ def check_prediction(prediction: list[str], run: Any) -> Check:
         len(prediction) == len(actual),
         f"You predicted {len(prediction)} steps, the history has {len(actual)}: "
         "does the workflow go on after a tool runs out of attempts?",
+    )
+    return check
+
+
+def check_retry_policy(prediction: str | list[str], run: Any) -> Check:
+    """Exercise 05: a retry policy under which `flaky(fail_times=3)` succeeds, and its history predicted first."""
+    check = check_prediction(prediction, run)
+    check.exercise = "05 · change a retry policy, predict the diagram"
+    flaky = [s for s in _tool_steps(run) if s.label == "flaky"]
+    attempts = flaky[0].attempts if flaky else 0
+    check.require(
+        run.error is None and bool(flaky) and flaky[0].status == "completed",
+        f"flaky took {attempts} attempt(s) and failed for good: it fails three times before it succeeds, so the "
+        "task wants a policy that allows at least 4 (my_attempts).",
     )
     return check
 
@@ -268,7 +292,12 @@ def check_your_tool(run: Any) -> Check:
         f"fetch_rate('USD') took {known.attempts} attempt(s), then {ended}: a busy service is transient, so "
         "raise `ToolRetryableError` and let Temporal try again (the second attempt succeeds).",
     )
-    how = "the model was told" if unknown.outcome == "tool_failed" else "the activity failed, and the run with it"
+    if unknown.outcome == "tool_failed":
+        how = "the model was told"
+    elif run.error is not None:
+        how = f"the activity {unknown.status}, and the run with it"
+    else:
+        how = f"the activity {unknown.status}; the run went on and ended {run.output!r}"
     check.require(
         unknown.attempts == 1 and unknown.outcome == "tool_failed",
         f"fetch_rate('XYZ') took {unknown.attempts} attempt(s), then {how}: no attempt will ever find a rate for "

@@ -194,6 +194,21 @@ async def refusal(update: Awaitable[Any]) -> str | None:
     return None
 
 
+class AnswerRefused(RuntimeError):
+    """The workflow's validator refused an update; the message is its reason (no SDK traceback to read)."""
+
+
+async def sent(update: Awaitable[Any]) -> Any:
+    """Send an update and return the workflow's reply; a refusal raises `AnswerRefused` with the validator's
+    reason as its last line, instead of a long traceback through the SDK's client."""
+    reason = None
+    try:
+        return await update
+    except WorkflowUpdateFailedError as exc:
+        reason = str(exc.cause)
+    raise AnswerRefused(f"the workflow refused the update: {reason}")
+
+
 def call_text(pending: PendingCall) -> str:
     """`delete_file(path='a.txt')`: the call as the model made it."""
     return f"{pending.tool}({', '.join(f'{k}={v!r}' for k, v in pending.args.items())})"
