@@ -341,10 +341,12 @@ def check_capstone(crash: Any) -> Check:
                 f"The researcher of {path} should try `read_file(path='{path}')`: it was never written, so the "
                 "model is told the read failed (the failure in this task), and answers that there are no notes.",
             )
-    lines = (run.files().get("report.md") or "").splitlines()
+    report = run.files().get("report.md")
+    lines = report.splitlines() if isinstance(report, str) else []
+    said = "There is no report.md" if report is None else f"report.md says {lines}"
     check.require(
         lines == expected_report(),
-        f"report.md says {lines}; it should be {expected_report()} (the researchers' answers, one a line).",
+        f"{said}; it should be {expected_report()} (the researchers' answers, one a line).",
     )
     check.require(
         any(s.label == "write_file" and "report.md" in s.detail for s in inner),
@@ -439,7 +441,9 @@ def _did_not_start(what: str, error: BaseException) -> str:
     last = text.strip().splitlines()[-1] if text.strip() else type(error).__name__
     fixes = {
         "'ellipsis'": "fill in each `...` the starter left",
+        "cannot import name": "define it in your module (its TODOs say how), and rerun that `%%writefile` cell",
         "ModuleNotFoundError": "a worker program runs from its own folder: keep your agent module beside it",
+        "(exit code 0)": "your program ended without polling: `await worker.run()` keeps it running",
         "polls as": "pass `identity=identity` to `Worker(...)`",
         "no such file": "run the `%%writefile` cell first",
         "No worker program": "run the `%%writefile` cell first",
