@@ -169,7 +169,10 @@ class WorkerPool:
                 process.stdin.close()
             if process.stdout:
                 process.stdout.close()
-        if self._watchdog is not None and self._watchdog.stdin:
-            self._watchdog.stdin.close()  # it exits; the workers it guarded are gone already
+        if self._watchdog is not None:
+            # The workers it guarded are gone: end it without letting it reap their (maybe reused) pids.
+            self._watchdog.kill()
             await asyncio.to_thread(self._watchdog.wait)
+            if self._watchdog.stdin:
+                self._watchdog.stdin.close()
             self._watchdog = None

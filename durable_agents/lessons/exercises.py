@@ -474,7 +474,7 @@ async def check_your_worker(lab: Any, program: str | Any) -> Check:
         check.require(False, _did_not_start("Your worker", exc))
         return check
     try:
-        drill = await asyncio.wait_for(failover_drill(lab, mine, seconds=1.5), 120)
+        drill = await asyncio.wait_for(failover_drill(lab, mine, seconds=1.5, compare=False), 120)
     except TimeoutError:
         check.require(False, "The drill did not finish in two minutes: is every other worker of this lab stopped?")
         return check
