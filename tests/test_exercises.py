@@ -287,6 +287,51 @@ def notebook_cell(notebook: str, starts: str) -> str:
     return next(c.source for c in cells if c.source.startswith(starts))
 
 
+RATES_ANOTHER_WAY = """
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from pydantic_ai import RunContext
+from pydantic_ai.capabilities import AbstractCapability
+from pydantic_ai.toolsets import FunctionToolset
+from temporalio import activity
+from temporalio.common import RetryPolicy
+from temporalio.workflow import ActivityConfig
+
+from durable_agents.capabilities.one_toolset import one_toolset
+from durable_agents import errors
+
+
+class Busy(errors.ToolRetryableError):
+    pass
+
+
+async def fetch_rate(ctx: RunContext, currency: str) -> str:
+    rate = {"USD": 1.08}.get(currency)
+    if rate is None:
+        raise errors.ToolExecutionError(f"{currency} is not a currency we know")
+    if activity.info().attempt < 2:
+        raise Busy("busy, try later")
+    return str(rate)
+
+
+@dataclass
+class Rates(AbstractCapability):
+    toolset_id: str = "fx"
+    activity_config: ActivityConfig = field(default_factory=lambda: ActivityConfig(
+        start_to_close_timeout=timedelta(seconds=10),
+        retry_policy=RetryPolicy(initial_interval=timedelta(seconds=0.1), backoff_coefficient=1.0, maximum_attempts=3),
+    ))
+
+    @one_toolset
+    def get_toolset(self):
+        return FunctionToolset([fetch_rate], id=self.toolset_id)
+
+
+CAPABILITY = Rates()
+"""
+
+
 async def test_your_tool_check_runs_the_readers_file_in_a_worker_process(tmp_path):
     """05's second exercise: the starter's file fails the check with a hint per mistake, the solution file passes."""
     from durable_agents.capabilities.yours import YOUR_TOOLS_ENV
@@ -303,7 +348,10 @@ async def test_your_tool_check_runs_the_readers_file_in_a_worker_process(tmp_pat
         "time-skipping", sandbox_root=tmp_path / "sandbox", replace_current=False, in_process_worker=False
     ) as lab:
         checks, runs = {}, {}
-        for name, path in [("starter", starter), ("solution", NOTEBOOKS / "solutions" / "my_rates.py")]:
+        another = tmp_path / "rates_another_way.py"
+        another.write_text(RATES_ANOTHER_WAY)
+        for name, path in [("starter", starter), ("solution", NOTEBOOKS / "solutions" / "my_rates.py"),
+                           ("another", another)]:  # fmt: skip
             pool = await WorkerPool.start(lab, 1, env={YOUR_TOOLS_ENV: str(path)})
             try:
                 runs[name] = await lab.run(script, agent="yours", check=False)
@@ -313,6 +361,7 @@ async def test_your_tool_check_runs_the_readers_file_in_a_worker_process(tmp_pat
         with pytest.raises(WorkerStartError, match="must end with `CAPABILITY = YourCapability"):
             await WorkerPool.start(lab, 1, env={YOUR_TOOLS_ENV: str(broken)})
     assert checks["solution"].passed, checks["solution"].hints
+    assert checks["another"].passed, checks["another"].hints
     # The run replays where the reader's file is loaded, and only there: the tool is part of the agent.
     save_histories(runs["solution"].histories, tmp_path / "histories")
     replays = {
@@ -322,7 +371,7 @@ async def test_your_tool_check_runs_the_readers_file_in_a_worker_process(tmp_pat
     assert replays[True].returncode == 0, replays[True].stderr[-2000:]
     assert replays[False].returncode != 0 and "NondeterminismError" in replays[False].stderr
     hints = " ".join(checks["starter"].hints)
-    assert "allows 1 attempt(s)" in hints
+    assert "allows 1 attempt, no retry" in hints
     assert "fetch_rate('USD') took 1 attempt(s), then the model was told it failed" in hints
     assert "fetch_rate('XYZ') took 1 attempt(s), then the activity failed" in hints
 
@@ -486,6 +535,9 @@ async def test_your_approval_check(tmp_path):
         "every call asks": written(tmp_path, "every.py", PAY_EVERY_CALL_ASKS),
         "solution": SOLUTIONS / "my_pay.py",
         "another": written(tmp_path, "another.py", PAY_ANOTHER_WAY),
+        "approval ignored": written(
+            tmp_path, "ignored.py", (SOLUTIONS / "my_pay.py").read_text().replace(" and not ctx.tool_call_approved", "")
+        ),
     }
     checks = {}
     async with await Lab.start("dev", ui=False, sandbox_root=tmp_path / "sandbox", replace_current=False) as lab:
@@ -498,6 +550,8 @@ async def test_your_approval_check(tmp_path):
                 await pool.stop()
     assert any("never waited for a person" in h for h in checks["starter"].hints)
     assert any("The 120 EUR payment waited for a person" in h for h in checks["every call asks"].hints)
+    print(checks["approval ignored"].hints)
+    assert any("tool_call_approved" in h for h in checks["approval ignored"].hints)
     assert checks["solution"].passed, checks["solution"].hints
     assert checks["another"].passed, checks["another"].hints
 

@@ -280,10 +280,11 @@ def check_your_tool(run: Any) -> Check:
         return check
     known, unknown = calls
     policy = next((row for row in run.activity_options() if row["tool"] == "fetch_rate"), {})
+    allowed = f"{policy.get('max_attempts')} attempts, the first retry after {policy.get('first_retry_after')}"
+    allowed = "1 attempt, no retry" if policy.get("max_attempts") == 1 else allowed
     check.require(
         policy.get("max_attempts") == 3 and policy.get("first_retry_after") == "0.100s",
-        f"The toolset's retry policy allows {policy.get('max_attempts')} attempt(s), the first retry after "
-        f"{policy.get('first_retry_after') or 'the default 1 s'}: give `activity_config` "
+        f"The toolset's retry policy allows {allowed}: give `activity_config` "
         "`retry_policy=RetryPolicy(maximum_attempts=3, initial_interval=timedelta(milliseconds=100))`.",
     )
     ended = "the model was told it failed" if known.outcome == "tool_failed" else known.status.replace("_", " ")
@@ -509,11 +510,17 @@ def check_your_approval(run: Any) -> Check:
     Read from the history: `INV-1` (120) is paid in the first agent run, before the wait for a
     person (a timer); `INV-2` (9,000) is paid only after it (the person approved it).
     """
-    check = _started("08 · your own approval-gated tool", run)
-    if not check.passed:
-        return check
+    check = Check("08 · your own approval-gated tool")
     steps = run.graph().steps
     waits = [s.event_id for s in steps if s.kind == "timer"]
+    if not check.require(
+        len(waits) <= 1,
+        f"The run asked a person {len(waits)} times: INV-2 was approved, then asked about again. Once a call "
+        "is approved, the tool is called with `ctx.tool_call_approved` True: pay then instead of raising.",
+    ):
+        return check
+    if not check.require(run.error is None, f"The run failed: `{root_cause(run.error)}`."):
+        return check
     paid = {inv: [s for s in steps if s.label == "pay" and inv in s.detail and "paid" in s.result] for inv in INVOICES}
     if not check.require(
         any(s.label == "pay" for s in steps),
@@ -532,11 +539,13 @@ def check_your_approval(run: Any) -> Check:
         "The run never waited for a person: the 9,000 EUR payment went through unasked. In `pay`, when "
         "`amount > 1000` and not `ctx.tool_call_approved`, raise `ApprovalRequired()`.",
     )
-    check.require(
-        bool(large) and bool(waits) and large[-1].event_id > waits[0],
-        "INV-2 was never paid after the person approved it: "
-        f"the model was told {next((t for t in run.told() if 'INV-2' in t), 'nothing about INV-2')!r}.",
-    )
+    if waits:
+        check.require(
+            bool(large) and large[-1].event_id > waits[0],
+            "INV-2 was not paid after the person approved it: the model was told "
+            f"{next((t for t in run.told() if 'INV-2' in t), 'nothing about INV-2')!r}. Once approved, "
+            "`ctx.tool_call_approved` is True: pay then.",
+        )
     return check
 
 
@@ -565,6 +574,10 @@ async def check_your_agent(lab: Any, agent_file: str | Any, worker_file: str | A
     try:
         try:
             workflow_id = await asyncio.wait_for(drive(lab, workers, YOUR_QUEUE), 60)
+            if not check.require(
+                isinstance(workflow_id, str), f"`drive` returned {workflow_id!r}: return the workflow id (`handle.id`)."
+            ):
+                return check
             run = await asyncio.wait_for(lab.follow(workflow_id, check=False), 90)
         except Exception as exc:  # the reader's drive, or a run that never ends: both are hints here
             check.require(False, f"Driving the run raised `{type(exc).__name__}: {exc}`.")

@@ -148,13 +148,25 @@ PAY_SCRIPT: list[Step] = [
 """08's second exercise: pay two invoices in one turn, 120 EUR and 9,000 EUR (the reader's `pay` tool)."""
 
 
-async def approve_every_ask(job: LongRunJob, timeout: float = 60) -> Run:
-    """Approve every call the run asks about, as a person would, until it ends; the run's outcome."""
+STILL_ASKING = "still asking after every call was approved"
+"""The reason `approve_every_ask` gives when it terminates a run that would never stop asking."""
+
+
+async def approve_every_ask(job: LongRunJob, timeout: float = 30) -> Run:
+    """Approve every call the run asks about, as a person would, until it ends; the run's outcome.
+
+    A run still going after `timeout` seconds (a tool that asks again however often it is approved)
+    is terminated with `STILL_ASKING`, so the check can say so.
+    """
     deadline = time.monotonic() + timeout
-    while (await job.handle.describe()).status.name == "RUNNING" and time.monotonic() < deadline:
+    while (await job.handle.describe()).status.name == "RUNNING":
+        if time.monotonic() > deadline:
+            await job.handle.terminate(reason=STILL_ASKING)
+            break
         for pending in await job.pending():
             if pending.answer is None:
-                await job.approve(pending.call_id)
+                with contextlib.suppress(WorkflowUpdateFailedError):  # answered meanwhile: nothing to do
+                    await job.approve(pending.call_id)
         await asyncio.sleep(0.1)
     return await job.result(check=False)
 
