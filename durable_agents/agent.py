@@ -218,7 +218,18 @@ compacting_agent = build_agent(
 """The same agent with the harness's `ClearToolResults`: once a conversation passes 8 messages,
 tool results older than the last two calls are blanked before each model request."""
 
-LONG_RUN_AGENTS: dict[str, Agent[DemoDeps, Any]] = {a.name: a for a in (long_run_agent, compacting_agent)}
+long_yours_agent = build_agent(
+    "long_yours",
+    capabilities=[*long_run_capabilities(), *your_capabilities()],
+    output_type=[str, DeferredToolRequests],
+    continue_as_new=hand_over,
+)
+"""The long-running agent plus the capability in the reader's own file (notebook 08's second exercise:
+a tool of theirs that asks a person first), in a worker process started with `$DURABLE_AGENTS_YOUR_TOOLS`."""
+
+LONG_RUN_AGENTS: dict[str, Agent[DemoDeps, Any]] = {
+    a.name: a for a in (long_run_agent, compacting_agent, long_yours_agent)
+}
 """The agents `LongRunWorkflow` hosts, by name."""
 
 

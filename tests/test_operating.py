@@ -7,7 +7,6 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 
 import pytest
-from durable_agents.versions import RenamedAgentWorkflow
 from temporalio.client import WorkflowUpdateFailedError
 
 from durable_agents.history.store import fetch_chain
@@ -15,6 +14,7 @@ from durable_agents.lab import Lab
 from durable_agents.lessons import operating as op
 from durable_agents.lessons.durability import until_task_fails
 from durable_agents.script import call, final
+from durable_agents.versions import RenamedAgentWorkflow
 
 
 def types(history, first=1, last=None):

@@ -46,6 +46,36 @@ CLEANUP_SCRIPT: list[Step] = [
 """The exercise's script: write three files, then ask to delete all three in one turn."""
 
 
+PAY_SCRIPT: list[Step] = [
+    parallel(call("pay", invoice="INV-1", amount=120), call("pay", invoice="INV-2", amount=9000)),
+    final("paid"),
+]
+"""08's second exercise: pay two invoices in one turn, 120 EUR and 9,000 EUR (the reader's `pay` tool)."""
+
+
+STILL_ASKING = "still asking after every call was approved"
+"""The reason `approve_every_ask` gives when it terminates a run that would never stop asking."""
+
+
+async def approve_every_ask(job: LongRunJob, timeout: float = 30) -> Run:
+    """Approve every call the run asks about, as a person would, until it ends; the run's outcome.
+
+    A run still going after `timeout` seconds (a tool that asks again however often it is approved)
+    is terminated with `STILL_ASKING`, so the check can say so.
+    """
+    deadline = time.monotonic() + timeout
+    while (await job.handle.describe()).status.name == "RUNNING":
+        if time.monotonic() > deadline:
+            await job.handle.terminate(reason=STILL_ASKING)
+            break
+        for pending in await job.pending():
+            if pending.answer is None:
+                with contextlib.suppress(WorkflowUpdateFailedError):  # answered meanwhile: nothing to do
+                    await job.approve(pending.call_id)
+        await asyncio.sleep(0.1)
+    return await job.result(check=False)
+
+
 def approval_buttons(job: LongRunJob, calls: Sequence[PendingCall]) -> Any:
     """Approve / deny buttons for each pending approval (ipywidgets); each click sends the update."""
     import ipywidgets as widgets
@@ -79,6 +109,21 @@ async def refusal(update: Awaitable[Any]) -> str | None:
     except WorkflowUpdateFailedError as exc:
         return str(exc.cause)
     return None
+
+
+class AnswerRefused(RuntimeError):
+    """The workflow's validator refused an update; the message is its reason (no SDK traceback to read)."""
+
+
+async def sent(update: Awaitable[Any]) -> Any:
+    """Send an update and return the workflow's reply; a refusal raises `AnswerRefused` with the validator's
+    reason as its last line, instead of a long traceback through the SDK's client."""
+    reason = None
+    try:
+        return await update
+    except WorkflowUpdateFailedError as exc:
+        reason = str(exc.cause)
+    raise AnswerRefused(f"the workflow refused the update: {reason}")
 
 
 def call_text(pending: PendingCall) -> str:

@@ -107,16 +107,17 @@ def crash_cost(run: Any, tool: str = "slow") -> dict[str, int]:
     }
 
 
-async def failover_drill(lab: Any, pool: Any, seconds: float = 3.0) -> Drill:
+async def failover_drill(lab: Any, pool: Any, seconds: float = 3.0, compare: bool = True) -> Drill:
     """Kill the worker that holds a slow, heartbeating tool activity; another worker finishes the run.
 
     `slow` heartbeats and has a one-second heartbeat timeout: when its worker dies, Temporal
     notices within a second and schedules the next attempt, which another worker picks up. The
-    model requests already recorded are not repeated.
+    model requests already recorded are not repeated. `compare=False` skips the undisturbed run
+    that the answer is compared with (its answer is the script's, `"survived"`).
     """
     script = [call("write_file", path="before.txt", content="written before the crash"), call("slow", seconds=seconds),
               final("survived")]  # fmt: skip
-    undisturbed = (await lab.run(script)).output
+    undisturbed = (await lab.run(script)).output if compare else "survived"
     handle = await lab.start_run(script)
     killed = await tool_in_flight(lab, handle.id)
     pool.kill(killed)
