@@ -526,7 +526,7 @@ async def test_your_approval_check(tmp_path):
     """08's second exercise: the reader's `pay` asks a person only above 1,000 EUR, read from the history."""
     from durable_agents.capabilities.yours import YOUR_TOOLS_ENV
     from durable_agents.lessons.exercises import YOUR_LONG_QUEUE, check_your_approval
-    from durable_agents.lessons.long_running import PAY_SCRIPT, approve_every_ask, start_long_run
+    from durable_agents.lessons.long_running import PAY_SCRIPT, approve_every_ask
 
     files = {
         "starter": written(
@@ -544,7 +544,7 @@ async def test_your_approval_check(tmp_path):
         for name, path in files.items():
             pool = await WorkerPool.start(lab, 1, task_queue=YOUR_LONG_QUEUE, env={YOUR_TOOLS_ENV: str(path)})
             try:
-                job = await start_long_run(lab, PAY_SCRIPT, agent="long_yours", task_queue=YOUR_LONG_QUEUE)
+                job = await lab.start_long_run(PAY_SCRIPT, agent="long_yours", task_queue=YOUR_LONG_QUEUE)
                 checks[name] = check_your_approval(await approve_every_ask(job))
             finally:
                 await pool.stop()

@@ -18,7 +18,7 @@ exercises.check_long_running(await solution_job.result()).assert_passed()
 payer = await WorkerPool.start(lab, 1, prefix="payer", task_queue=exercises.YOUR_LONG_QUEUE,
                                env={YOUR_TOOLS_ENV: str(Path("solutions/my_pay.py").resolve())})
 solution_pay = await lr.approve_every_ask(
-    await lr.start_long_run(lab, lr.PAY_SCRIPT, agent="long_yours", task_queue=exercises.YOUR_LONG_QUEUE)
+    await lab.start_long_run(lr.PAY_SCRIPT, agent="long_yours", task_queue=exercises.YOUR_LONG_QUEUE)
 )
 await payer.stop()
 exercises.check_your_approval(solution_pay).assert_passed()
