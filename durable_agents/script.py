@@ -147,8 +147,22 @@ def model_rejects() -> ModelFailure:
 
 
 def parallel(*calls: ToolCall | dict[str, Any]) -> Parallel:
-    """A step that calls several tools in the same model turn."""
-    return Parallel(parallel=[ToolCall.model_validate(c) for c in calls])
+    """A step that calls several tools in the same model turn (each a `call(...)`, `spawn(...)` or `code(...)`)."""
+    __tracebackhide__ = True
+    if not calls:
+        raise ScriptError("parallel() needs at least one call: parallel(call('a'), call('b')).")
+    checked = []
+    for number, c in enumerate(calls, start=1):
+        try:
+            checked.append(ToolCall.model_validate(c))
+        except ValidationError as exc:
+            raise ScriptError(
+                f"parallel(...) call {number} is not a tool call: {c!r}. A parallel step holds calls only "
+                "(call(...), spawn(...), code(...)), not another parallel(...) or final(...); "
+                "put them side by side: parallel(call('a'), call('b')).\n"
+                f"Details: {_detail(exc)}"
+            ) from None
+    return Parallel(parallel=checked)
 
 
 def final(text: str) -> Final:
