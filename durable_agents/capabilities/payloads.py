@@ -58,13 +58,22 @@ class PayloadTooLarge(ApplicationError):
         super().__init__(message, type="PayloadTooLarge", non_retryable=True)
 
 
+TAIL = 20_000
+"""How many of the `PART_LIMIT` characters `cut` keeps from the end: where an error says why code failed
+(the harness puts what a snippet printed before its error), and where a long output ends."""
+
+
 def cut(text: str) -> str:
-    """`text`, cut to `PART_LIMIT` characters with a note the model reads, if it is longer."""
+    """`text`, cut to `PART_LIMIT` characters with a note the model reads, if it is longer.
+
+    The head and the tail are kept and the middle goes: the reason a snippet failed comes last."""
     if len(text) <= PART_LIMIT:
         return text
     return (
-        text[:PART_LIMIT] + f"\n[cut: {len(text):,} characters, over the {PART_LIMIT:,} one tool result may bring back "
-        "(Temporal refuses a payload over 2 MB). Print or return less: a slice, a count, a summary.]"
+        text[: PART_LIMIT - TAIL]
+        + f"\n[cut: {len(text) - PART_LIMIT:,} characters from the middle of {len(text):,}, over the {PART_LIMIT:,} "
+        "one tool result may bring back (Temporal refuses a payload over 2 MB). Print or return less: a slice, "
+        "a count, a summary. The end follows.]\n" + text[-TAIL:]
     )
 
 
