@@ -92,7 +92,7 @@ class LongRunJob:
         except WorkflowFailureError as exc:
             error = exc.cause or exc
         histories = await store.fetch_histories(self.lab.client, self.workflow_id)
-        store.save_if_requested(histories)
+        await store.save_runs_if_requested(self.lab.client, histories)  # every run of the chain
         run = Run(self.workflow_id, output, self.sandbox_dir, histories, error, time.monotonic() - self.started)
         if error is not None and check:
             raise RunFailed(run)
