@@ -28,6 +28,7 @@ from durable_agents.capabilities.approvals import ApprovalsCapability, DurableAs
 from durable_agents.capabilities.downloads import DownloadsCapability
 from durable_agents.capabilities.payloads import PayloadLimits
 from durable_agents.capabilities.ptc import ptc_capabilities
+from durable_agents.capabilities.script_window import ScriptWindow
 from durable_agents.capabilities.yours import your_capabilities
 from durable_agents.deps import DemoDeps
 from durable_agents.mcp_server import units_toolset
@@ -105,7 +106,12 @@ def build_agent(
     `continue_as_new` is `TemporalDurability`'s handler for when Temporal suggests continuing as new.
     `event_stream_topic` makes the run publish its own events to that Workflow Stream topic.
     """
-    chosen = [*(standard_capabilities() if capabilities is None else capabilities), *extra, PrepareTools(offered_tools)]
+    chosen = [
+        ScriptWindow(),  # first: the capabilities after it see the deps as the model request carries them
+        *(standard_capabilities() if capabilities is None else capabilities),
+        *extra,
+        PrepareTools(offered_tools),
+    ]
     if durable:
         chosen.append(
             TemporalDurability(
