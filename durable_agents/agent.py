@@ -34,6 +34,7 @@ from durable_agents.capabilities.approvals import ApprovalsCapability, DurableAs
 from durable_agents.capabilities.downloads import DownloadsCapability
 from durable_agents.capabilities.payloads import PayloadLimits
 from durable_agents.capabilities.ptc import ptc_capabilities
+from durable_agents.capabilities.script_window import ScriptWindow
 from durable_agents.capabilities.yours import your_capabilities
 from durable_agents.deps import DemoDeps
 from durable_agents.live import live_models
@@ -135,6 +136,7 @@ def build_agent(
     `event_stream_topic` makes the run publish its own events to that Workflow Stream topic.
     """
     chosen = [
+        ScriptWindow(),  # first: the capabilities after it see the deps as the model request carries them
         *(standard_capabilities() if capabilities is None else capabilities),
         *extra,
         PrepareTools(offered_tools),

@@ -49,7 +49,8 @@ class DemoDeps:
     sandbox_dir: str
     """Absolute path of this run's sandbox folder; file tools cannot leave it. Subagents share it."""
     script: list[Step] | None = None
-    """The model script this run follows (None with a live model)."""
+    """The model script this run follows (None with a live model); in a workflow, from its first model
+    request on, only the step that request answers (see `durable_agents.capabilities.script_window`)."""
     depth: int = 0
     """How many spawns deep this run is (0 for a top-level run)."""
     scripts: dict[str, list[Step]] = field(default_factory=dict)
@@ -68,6 +69,13 @@ class DemoDeps:
     """How many model requests the run may make (passed on to subagents)."""
     base_url: str | None = None
     """Where the live model's provider is reached (None: its default); passed on to subagents."""
+    script_start: int = 0
+    """Which step of the whole script `script` starts at."""
+
+    def __post_init__(self) -> None:
+        self.whole_script = self.script
+        """The whole script, kept where the deps were made (the workflow). An attribute, not a field:
+        never serialised, so the activities carry `script` only."""
 
 
 ParentClose = Literal["TERMINATE", "REQUEST_CANCEL", "ABANDON"]

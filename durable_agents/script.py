@@ -147,8 +147,22 @@ def model_rejects() -> ModelFailure:
 
 
 def parallel(*calls: ToolCall | dict[str, Any]) -> Parallel:
-    """A step that calls several tools in the same model turn."""
-    return Parallel(parallel=[ToolCall.model_validate(c) for c in calls])
+    """A step that calls several tools in the same model turn (each a `call(...)`, `spawn(...)` or `code(...)`)."""
+    __tracebackhide__ = True
+    if not calls:
+        raise ScriptError("parallel() needs at least one call: parallel(call('a'), call('b')).")
+    checked = []
+    for number, c in enumerate(calls, start=1):
+        try:
+            checked.append(ToolCall.model_validate(c))
+        except ValidationError as exc:
+            raise ScriptError(
+                f"parallel(...) call {number} is not a tool call: {c!r}. A parallel step holds calls only "
+                "(call(...), spawn(...), code(...)), not another parallel(...) or final(...); "
+                "put them side by side: parallel(call('a'), call('b')).\n"
+                f"Details: {_detail(exc)}"
+            ) from None
+    return Parallel(parallel=checked)
 
 
 def final(text: str) -> Final:
@@ -233,15 +247,19 @@ def step_index(messages: Sequence[ModelMessage]) -> int:
     return sum(isinstance(m, ModelResponse) for m in messages)
 
 
-def respond(script: Sequence[Step], messages: Sequence[ModelMessage], attempt: int = 1) -> ModelResponse:
-    """The model response that `script` gives to a conversation (on this attempt): a pure function."""
+def respond(
+    script: Sequence[Step], messages: Sequence[ModelMessage], attempt: int = 1, start: int = 0
+) -> ModelResponse:
+    """The model response that `script` gives to a conversation (on this attempt): a pure function.
+
+    `start` is the number of the script's first step, when `script` is a window of a longer one."""
     index = step_index(messages)
-    if index >= len(script):
+    if index - start >= len(script) or index < start:
         raise ScriptError(
             f"The model script ran out of steps: request {index + 1} wants step {index + 1}, "
-            f"but the script has only {len(script)} step(s). End the script with final('...')."
+            f"but the script has only {start + len(script)} step(s). End the script with final('...')."
         )
-    step = script[index]
+    step = script[index - start]
     while isinstance(step, ModelFailure):
         if step.model_fails == "rejected":
             raise ModelRejected(f"request {index + 1} rejected by the provider (script step {index + 1})")
@@ -286,14 +304,14 @@ class ScriptedModel(Model):
         model_settings: ModelSettings | None,
         model_request_parameters: ModelRequestParameters,
     ) -> ModelResponse:
-        script = self._script
+        script, start = self._script, 0
         if script is None:
-            ctx = get_current_run_context()
-            script = getattr(getattr(ctx, "deps", None), "script", None)
-        if not script:
+            deps = getattr(get_current_run_context(), "deps", None)
+            script, start = getattr(deps, "script", None), getattr(deps, "script_start", 0)
+        if script is None:
             raise ScriptError("The scripted model has no script: pass script=[...] to the run.")
         attempt = activity.info().attempt if activity.in_activity() else 1
-        response = respond(script, messages, attempt)
+        response = respond(script, messages, attempt, start)
         response.model_name = self.model_name
         ScriptedModel.served += 1
         return response

@@ -343,9 +343,15 @@ def test_bad_input_gets_one_clear_line(tmp_path, monkeypatch):
             ("--model", "gpt-5.5"): "needs OPENAI_API_KEY.* Leave out --model",
             ("--json",): "--json is for one-shot runs",
             ("--model", ""): "The model name is empty",
+            ("--in-process", "--scenario", "ptc", "--timeout", "-5"): "--timeout -5: give a run a positive number",
         }
         env = {k: v for k, v in ENV.items() if k != "OPENAI_API_KEY"}
-        started = {args: _start([*args, "--sandbox", str(tmp_path)], tmp_path, env) for args in cases}  # all at once
+        (tmp_path / "a-file").write_text("not a folder")
+        cases[("--in-process", "--sandbox", str(tmp_path / "a-file" / "sandbox"))] = "cannot write there"
+        started = {
+            args: _start([*args] if "--sandbox" in args else [*args, "--sandbox", str(tmp_path)], tmp_path, env)
+            for args in cases
+        }  # all at once
         for args, process in started.items():
             out, err = process.communicate(timeout=120)
             assert process.returncode == 2, (args, out, err)
@@ -469,3 +475,24 @@ async def test_a_live_model_is_not_offered_the_teaching_tools():
     assert set(scripted) >= TEACHING_TOOLS and set(asked) == set(scripted)
     assert set(live) == set(scripted) - TEACHING_TOOLS
     assert {"write_file", "read_file", "list_files", "spawn"} <= set(live)
+
+
+@pytest.mark.parametrize(
+    ("timeout", "queue", "sandbox", "told"),
+    [
+        (0, "q", "", "--timeout 0: give a run a positive number"),
+        (-5, "q", "", "--timeout -5"),
+        (float("inf"), "q", "", "--timeout inf"),
+        (float("nan"), "q", "", "--timeout nan"),
+        (120, "", "", "--task-queue is empty"),
+        (120, "  ", "", "--task-queue is empty"),
+        (120, "q", "a-file/sandbox", "cannot write there"),
+    ],
+)
+def test_values_that_fail_only_after_a_server_started_are_refused_first(tmp_path, timeout, queue, sandbox, told):
+    from durable_agents.demo.cli import Failed, _check
+
+    (tmp_path / "a-file").write_text("not a folder")
+    _check(120, tmp_path / "fine", "q")
+    with pytest.raises(Failed, match=re.escape(told)):
+        _check(timeout, tmp_path / (sandbox or "fine"), queue)

@@ -57,3 +57,26 @@ async def test_each_notebooks_histories_replay(notebook, monkeypatch):
     if not histories:
         pytest.fail(f"Notebook {notebook} wrote no history to {folder}")
     assert await replay(histories) == len(histories)
+
+
+@pytest.mark.timeout(90)
+async def test_a_history_that_replays_slowly_still_replays(lab, monkeypatch):
+    """A snippet turn that takes longer than Temporal's 2 s deadlock detector on replay (a busy machine,
+    simulated by a sleep) must not hang the replay (issue 25: it retried the eviction forever)."""
+    import time
+
+    from temporalio import workflow
+
+    from durable_agents.capabilities import ptc
+    from durable_agents.script import code
+
+    run = await lab.run([code("sum(range(1000))"), final("ok")], agent="ptc")
+    turn = ptc.SnippetTimeLimit.turn
+
+    def slow_turn(self, portal, fn, args):
+        if workflow.unsafe.is_replaying():
+            time.sleep(2.5)
+        return turn(self, portal, fn, args)
+
+    monkeypatch.setattr(ptc.SnippetTimeLimit, "turn", slow_turn)
+    assert await replay(run.histories) == 1

@@ -9,6 +9,8 @@ from collections.abc import AsyncIterator
 import pytest
 from temporalio.client import WorkflowUpdateFailedError
 
+from durable_agents.history.replay import replay
+from durable_agents.history.store import HISTORY_DIR_ENV, load_histories
 from durable_agents.lab import Lab, LabError
 from durable_agents.lab.run import Run
 from durable_agents.lessons import long_running as lr
@@ -69,8 +71,9 @@ async def play(lab: Lab, scenario: LongRunScenario) -> tuple[Run, list[str]]:
 
 
 @pytest.mark.parametrize("name", list(LONG_RUN_SCENARIOS))
-async def test_long_run_scenario(long_lab, name):
+async def test_long_run_scenario(long_lab, name, monkeypatch, tmp_path):
     scenario = LONG_RUN_SCENARIOS[name]
+    monkeypatch.setenv(HISTORY_DIR_ENV, str(tmp_path))
     run, refusals = await play(long_lab, scenario)
     assert run.output == scenario.output, run.error
     assert shape(run.graph()) == scenario.shape
@@ -87,6 +90,10 @@ async def test_long_run_scenario(long_lab, name):
     assert len(accepted) == len(scenario.replies) - len(expected), "a refused update must leave no trace"
     chain = await lr.store.fetch_chain(long_lab.client, run.workflow_id)
     assert len(chain) == scenario.runs
+    saved = load_histories(tmp_path)  # every run of the chain is saved, and replays
+    assert [h.to_json() for h in saved.values() if h.workflow_id == run.workflow_id].count(chain[0].to_json()) == 1
+    assert len([h for h in saved.values() if h.workflow_id == run.workflow_id]) == scenario.runs
+    assert await replay(saved) == len(saved)
     if scenario.crash:
         workers = {w for node in run.graph().walk() for w in node.code_workers}
         assert workers == {"waiter-1", "finisher"}, workers

@@ -36,3 +36,39 @@ async def test_scenario(lab, name):
     assert not {s.label for s in steps if s.kind == "tool"} & {"spawn", "run_code"}, (
         "spawn and run_code stay in the workflow"
     )
+
+
+async def test_a_run_near_the_history_limit_is_stopped_and_says_so(lab, monkeypatch):
+    """Temporal terminates a run whose history passes 50 MB, telling nothing; the run stops before that and says why.
+    The limit is lowered here (the worker runs in this process) so the run reaches it in a few steps."""
+    from durable_agents.capabilities import payloads
+    from durable_agents.script import call, final
+
+    monkeypatch.setattr(payloads, "HISTORY_BYTES", 600_000)  # the run starts with a 0.3 MB input
+    with pytest.raises(RunFailed, match="HistoryTooLarge: The run's history holds") as info:
+        await lab.run([*[call("word_count", text="a " * 5_000)] * 30, final("never")])
+    models = [step for step in shape(info.value.run.graph()) if step.startswith("model")]
+    assert 3 <= len(models) < 30, "stopped once the history passed the limit, before the script ended"
+
+
+async def test_each_activity_carries_only_its_step_of_the_script(lab):
+    """The script rides in the run's input once, not in every activity's deps (issue 25: a 0.2 MB script of
+    3,000 steps filled Temporal's 50 MB history limit after 173 steps)."""
+    import base64
+    import json
+
+    from durable_agents.script import call, final
+
+    big = "x" * 5_000
+    run = await lab.run([*[call("write_file", path="a.txt", content=big)] * 20, final("ok")])
+    events = json.loads(run.histories[run.workflow_id].to_json())["events"]
+    inputs = [
+        e["activityTaskScheduledEventAttributes"]["input"]["payloads"]
+        for e in events
+        if "activityTaskScheduledEventAttributes" in e
+    ]
+    deps = [json.loads(base64.b64decode(p["data"])) for payloads in inputs for p in payloads]
+    deps = [d for d in deps if isinstance(d, dict) and "sandbox_dir" in d]
+    assert len(deps) == 41, "each model request and each tool call carries the deps"
+    assert max(len(json.dumps(d)) for d in deps) < 2 * len(big), "the deps carry one step, not the script"
+    assert [d["script_start"] for d in deps[::2]] == list(range(21)), "each model request its own step"

@@ -78,3 +78,11 @@ def test_model_failure_steps():
     assert [p.tool_name for p in answer.parts] == ["list_files"]
     with pytest.raises(ModelRejected, match="request 2 rejected"):
         respond(script, [*conversation, answer], attempt=1)
+
+
+@pytest.mark.parametrize("inner", [parallel(call("list_files")), final("x"), "list_files"])
+def test_a_parallel_step_holds_calls_only(inner):
+    with pytest.raises(ScriptError, match=r"parallel\(\.\.\.\) call 2 is not a tool call"):
+        parallel(call("read_file", path="a"), inner)
+    with pytest.raises(ScriptError, match="at least one call"):
+        parallel()

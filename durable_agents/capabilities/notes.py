@@ -14,15 +14,16 @@ from pydantic_ai.capabilities import AbstractCapability
 from pydantic_ai.toolsets import FunctionToolset
 
 from durable_agents.capabilities.one_toolset import one_toolset
-from durable_agents.capabilities.sandbox import sandbox_path
+from durable_agents.capabilities.sandbox import sandbox_path, told_to_the_model
 from durable_agents.deps import DemoDeps
 
 
 async def save_note(ctx: RunContext[DemoDeps], title: str, body: str) -> str:
     """Save a note called `title` with text `body`."""
     target = sandbox_path(ctx.deps.sandbox_dir, f"notes/{title}.txt")
-    target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_text(body)
+    with told_to_the_model(f"notes/{title}.txt"):  # a title may clash with a note's folder: the model is told
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(body, encoding="utf-8")
     return f"saved note {title!r}"
 
 

@@ -11,7 +11,10 @@ every later request. `PayloadLimits` keeps runs inside the limit:
   as the harness's `ToolOutputLimits` does with its `Truncate` band;
 - tool arguments too large to travel to their activity are refused with a retry prompt;
 - a model request that would still be over the limit fails the run at once, naming the request and
-  the limit, instead of hanging until the run's timeout.
+  the limit, instead of hanging until the run's timeout;
+- a run whose history nears Temporal's history limits (`HISTORY_BYTES`, `HISTORY_EVENTS`) fails
+  before its next model request, saying so, instead of being terminated by the server
+  (`Workflow history size exceeds limit`) with nothing told.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from pydantic_ai import RunContext
 from pydantic_ai.capabilities import AbstractCapability
 from pydantic_ai.messages import ModelMessagesTypeAdapter, ModelRequest, RetryPromptPart, ToolReturnPart
 from pydantic_ai.models import ModelRequestContext
+from temporalio import workflow
 from temporalio.exceptions import ApplicationError
 
 from durable_agents.deps import DemoDeps
@@ -39,6 +43,12 @@ GRPC_LIMIT = 4 * 1024 * 1024
 PART_LIMIT = 100_000
 """The most characters one tool result or retry prompt brings back to the model."""
 
+HISTORY_BYTES = 40 * 1024 * 1024
+"""A run's history may grow to this many bytes; the server terminates a run at 50 MB (it warns at 10 MB)."""
+
+HISTORY_EVENTS = 40_000
+"""A run's history may hold this many events; the server terminates a run at 51,200 (it warns at 10,240)."""
+
 _deps = TypeAdapter(DemoDeps)
 
 
@@ -51,6 +61,26 @@ def megabytes(n: int) -> str:
     return f"{n / 1024 / 1024:.1f} MB"
 
 
+class HistoryTooLarge(ApplicationError):
+    """A run whose history nears Temporal's limit: it fails at once (no retry) with this message."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, type="HistoryTooLarge", non_retryable=True)
+
+
+def check_history() -> None:
+    """Raise `HistoryTooLarge` if this workflow's history is past `HISTORY_BYTES` or `HISTORY_EVENTS`."""
+    info = workflow.info()
+    size, events = info.get_current_history_size(), info.get_current_history_length()
+    if size > HISTORY_BYTES or events > HISTORY_EVENTS:
+        raise HistoryTooLarge(
+            f"The run's history holds {megabytes(size)} in {events:,} events, past this workbook's limit "
+            f"({megabytes(HISTORY_BYTES)} or {HISTORY_EVENTS:,} events; Temporal terminates a run at 50 MB or "
+            "51,200 events), so the run stops here. Split the work over several runs, or continue as new "
+            "(LongRunWorkflow, notebook 08)."
+        )
+
+
 class PayloadTooLarge(ApplicationError):
     """A payload over Temporal's limit: the run fails at once (no retry) with this message."""
 
@@ -58,13 +88,22 @@ class PayloadTooLarge(ApplicationError):
         super().__init__(message, type="PayloadTooLarge", non_retryable=True)
 
 
+TAIL = 20_000
+"""How many of the `PART_LIMIT` characters `cut` keeps from the end: where an error says why code failed
+(the harness puts what a snippet printed before its error), and where a long output ends."""
+
+
 def cut(text: str) -> str:
-    """`text`, cut to `PART_LIMIT` characters with a note the model reads, if it is longer."""
+    """`text`, cut to `PART_LIMIT` characters with a note the model reads, if it is longer.
+
+    The head and the tail are kept and the middle goes: the reason a snippet failed comes last."""
     if len(text) <= PART_LIMIT:
         return text
     return (
-        text[:PART_LIMIT] + f"\n[cut: {len(text):,} characters, over the {PART_LIMIT:,} one tool result may bring back "
-        "(Temporal refuses a payload over 2 MB). Print or return less: a slice, a count, a summary.]"
+        text[: PART_LIMIT - TAIL]
+        + f"\n[cut: {len(text) - PART_LIMIT:,} characters from the middle of {len(text):,}, over the {PART_LIMIT:,} "
+        "one tool result may bring back (Temporal refuses a payload over 2 MB). Print or return less: a slice, "
+        "a count, a summary. The end follows.]\n" + text[-TAIL:]
     )
 
 
@@ -86,6 +125,8 @@ class PayloadLimits(AbstractCapability[DemoDeps]):
     async def before_model_request(
         self, ctx: RunContext[DemoDeps], request_context: ModelRequestContext
     ) -> ModelRequestContext:
+        if workflow.in_workflow():
+            check_history()
         for message in ctx.messages:
             for i, part in enumerate(message.parts if isinstance(message, ModelRequest) else []):
                 if isinstance(part, (ToolReturnPart, RetryPromptPart)) and cut(str(part.content)) != str(part.content):

@@ -14,7 +14,14 @@ a workflow-native tool call does not hand the thread back to Temporal, so every 
 (the code between two tool calls) adds up until the next real wait; past Temporal's 2 s deadlock
 detector the workflow task fails again and again. So each snippet gets `SNIPPET_SECONDS` of
 compute in total, over all its turns, and is stopped when that is spent. The model is told its
-code was stopped for a time limit. See `SnippetTimeLimit` for why this stays replay-safe.
+code was stopped for a time limit. See `SnippetTimeLimit` for why this stays replay-safe. The
+budget counts everything the snippet's turns cost the workflow thread, the harness's own work between
+turns included, and what a snippet may print is bounded (`PRINT_LIMIT`) so that the work after its
+last turn stays small too: a workflow task that replays slower than it first ran must still finish
+well inside the deadlock detector's 2 s.
+
+`SendableResults` makes a value the code returns that cannot travel (bytes that are not text, a
+list nested hundreds deep) a retry prompt the model reads, instead of a failed run.
 """
 
 from __future__ import annotations
@@ -31,11 +38,12 @@ from typing import Any
 from pydantic_ai import RunContext
 from pydantic_ai.capabilities import AbstractCapability
 from pydantic_ai_harness import CodeMode, _monty_exec
-from pydantic_monty import AsyncMonty, MontyCrashedError
+from pydantic_core import PydanticSerializationError, to_json
+from pydantic_monty import AsyncMonty, CollectString, MontyCrashedError
 from temporalio import workflow
 
 from durable_agents.deps import DemoDeps
-from durable_agents.errors import ToolExecutionError
+from durable_agents.errors import ToolExecutionError, ToolValidationError
 
 SNIPPET_SECONDS = 1.0
 """How long one snippet may compute in total, summed over its turns, before it is stopped.
@@ -45,6 +53,18 @@ not orchestration. Outside a workflow Monty's own clock applies the same limit."
 
 LIMITS = {"max_memory": 64 * 1024 * 1024, "max_duration_secs": SNIPPET_SECONDS}
 """The sandbox's limits per snippet: heap (Monty raises `MemoryError` beyond it) and time (outside a workflow)."""
+
+PRINT_LIMIT = 256 * 1024
+"""The most one snippet may print, in bytes (Monty's own default is 10 MiB); past it the snippet fails
+with a `MemoryError` the model reads. The model is shown at most `PART_LIMIT` characters of it anyway,
+and handling 10 MiB of output in workflow code costs more than a snippet's whole budget."""
+
+
+def _bounded_print_capture(capture: Any) -> None:
+    capture.callback = CollectString(max_bytes=PRINT_LIMIT)
+
+
+_monty_exec.PrintCapture.__init__ = _bounded_print_capture  # the harness offers no setting for it
 
 BACKSTOP_SECONDS = 30.0
 """The Monty pool's own per-turn deadline: only a backstop, should the guard below ever miss."""
@@ -90,6 +110,10 @@ class SnippetTimeLimit:
     snippet: int
     """Which snippet of this workflow execution (0, 1, ...): with the turn, it names the marker."""
     spent: float = 0.0
+    mark: float = field(default_factory=time.monotonic)
+    """When the snippet's last turn ended (or it started): the harness's work since then counts too."""
+    task: Any = None
+    """The workflow time of the workflow task `mark` belongs to (`workflow.now()` is fixed within one)."""
     turns: int = 0
     session: Any = None
     """The Monty session the snippet runs in (the first turn starts it), whose worker a stop kills."""
@@ -109,6 +133,10 @@ class SnippetTimeLimit:
             self.session = session
         pid = getattr(self.session, "worker_pid", None)
         fired = threading.Event()
+        task = workflow.now()
+        if task == self.task:  # still the same workflow task: the harness's work since the last turn counts
+            self.spent += time.monotonic() - self.mark
+        self.task = task
 
         def stop() -> None:
             fired.set()
@@ -126,7 +154,8 @@ class SnippetTimeLimit:
             result = None
         finally:
             timer.cancel()
-            self.spent += time.monotonic() - started
+            self.mark = time.monotonic()
+            self.spent += self.mark - started
         if fired.is_set():
             workflow.patched(self.marker())  # records the stop in history, for replay
             raise TimeLimitError()
@@ -164,11 +193,49 @@ class LimitSnippetTime(AbstractCapability[DemoDeps]):
         run = workflow.instance()
         number = getattr(run, "_ptc_snippets", 0)  # counted per execution: a replay starts again at 0
         run._ptc_snippets = number + 1
-        token = _snippet_limit.set(SnippetTimeLimit(number))
+        token = _snippet_limit.set(SnippetTimeLimit(number, task=workflow.now()))
         try:
             return await handler(args)
         finally:
             _snippet_limit.reset(token)
+
+
+UNSENDABLE = (
+    "Your code ran, but the value it returned cannot be sent back ({reason}). Return plain data: text, numbers, "
+    "and lists or dicts nested a few levels deep (decode bytes to text first), or print what you need."
+)
+
+
+def unsendable(result: Any) -> str | None:
+    """Why `result` cannot become a tool result (None if it can): the check the payload converter would fail."""
+    try:
+        to_json(result)
+    except (PydanticSerializationError, ValueError, RecursionError) as exc:
+        return str(exc).removeprefix("Error serializing to JSON: ")
+    return None
+
+
+@dataclass
+class SendableResults(AbstractCapability[DemoDeps]):
+    """A `run_code` result that cannot be serialised reaches the model as a retry prompt.
+
+    Unchecked, bytes that are not UTF-8 or a value nested past pydantic's serialisation depth fail
+    the run when the next model request is sent; a value nested thousands deep overflows the
+    harness's own conversion with `RecursionError`, which fails the workflow task again and again.
+    """
+
+    async def wrap_tool_execute(
+        self, ctx: RunContext[DemoDeps], *, call: Any, tool_def: Any, args: Any, handler: Any
+    ) -> Any:
+        if call.tool_name != "run_code":
+            return await handler(args)
+        try:
+            result = await handler(args)
+        except RecursionError:
+            raise ToolValidationError(UNSENDABLE.format(reason="it is nested too deep")) from None
+        if (reason := unsendable(result)) is not None:
+            raise ToolValidationError(UNSENDABLE.format(reason=reason))
+        return result
 
 
 def nested_parent(tool_call_id: str | None) -> str | None:
@@ -236,4 +303,5 @@ def ptc_capabilities() -> list[AbstractCapability[DemoDeps]]:
         CodeMode(resource_limits=LIMITS, max_tool_calls=50, monty_sandbox=monty_pool),
         CancelSiblingsOnFailure(),
         LimitSnippetTime(),
+        SendableResults(),
     ]

@@ -56,6 +56,10 @@ def told_to_the_model(path: str) -> Iterator[None]:
         raise ToolExecutionError(
             f"Cannot use {path!r}: {exc.strerror} (a file and a folder cannot share a name). Pick another path."
         ) from None
+    except RecursionError:  # `mkdir(parents=True)` recurses once per missing folder
+        raise ToolValidationError(
+            f"Path {path[:80]!r}... has too many folders for the file system. Use a path a few folders deep."
+        ) from None
     except UnicodeError:
         raise ToolExecutionError(
             f"Cannot use {path!r}: its text is not valid UTF-8 (a binary file, or a lone surrogate); "

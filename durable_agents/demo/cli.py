@@ -29,9 +29,11 @@ import asyncio
 import contextlib
 import json
 import logging
+import math
 import os
 import signal
 import sys
+import tempfile
 from collections.abc import Awaitable
 from pathlib import Path
 from typing import Annotated, Any
@@ -183,11 +185,12 @@ def demo(
     if as_json and text is None and scenario_name is None:
         raise typer.BadParameter("--json is for one-shot runs: add --scenario NAME or a prompt.")
     try:
+        _check(timeout, sandbox, task_queue)  # before anything starts: a bad value is one line, exit 2
         if base_url and not model:
             raise live.LiveModelError("--base-url is where a live model is served: add --model, e.g. ollama:qwen3.")
         qualified = live.resolve(model, base_url, instead="Leave out --model") if model is not None else None
         chosen = scenario(scenario_name) if scenario_name else None
-    except (live.LiveModelError, UnknownScenario) as exc:
+    except (Failed, live.LiveModelError, UnknownScenario) as exc:
         Console(stderr=True, soft_wrap=True).print(f"[red]{escape(str(exc))}[/red]", highlight=False)
         raise typer.Exit(2) from None
     os.environ.setdefault("PYDANTIC_AI_NO_BANNER", "1")  # the terminal is for the runs
@@ -256,6 +259,21 @@ def _web_ui(url: str | None, *, one_shot: bool, started: bool) -> tuple[str | No
     if url is None and not started:
         return None, "pass --ui-url with this server's Web UI (a dev server's is on port 8233) for a link"
     return url, "none: the time-skipping test server (--in-process) has no Web UI"
+
+
+def _check(timeout: float, sandbox: Path, task_queue: str) -> None:
+    """Refuse the values that would fail only once a server has started (`Failed`, one line)."""
+    if not math.isfinite(timeout) or timeout <= 0:
+        raise Failed(f"--timeout {timeout:g}: give a run a positive number of seconds, e.g. --timeout 120.")
+    if not task_queue.strip():
+        raise Failed("--task-queue is empty: name a task queue, e.g. --task-queue durable-agents.")
+    try:
+        sandbox.mkdir(parents=True, exist_ok=True)
+        tempfile.TemporaryFile(dir=sandbox).close()
+    except OSError as exc:
+        raise Failed(
+            f"--sandbox {sandbox}: cannot write there ({exc.strerror or exc}). Pick a folder you can write."
+        ) from None
 
 
 def _log_to(path: Path) -> None:

@@ -1,7 +1,8 @@
 """Fetch, follow, save and load the Temporal histories of a run (a workflow and all its children).
 
-Histories are kept as Temporal's standard history JSON, one file per workflow id, so the Temporal
-CLI and UI can read them and `durable_agents.history.replay` can replay them.
+Histories are kept as Temporal's standard history JSON, one file per run: `<workflow id>.json` for
+a workflow's latest run, `<workflow id>.run-<run id>.json` for each run a continue-as-new chain left
+behind. The Temporal CLI and UI can read them and `durable_agents.history.replay` can replay them.
 """
 
 from __future__ import annotations
@@ -21,6 +22,9 @@ from temporalio.service import RPCError, RPCStatusCode
 
 HISTORY_DIR_ENV = "DURABLE_AGENTS_HISTORY_DIR"
 """Set to a folder and every lab run writes its histories there."""
+
+RUN_MARK = ".run-"
+"""Between a workflow id and a run id in the key (and file name) of a run a chain continued from."""
 
 
 def child_workflow_ids(history: WorkflowHistory) -> list[str]:
@@ -108,6 +112,16 @@ async def follow(
             task.cancel()
 
 
+async def earlier_runs(client: Client, histories: Mapping[str, WorkflowHistory]) -> dict[str, WorkflowHistory]:
+    """The runs each history's continue-as-new chain went through before it, keyed `<workflow id>.run-<run id>`."""
+    runs: dict[str, WorkflowHistory] = {}
+    for wid, history in histories.items():
+        while previous := history.events[0].workflow_execution_started_event_attributes.continued_execution_run_id:
+            history = await client.get_workflow_handle(history.workflow_id, run_id=previous).fetch_history()
+            runs[f"{wid}{RUN_MARK}{previous}"] = history
+    return runs
+
+
 def as_dicts(histories: Mapping[str, WorkflowHistory]) -> dict[str, dict]:
     """The histories as plain history-JSON dicts, the form `durable_agents.history.graph` reads."""
     return {wid: json.loads(h.to_json()) for wid, h in histories.items()}
@@ -118,7 +132,7 @@ def _file_name(workflow_id: str) -> str:
 
 
 def save_histories(histories: Mapping[str, WorkflowHistory], directory: str | Path) -> list[Path]:
-    """Write each history to `directory/<workflow id>.json`; returns the files written."""
+    """Write each history to `directory/<key>.json` (a workflow id, or an earlier run's key); returns the files."""
     folder = Path(directory)
     folder.mkdir(parents=True, exist_ok=True)
     paths = []
@@ -135,6 +149,17 @@ def save_if_requested(histories: Mapping[str, WorkflowHistory]) -> list[Path]:
     return save_histories(histories, directory) if directory else []
 
 
+async def save_runs_if_requested(client: Client, histories: Mapping[str, WorkflowHistory]) -> list[Path]:
+    """`save_if_requested` for histories that may have continued as new: every earlier run is saved too."""
+    if not os.environ.get(HISTORY_DIR_ENV):
+        return []
+    return save_if_requested({**histories, **await earlier_runs(client, histories)})
+
+
 def load_histories(directory: str | Path) -> dict[str, WorkflowHistory]:
-    """Load every `*.json` history in `directory`, keyed by workflow id (the file's stem)."""
-    return {p.stem: WorkflowHistory.from_json(p.stem, p.read_text()) for p in sorted(Path(directory).glob("*.json"))}
+    """Load every `*.json` history in `directory`, keyed by the file's stem (a workflow id, or
+    `<workflow id>.run-<run id>` for an earlier run of a chain); each history knows its workflow id."""
+    return {
+        p.stem: WorkflowHistory.from_json(p.stem.partition(RUN_MARK)[0], p.read_text())
+        for p in sorted(Path(directory).glob("*.json"))
+    }

@@ -37,7 +37,7 @@ async def collect(
         error = exc.cause or exc
     histories = await store.fetch_histories(client, handle.id)
     if save:
-        store.save_if_requested(histories)
+        await store.save_runs_if_requested(client, histories)  # every run of a continue-as-new chain
     return Run(handle.id, output, sandbox_dir, histories, error, time.monotonic() - started)
 
 

@@ -151,8 +151,8 @@ def check_sendable(request: AgentRequest) -> None:
         biggest = max(range(len(sizes)), key=sizes.__getitem__, default=0)
         where = f" (step {biggest} alone is {payloads.megabytes(sizes[biggest])})" if sizes else ""
         raise LabError(
-            f"The run's input is {payloads.megabytes(total)}{where}. The script travels with every model request, "
-            "next to the conversation that already holds its steps, so it must stay under half of Temporal's "
+            f"The run's input is {payloads.megabytes(total)}{where}. It travels as one payload, and the script's "
+            "steps come back in the conversation every model request carries, so it must stay under half of Temporal's "
             f"{payloads.megabytes(payloads.PAYLOAD_LIMIT)} payload limit. Keep large content out of the script: "
             "have a tool produce it, or split it over several steps."
         )
