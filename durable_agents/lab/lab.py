@@ -61,6 +61,7 @@ from durable_agents.capabilities import payloads
 from durable_agents.deps import REQUEST_LIMIT, ROSTER, TOOL_RETRIES, ParentClose, Role
 from durable_agents.history import store, watch
 from durable_agents.lab import binaries, reaper
+from durable_agents.lab.dev_config import DEV_SERVER_CONFIG, dynamic_config_flags
 from durable_agents.lab.run import Run, RunFailed
 from durable_agents.lab.worker import WORKER_LOG, log_to_file, make_worker
 from durable_agents.script import Step, parse_script, subagent_scripts
@@ -561,18 +562,12 @@ def _output_to(log: Path) -> Iterator[None]:
                 os.close(copy)
 
 
-DEV_SERVER_CONFIG = ['history.timerProcessorMaxTimeShift="10ms"']
-"""Dynamic config every dev server of the lab gets. The server batches timers, and a retry waits on
-a timer: by default a timer fires up to 1 s late, so an activity retried after 100 ms waited ~1 s
-(a three-attempt tool: 2.0 s). With 10 ms, a retry waits about its interval (0.3 s)."""
-
-
 def _dynamic_config(suggest_continue_as_new_after: int | None) -> list[str]:
     """The dev server's dynamic-config flags: `DEV_SERVER_CONFIG`, plus the options `Lab.start` takes."""
     values = list(DEV_SERVER_CONFIG)
     if suggest_continue_as_new_after is not None:
         values.append(f"limit.historyCount.suggestContinueAsNew={suggest_continue_as_new_after}")
-    return [flag for value in values for flag in ("--dynamic-config-value", value)]
+    return dynamic_config_flags(values)
 
 
 def _check_sendable(request: AgentRequest) -> None:
