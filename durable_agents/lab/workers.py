@@ -7,6 +7,8 @@
 
 Each worker's stdin is a pipe from this process: if the kernel dies, the workers see it close and
 stop, so no process is left behind. What a worker logs goes to `<sandbox root>/<identity>.log`.
+Each is forked from a process that has imported the libraries already (`durable_agents.lab.forkserver`),
+so that a worker polls within a second instead of three.
 """
 
 from __future__ import annotations
@@ -15,12 +17,12 @@ import asyncio
 import contextlib
 import os
 import signal
-import subprocess
-import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from durable_agents.lab import forkserver
 
 READY_TIMEOUT = 60.0
 
@@ -38,7 +40,7 @@ class WorkerStartError(RuntimeError):
 class WorkerPool:
     """Worker processes polling one lab's task queue, by identity."""
 
-    processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
+    processes: dict[str, forkserver.ForkedWorker] = field(default_factory=dict)
     logs: dict[str, Path] = field(default_factory=dict)
     """Where each worker's output goes (`<sandbox root>/<identity>.log`)."""
 
@@ -65,26 +67,9 @@ class WorkerPool:
         for n in range(1, count + 1):
             identity = f"{prefix}-{n}"
             pool.logs[identity] = lab.sandbox_root / f"{identity}.log"
-            with pool.logs[identity].open("ab") as log:
-                pool.processes[identity] = subprocess.Popen(
-                    [
-                        sys.executable,
-                        "-m",
-                        "durable_agents.lab.worker",
-                        config.target_host,
-                        "--namespace",
-                        lab.client.namespace,
-                        "--task-queue",
-                        task_queue or lab.task_queue,
-                        "--identity",
-                        identity,
-                    ],
-                    stdin=subprocess.PIPE,
-                    stdout=subprocess.PIPE,
-                    stderr=log,
-                    start_new_session=True,
-                    env={**os.environ, **(env or {})},
-                )
+            argv = [config.target_host, "--namespace", lab.client.namespace]
+            argv += ["--task-queue", task_queue or lab.task_queue, "--identity", identity]
+            pool.processes[identity] = forkserver.start_worker(argv, {**os.environ, **(env or {})}, pool.logs[identity])
         try:
             await asyncio.wait_for(asyncio.gather(*(pool._ready(i) for i in pool.processes)), READY_TIMEOUT)
         except BaseException:
