@@ -55,6 +55,12 @@ def prepare() -> None:
     forkserver.ensure_running()
 
 
+def is_ours(cmdline: Sequence[str]) -> bool:
+    """Whether a process with this command line is our fork server or a worker forked from it (a fork
+    keeps its parent's command line), so that `cleanup.reset()` finds what a kernel left."""
+    return any("multiprocessing.forkserver" in arg and repr(PRELOAD) in arg for arg in cmdline)
+
+
 class ForkedWorker:
     """A worker process forked from the server: the part of `subprocess.Popen` that `WorkerPool` uses."""
 
