@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from datetime import timedelta
-from typing import Any, ClassVar, Literal
+from typing import Any, Literal
 
 from pydantic_ai.durable_exec.temporal import AgentEventStream, PydanticAIWorkflow
 from temporalio import workflow
@@ -33,7 +33,7 @@ __all__ = [
     "PendingCall",
 ]
 
-AGENTS = {**DURABLE_AGENTS, legacy_agent.name: legacy_agent}
+AGENTS: dict[str, Any] = {**DURABLE_AGENTS, "legacy": legacy_agent}
 """Every agent a worker hosts, by name; `AgentRequest.agent` picks one."""
 
 
@@ -41,7 +41,7 @@ AGENTS = {**DURABLE_AGENTS, legacy_agent.name: legacy_agent}
 class DemoAgentWorkflow(PydanticAIWorkflow):
     """Runs `request.agent` on `request.prompt` and returns its answer. Subagents are children of this type."""
 
-    __pydantic_ai_agents__: ClassVar = list(AGENTS.values())
+    __pydantic_ai_agents__ = tuple(AGENTS.values())
 
     @workflow.init
     def __init__(self, request: AgentRequest) -> None:
@@ -123,7 +123,7 @@ class LongRunWorkflow(PydanticAIWorkflow):
     query, and the workflow's current details in the Web UI, show what it waits on.
     """
 
-    __pydantic_ai_agents__: ClassVar = list(LONG_RUN_AGENTS.values())
+    __pydantic_ai_agents__ = tuple(LONG_RUN_AGENTS.values())
 
     def __init__(self) -> None:
         self._job: LongRun | None = None
@@ -203,6 +203,10 @@ class LongRunWorkflow(PydanticAIWorkflow):
     @workflow.update
     def answer(self, answer: Answer) -> str:
         """Answer one pending call; returns what was decided. The validator below rejects bad answers."""
+        return self._take(answer)
+
+    def _take(self, answer: Answer) -> str:
+        """What an accepted answer does, from the update or from the signal."""
         call = self._pending[answer.call_id]
         if call.kind == "question":
             self._answers[answer.call_id] = ask_user_result(self._questions[answer.call_id], _response(answer))
@@ -245,7 +249,7 @@ class LongRunWorkflow(PydanticAIWorkflow):
         except AnswerRejected as exc:
             self._ignored.append(str(exc))
             return
-        self.answer(answer)
+        self._take(answer)
 
     @workflow.query
     def ignored(self) -> list[str]:
@@ -277,6 +281,9 @@ def _duration(seconds: float) -> str:
         return f"{int(seconds // DAY)} day(s)"
     return f"{seconds:g} s"
 
+
+VERSION_ENV = "DURABLE_AGENTS_WORKFLOW_VERSION"
+"""Names the changed version of the demo workflow a worker process runs instead (`durable_agents.versions`)."""
 
 WORKFLOWS: list[type] = [DemoAgentWorkflow, LongRunWorkflow]
 """The workflow classes a worker registers (and a `Replayer` needs)."""

@@ -296,7 +296,7 @@ def test_bad_input_gets_one_clear_line(tmp_path, monkeypatch):
         port = busy.getsockname()[1]
         cases = {
             ("--scenario", "nope"): "No scenario 'nope'",
-            ("--no-start-dev-server", "--address", "127.0.0.1:1"): "Could not connect to Temporal at 127.0.0.1:1",
+            ("--no-start-dev-server", "--address", "127.0.0.1:1"): "No Temporal server answers at 127.0.0.1:1",
             ("--port", str(port), "--scenario", "ptc"): f"Port {port} .* is in use",
             ("--model", "gpt-5.5"): "needs OPENAI_API_KEY",
             ("--json",): "--json is for one-shot runs",

@@ -210,7 +210,7 @@ def test_crash_prediction_check():
 async def test_patch_check():
     from temporalio import workflow
 
-    from durable_agents.lessons import versions
+    from durable_agents import versions
     from durable_agents.lessons.exercises import check_patch
 
     before, after = recorded_run("before").histories, recorded_run("after").histories
@@ -239,10 +239,10 @@ async def test_patch_check():
 
 async def test_long_running_check(lab):
     from durable_agents.lessons.exercises import check_long_running
-    from durable_agents.lessons.long_running import CLEANUP_SCRIPT, start_long_run
+    from durable_agents.lessons.long_running import CLEANUP_SCRIPT
 
     async def answered(decide) -> object:
-        job = await start_long_run(lab, CLEANUP_SCRIPT)
+        job = await lab.start_long_run(CLEANUP_SCRIPT)
         for pending in await job.wait_pending():
             await job.answer(decide(pending))
         return await job.result()

@@ -6,6 +6,7 @@
     uv run durable-agents demo --in-process          # the time-skipping test server, no Web UI
     uv run durable-agents demo --no-start-dev-server --address 127.0.0.1:7233
     uv run durable-agents demo --model gpt-5.5       # a live model (key from the environment or .env)
+    uv run durable-agents demo --model ollama:qwen3  # a local model, no key (--base-url for LM Studio, vLLM...)
     uv run durable-agents migration                  # worker processes, a fan-out, who ran what
     uv run durable-agents fuzz --iterations 20 --workers 3 --max-n 5 --kind ptc-spawns
 
@@ -132,7 +133,14 @@ def demo(
     ui_port: Annotated[int | None, typer.Option(help="Port of its Web UI (default: a free one).")] = None,
     model: Annotated[
         str | None,
-        typer.Option(help="A live model instead of the script: gpt-5.5, claude-..., openai:..., anthropic:..."),
+        typer.Option(
+            help="A live model instead of the script: gpt-5.5, claude-..., openai:..., anthropic:..., "
+            "or ollama:NAME for a local OpenAI-compatible server (no key)."
+        ),
+    ] = None,
+    base_url: Annotated[
+        str | None,
+        typer.Option(help="Where the live model is served, e.g. http://localhost:1234/v1 (LM Studio)."),
     ] = None,
     teaching_tools: Annotated[
         bool, typer.Option(help="Offer a live model the teaching-only tools too (failing tools, comparison spawns).")
@@ -154,7 +162,9 @@ def demo(
     if as_json and text is None and scenario_name is None:
         raise typer.BadParameter("--json is for one-shot runs: add --scenario NAME or a prompt.")
     try:
-        qualified = live.resolve(model) if model else None
+        if base_url and not model:
+            raise live.LiveModelError("--base-url is where a live model is served: add --model, e.g. ollama:qwen3.")
+        qualified = live.resolve(model, base_url) if model else None
         chosen = scenario(scenario_name) if scenario_name else None
     except (live.LiveModelError, UnknownScenario) as exc:
         Console(stderr=True).print(f"[red]{escape(str(exc))}[/red]", highlight=False)
@@ -186,6 +196,7 @@ def demo(
                 ui_url=lab.ui_url or ui_url,
                 timeout=timeout,
                 teaching_tools=teaching_tools,
+                base_url=base_url,
             )
             target = lab.client.service_client.config.target_host
             console.print(

@@ -158,14 +158,23 @@ class Repl:
             self.console.print(f"[red]{type(exc).__name__}: {escape(str(exc))}[/red]")
 
     async def prompt(self, text: str) -> None:
-        if self.next_script is not None and not self.runner.model:
+        """Run `text`: with the script `/script` set (once), else the live model (`--model`), else a route's script."""
+        model = self.runner.model
+        if self.next_script is not None:
             script, self.next_script = self.next_script, None
             plan = Plan(script, text, agent=_agent_for(script), origin="your script")
+            instead = f", not the live model {model} (it runs the next prompt)" if model else ""
+            self.console.print(f"[dim]Your script runs this prompt{escape(instead)}.[/dim]")
         else:
-            plan = prompt_plan(text, self.runner.model)
+            plan = prompt_plan(text, model)
             route = next((r for r in ROUTES if plan.origin == f"route {r.name}"), None)
             if route is not None:
                 self.console.print(f"[dim]Scripted route [bold]{route.name}[/bold]: {escape(route.shows)}.[/dim]")
+            else:
+                self.console.print(
+                    f"[dim]Live model [bold]{escape(str(model))}[/bold] on the {plan.agent} agent: "
+                    "no script, its own calls (/script sets one for the next prompt).[/dim]"
+                )
         await self.execute(plan)
 
     async def execute(self, plan: Plan) -> Outcome:
@@ -223,7 +232,8 @@ class Repl:
                 "'Unknown tool name' (fix the script with /script edit, or /script clear).[/yellow]"
             )
         self.next_script = script
-        self.console.print(f"The next prompt runs this script ({len(script)} step(s), agent {agent}).")
+        instead = f", instead of the live model {self.runner.model}" if self.runner.model else ""
+        self.console.print(f"The next prompt runs this script ({len(script)} step(s), agent {agent}){escape(instead)}.")
 
     def _show_script(self) -> None:
         if self.next_script is not None:

@@ -140,8 +140,8 @@ def pick(prompt: str) -> tuple[Route, list[Step]]:
 
 
 def prompt_plan(text: str, model: str | None = None) -> Plan:
-    """The plan for a free-text prompt: the live model's if one is set, else the route's script."""
-    if model:
-        return Plan(None, text, origin=f"live model {model}")
+    """The plan for a free-text prompt: the route's script, or with a live model the route's agent and no script."""
     route, script = pick(text)
+    if model:  # the route picks the agent (`ptc` offers run_code), the live model what it does with it
+        return Plan(None, text, agent=route.agent, origin=f"live model {model}")
     return Plan(script, text, agent=route.agent, origin=f"route {route.name}")

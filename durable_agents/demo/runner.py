@@ -96,6 +96,8 @@ class Runner:
     diagrams: bool = True
     teaching_tools: bool = False
     """Offer a live model the teaching-only tools too."""
+    base_url: str | None = None
+    """Where the live model's provider is reached (`--base-url`; None: its default)."""
     last: Outcome | None = None
 
     def link(self, workflow_id: str) -> str | None:
@@ -117,6 +119,7 @@ class Runner:
                 check=False,
                 timeout=self.timeout,
                 on_start=lambda handle: started.set_result(handle.id),
+                **({"base_url": self.base_url} if self.base_url and plan.script is None else {}),
                 **plan.options,
             )
         )

@@ -79,7 +79,7 @@ class WorkerPool:
 
     async def _ready(self, identity: str) -> None:
         process = self.processes[identity]
-        line = await asyncio.to_thread(process.stdout.readline)  # type: ignore[union-attr]
+        line = await asyncio.to_thread(process.stdout.readline)
         if line.strip() != b"READY":
             await asyncio.to_thread(process.wait, 5)  # it is exiting: let it finish writing its log
             raise WorkerStartError(identity, process.poll(), self.logs[identity])

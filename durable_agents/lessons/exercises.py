@@ -367,7 +367,8 @@ async def check_patch(step: Any, before: Any, after: Any) -> Check:
     `before`: histories recorded before the change; `after`: histories of new runs under the
     patched version (`versions.PacedPatchedWorkflow`). The reader's version must replay both.
     """
-    from durable_agents.lessons.versions import PACING_PATCH, replay_against, with_step
+    from durable_agents.lessons.verdicts import replay_against
+    from durable_agents.versions import PACING_PATCH, with_step
 
     check = Check("07 · a replay-safe change")
     reader = with_step(step)

@@ -1,6 +1,6 @@
 """Notebook 08 (long-running agents): start a `LongRunWorkflow`, answer it, and measure what it costs.
 
-    job = await start_long_run(lab, [call("delete_file", path="a.txt"), final("done")])
+    job = await lab.start_long_run([call("delete_file", path="a.txt"), final("done")])
     calls = await job.wait_pending()              # what the run waits on (the `pending` query)
     await job.approve(calls[0].call_id)          # a person answers (the `answer` update)
     run = await job.result()                     # a `Run`, like `lab.run` gives
@@ -18,117 +18,22 @@ import functools
 import itertools
 import time
 from collections.abc import Awaitable, Sequence
-from dataclasses import dataclass, field
-from datetime import timedelta
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
 import graphviz
-from temporalio.client import WorkflowFailureError, WorkflowHandle, WorkflowHistory, WorkflowUpdateFailedError
+from temporalio.client import WorkflowFailureError, WorkflowHistory, WorkflowUpdateFailedError
 
 from durable_agents.history import store
 from durable_agents.history.render import render_svg
-from durable_agents.lab.lab import Lab, LabError
-from durable_agents.lab.run import Run, RunFailed
+from durable_agents.lab.lab import Lab
+from durable_agents.lab.long_run import LongRunJob
+from durable_agents.lab.run import Run
 from durable_agents.lab.worker import make_worker
 from durable_agents.lab.workers import WorkerPool
 from durable_agents.script import Step, call, final, parallel
-from durable_agents.workflows import DAY, LONG_RUN_AGENTS, Answer, LongRun, LongRunWorkflow, PendingCall
-
-
-@dataclass
-class LongRunJob:
-    """A `LongRunWorkflow` that is running: ask what it waits on, answer it, collect the outcome."""
-
-    lab: Lab
-    handle: WorkflowHandle[Any, str]
-    sandbox_dir: Path
-    started: float = field(default_factory=time.monotonic)
-
-    @property
-    def workflow_id(self) -> str:
-        return self.handle.id
-
-    async def pending(self) -> list[PendingCall]:
-        """The calls the run waits on now (the workflow's `pending` query)."""
-        return await self.handle.query(LongRunWorkflow.pending)
-
-    async def wait_pending(self, timeout: float = 30) -> list[PendingCall]:
-        """Poll `pending` until the run waits on something; raise if it ends or `timeout` passes first."""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if calls := await self.pending():
-                return calls
-            if (await self.handle.describe()).status.name != "RUNNING":
-                raise RuntimeError(f"{self.workflow_id} ended without waiting for anyone.")
-            await asyncio.sleep(0.05)
-        raise TimeoutError(f"{self.workflow_id} waited on no call within {timeout} s.")
-
-    async def answer(self, answer: Answer) -> str:
-        """Send one answer (the `answer` update); returns what the workflow decided, or raises
-        `WorkflowUpdateFailedError` with the validator's reason."""
-        return await self.handle.execute_update(LongRunWorkflow.answer, answer)
-
-    async def approve(self, call_id: str) -> str:
-        return await self.answer(Answer(call_id, approve=True))
-
-    async def deny(self, call_id: str, reason: str = "") -> str:
-        return await self.answer(Answer(call_id, approve=False, reason=reason))
-
-    async def choose(self, call_id: str, **choices: str | list[str]) -> str:
-        """Answer an `ask_user_question` call: header=label (or a list of labels)."""
-        picked = {h: [v] if isinstance(v, str) else list(v) for h, v in choices.items()}
-        return await self.answer(Answer(call_id, choices=picked))
-
-    async def signal(self, answer: Answer) -> None:
-        """The same answer as a signal: accepted by the server whatever it says."""
-        await self.handle.signal(LongRunWorkflow.answer_signal, answer)
-
-    async def result(self, check: bool = True) -> Run:
-        """Wait for the run (following continue-as-new) and collect its latest history as a `Run`."""
-        output, error = None, None
-        try:
-            output = await self.handle.result()
-        except WorkflowFailureError as exc:
-            error = exc.cause or exc
-        histories = await store.fetch_histories(self.lab.client, self.workflow_id)
-        store.save_if_requested(histories)
-        run = Run(self.workflow_id, output, self.sandbox_dir, histories, error, time.monotonic() - self.started)
-        if error is not None and check:
-            raise RunFailed(run)
-        return run
-
-    async def chain(self) -> list[WorkflowHistory]:
-        """The history of every run in the continue-as-new chain, first run first."""
-        return await store.fetch_chain(self.lab.client, self.workflow_id)
-
-
-async def start_long_run(
-    lab: Lab,
-    script: Sequence[Step | dict[str, Any]],
-    prompt: str = "Do the task.",
-    *,
-    agent: str = "long_run",
-    answer_within: float = DAY,
-    on_timeout: Literal["deny", "approve"] = "deny",
-    continue_as_new: bool = True,
-    task_queue: str | None = None,
-    timeout: float = 120,
-) -> LongRunJob:
-    """Start a `LongRunWorkflow` following `script`; `answer_within` seconds for a person to answer."""
-    if agent not in LONG_RUN_AGENTS:
-        raise LabError(f"LongRunWorkflow hosts {', '.join(LONG_RUN_AGENTS)}; run {agent!r} with lab.run(...).")
-    wid, request = lab.request(script, prompt, agent=agent)
-    job = LongRun(request, answer_within=answer_within, on_timeout=on_timeout, continue_as_new=continue_as_new)
-    handle = await lab.client.start_workflow(
-        LongRunWorkflow.run,
-        job,
-        id=wid,
-        task_queue=task_queue or lab.task_queue,
-        run_timeout=timedelta(seconds=timeout + answer_within),
-    )
-    return LongRunJob(lab, handle, Path(request.sandbox_dir))
-
+from durable_agents.workflows import DAY, Answer, PendingCall
 
 # --- A person in the loop ------------------------------------------------------------------------
 
@@ -208,7 +113,7 @@ async def deadline_drill(deadline: float = DAY, on_timeout: Literal["deny", "app
     lab = await Lab.start("time-skipping", ui=False, replace_current=False)
     try:
         script = [call("write_file", path="a.txt", content="keep me?"), call("delete_file", path="a.txt"), final("ok")]
-        job = await start_long_run(lab, script, answer_within=deadline, on_timeout=on_timeout)
+        job = await lab.start_long_run(script, answer_within=deadline, on_timeout=on_timeout)
         started = time.monotonic()
         run = await job.result()
         wall = time.monotonic() - started
@@ -247,7 +152,7 @@ async def crash_drill(lab: Lab, waiter: asyncio.Task[WorkerPool] | None = None) 
             call("delete_file", path="draft.txt"),
             final("draft deleted"),
         ]
-        job = await start_long_run(lab, script, task_queue=CRASH_QUEUE)
+        job = await lab.start_long_run(script, task_queue=CRASH_QUEUE)
         pending = await job.wait_pending()
         killed = last_workflow_worker(await job.handle.fetch_history())
         pool.kill(killed)
@@ -347,7 +252,7 @@ async def measure_growth(
     async def one(variant: Variant) -> tuple[str, list[WorkflowHistory]]:
         agent = "compacting" if variant == "compaction" else "long_run"
         script = pages_script(max(marks), page_size)
-        job = await start_long_run(lab, script, agent=agent, continue_as_new=variant == "continue-as-new")
+        job = await lab.start_long_run(script, agent=agent, continue_as_new=variant == "continue-as-new")
         run = await job.result()
         return str(run.output), await job.chain()
 
@@ -419,7 +324,7 @@ async def oversize_rows(lab: Lab, size: int = 200_000) -> list[dict[str, Any]]:
 
     async def one(keep: str) -> dict[str, Any]:
         script = [call("download", name="report.txt", size=size, keep=keep), call("list_files"), final("summarised")]
-        job = await start_long_run(lab, script)
+        job = await lab.start_long_run(script)
         run = await job.result()
         history = run.histories[run.workflow_id]
         return {
@@ -435,7 +340,7 @@ async def oversize_rows(lab: Lab, size: int = 200_000) -> list[dict[str, Any]]:
 
 async def oversize_inline(lab: Lab, size: int = 3_000_000, wait: float = 8) -> str:
     """Return a result over the 2 MB payload limit inline and report what happens within `wait` s."""
-    job = await start_long_run(lab, [call("download", name="huge.txt", size=size), final("never")])
+    job = await lab.start_long_run([call("download", name="huge.txt", size=size), final("never")])
     try:
         await asyncio.wait_for(job.handle.result(), wait)
         return "completed (no error)"

@@ -4,7 +4,7 @@
 
 # One way to do it (try your own first).
 # One answer per pending call, chosen by the file it would delete.
-solution_job = await lr.start_long_run(lab, lr.CLEANUP_SCRIPT)
+solution_job = await lab.start_long_run(lr.CLEANUP_SCRIPT)
 for pending in await solution_job.wait_pending():
     if pending.args["path"] == "notes.txt":
         await solution_job.deny(pending.call_id, reason="notes.txt holds the meeting notes")

@@ -1,4 +1,4 @@
-"""Benchmark the workbook: `uv run python -m durable_agents.lessons.benchmark [--repeats N] [--only NN ...]`.
+"""Benchmark the workbook: `uv run python -m durable_agents.maintenance.benchmark [--repeats N] [--only NN ...]`.
 
 Reports medians over N repeats, as Markdown tables (run with PYTHONDONTWRITEBYTECODE=1, as CI does):
 - per notebook, where the time goes in a fresh kernel (kernel start, the set-up cell, the other cells,
@@ -65,7 +65,7 @@ def _cell_name(cell: dict) -> str:
     return f"`{cell.get('id', '?')}` {first[:60]}"
 
 
-async def _in_a_kernel(path: Path) -> tuple[float, float, float, float, dict[str, float]]:
+async def _in_a_kernel(path: Path) -> tuple[tuple[float, float, float, float], dict[str, float]]:
     """Execute the notebook cell by cell in a fresh kernel: kernel start, set-up cell, the rest, shutdown,
     and the seconds of each code cell after the set-up cell, by name."""
     import nbformat
@@ -89,7 +89,7 @@ async def _in_a_kernel(path: Path) -> tuple[float, float, float, float, dict[str
         marks.append(time.perf_counter())
     marks.append(time.perf_counter())
     kernel, setup_cell, rest, shutdown = (b - a for a, b in itertools.pairwise(marks))
-    return kernel, setup_cell, rest, shutdown, cells
+    return (kernel, setup_cell, rest, shutdown), cells
 
 
 def _whole_process(path: Path) -> float:
@@ -112,10 +112,10 @@ async def notebook_times(repeats: int, only: list[str] | None = None) -> list[tu
             continue
         parts = [await _in_a_kernel(path) for _ in range(repeats)]
         wholes = [await asyncio.to_thread(_whole_process, path) for _ in range(repeats)]
-        medians = [statistics.median(column) for column in zip(*(p[:4] for p in parts), strict=True)]
-        cells = {name: statistics.median(p[4][name] for p in parts) for name in parts[0][4]}
+        kernel, setup, other, shutdown = (statistics.median(p[0][i] for p in parts) for i in range(4))
+        cells = {name: statistics.median(p[1][name] for p in parts) for name in parts[0][1]}
         slow = [(name, seconds) for name, seconds in cells.items() if seconds > SLOW_CELL]
-        rows.append((path.name, NotebookTime(*medians, statistics.median(wholes), slow)))
+        rows.append((path.name, NotebookTime(kernel, setup, other, shutdown, statistics.median(wholes), slow)))
     return rows
 
 
