@@ -146,7 +146,7 @@ def test_equal_drawings_share_one_render():
 
 
 def test_the_widget_redraws_at_the_slider_and_carries_its_last_frame():
-    from durable_agents.history.watch import TimelineView
+    from durable_agents.history.timeline_view import TimelineView
 
     histories, root = recorded("nested")
     view = TimelineView(Timeline(histories, root))

@@ -6,5 +6,6 @@
 - `replay`: replay saved histories against today's workflow code (or another version of it).
 - `graph`: a typed graph of a run, built from history JSON alone.
 - `render`: that graph drawn with Graphviz; `tree`: the same graph as a text tree (the terminal).
-- `timeline`: the graph as it was after each event; `watch`: the timeline widget and the live view.
+- `timeline`: the graph as it was after each event; `timeline_view`: the timeline widget (ipywidgets);
+  `watch`: the live view.
 """

@@ -23,7 +23,7 @@ from pathlib import Path
 
 import psutil
 
-from durable_agents.lab import reaper
+from durable_agents.lab import forkserver, reaper
 from durable_agents.lab.binaries import DEV_SERVER, TEST_SERVER
 
 WORKBOOK = Path(__file__).resolve().parents[2]
@@ -55,7 +55,7 @@ def leftovers(environment: Path | None = None) -> list[psutil.Process]:
             continue
         program = Path(cmdline[0])
         from_here = program.is_absolute() and program.is_relative_to(prefix)
-        ours = program.name in BINARIES or any(m in cmdline for m in MODULES)
+        ours = program.name in BINARIES or any(m in cmdline for m in MODULES) or forkserver.is_ours(cmdline)
         if from_here and ours:
             found.append(proc)
     return found

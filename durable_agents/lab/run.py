@@ -116,6 +116,6 @@ class Run:
     def timeline(self, **options: Any) -> Any:
         """The run replayed event by event: a Play button and a slider over its history events (children's
         interleaved by time), the diagram as it stood at each, the event described below it."""
-        from durable_agents.history.watch import TimelineView  # ipywidgets: only when a notebook asks
+        from durable_agents.history.timeline_view import TimelineView  # ipywidgets: only when a notebook asks
 
         return TimelineView(Timeline(self.history_json, self.workflow_id, **options))

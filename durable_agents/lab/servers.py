@@ -41,6 +41,7 @@ from temporalio.runtime import LogForwardingConfig, LoggingConfig, Runtime, Tele
 from temporalio.testing import WorkflowEnvironment
 
 from durable_agents.lab import binaries, reaper
+from durable_agents.lab.dev_config import DEV_SERVER_CONFIG, dynamic_config_flags
 from durable_agents.lab.errors import LabError
 
 DEFAULT_ADDRESS = "localhost:7233"
@@ -48,11 +49,6 @@ DEFAULT_ADDRESS = "localhost:7233"
 
 START_ATTEMPTS = 3
 """How often a server is started on fresh ports when another process took the ones picked first."""
-
-DEV_SERVER_CONFIG = ['history.timerProcessorMaxTimeShift="10ms"']
-"""Dynamic config every dev server of the lab gets. The server batches timers, and a retry waits on
-a timer: by default a timer fires up to 1 s late, so an activity retried after 100 ms waited ~1 s
-(a three-attempt tool: 2.0 s). With 10 ms, a retry waits about its interval (0.3 s)."""
 
 CORE_LOGGER = logging.getLogger("temporalio.core")
 """Where the SDK's Rust core logs (a connection refused, a retried poll) arrive: a child of
@@ -267,7 +263,7 @@ def dynamic_config(suggest_continue_as_new_after: int | None = None) -> list[str
     values = list(DEV_SERVER_CONFIG)
     if suggest_continue_as_new_after is not None:
         values.append(f"limit.historyCount.suggestContinueAsNew={suggest_continue_as_new_after}")
-    return [flag for value in values for flag in ("--dynamic-config-value", value)]
+    return dynamic_config_flags(values)
 
 
 async def start_dev(

@@ -28,6 +28,7 @@ from temporalio.worker import (
     Worker,
 )
 
+from durable_agents import live
 from durable_agents.lab.exit import exit_now
 from durable_agents.workflows import VERSION_ENV, WORKFLOWS
 
@@ -119,14 +120,16 @@ async def serve(address: str, namespace: str, task_queue: str, identity: str) ->
         await stop.wait()
 
 
-def main() -> None:
+def main(argv: Sequence[str] | None = None) -> None:
+    """The command line (`argv`, or `sys.argv`): `WorkerPool` forks one from `durable_agents.lab.forkserver`."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("address")
     parser.add_argument("--namespace", default="default")
     parser.add_argument("--task-queue", required=True)
     parser.add_argument("--identity", required=True)
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     load_dotenv(find_dotenv(usecwd=True), override=False)  # a live model's API key may be in .env
+    live.preload()  # a provider's SDK imported inside a workflow task could pass the 2 s deadlock limit
     asyncio.run(serve(args.address, args.namespace, args.task_queue, args.identity))
 
 

@@ -7,6 +7,8 @@
 
 Each worker's stdin is a pipe from this process: if the kernel dies, the workers see it close and
 stop, so no process is left behind. What a worker logs goes to `<sandbox root>/<identity>.log`.
+Each is forked from a process that has imported the libraries already (`durable_agents.lab.forkserver`),
+so that a worker polls within a second instead of three.
 """
 
 from __future__ import annotations
@@ -23,11 +25,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import psutil
 from temporalio.api.enums.v1 import TaskQueueType
 from temporalio.api.taskqueue.v1 import TaskQueue
 from temporalio.api.workflowservice.v1 import DescribeTaskQueueRequest
 
-from durable_agents.lab import reaper
+from durable_agents.lab import forkserver, reaper
 
 READY_TIMEOUT = 60.0
 
@@ -48,7 +51,7 @@ class WorkerStartError(RuntimeError):
 class WorkerPool:
     """Worker processes polling one lab's task queue, by identity."""
 
-    processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
+    processes: dict[str, forkserver.ForkedWorker | subprocess.Popen[bytes]] = field(default_factory=dict)
     logs: dict[str, Path] = field(default_factory=dict)
     """Where each worker's output goes (`<sandbox root>/<identity>.log`)."""
     _watchdog: subprocess.Popen[bytes] | None = None
@@ -79,24 +82,25 @@ class WorkerPool:
         pool = cls()
         for n in range(1, count + 1):
             identity = f"{prefix}-{n}"
-            if program is None:
-                argv = ["-m", "durable_agents.lab.worker", address, "--namespace", lab.client.namespace]
-                argv += ["--task-queue", queue, "--identity", identity]
-            else:
-                argv = [str(Path(program).resolve()), address, queue, identity]
+            argv = [address, "--namespace", lab.client.namespace, "--task-queue", queue, "--identity", identity]
             pool.logs[identity] = lab.sandbox_root / f"{identity}.log"
-            with pool.logs[identity].open("ab") as log:
+            if program is None:  # ours: forked from a process that has the libraries imported already
+                pool.processes[identity] = forkserver.start_worker(
+                    argv, {**os.environ, **(env or {})}, pool.logs[identity]
+                )
+                continue
+            with pool.logs[identity].open("ab") as log:  # a reader's program: a Python of its own
                 pool.processes[identity] = subprocess.Popen(
-                    [sys.executable, *argv],
+                    [sys.executable, str(Path(program).resolve()), address, queue, identity],
                     stdin=subprocess.PIPE,
-                    stdout=subprocess.PIPE if program is None else log,
+                    stdout=log,
                     stderr=log,
                     start_new_session=True,
                     env={**os.environ, **(env or {})},
-                    cwd=None if program is None else Path(program).resolve().parent,
+                    cwd=Path(program).resolve().parent,
                 )
         if program is not None:
-            pool._watchdog = reaper.guard([p.pid for p in pool.processes.values()])
+            pool._watchdog = reaper.guard([psutil.Process(p.pid) for p in pool.processes.values()])
         ready = pool._ready if program is None else functools.partial(pool._polling, lab.client, queue)
         try:
             await asyncio.wait_for(asyncio.gather(*(ready(i) for i in pool.processes)), READY_TIMEOUT)
@@ -135,7 +139,7 @@ class WorkerPool:
 
     async def _ready(self, identity: str) -> None:
         process = self.processes[identity]
-        line = await asyncio.to_thread(process.stdout.readline)  # type: ignore[union-attr]
+        line = await asyncio.to_thread(process.stdout.readline)
         if line.strip() != b"READY":
             await asyncio.to_thread(process.wait, 5)  # it is exiting: let it finish writing its log
             raise WorkerStartError(identity, process.poll(), self.logs[identity])

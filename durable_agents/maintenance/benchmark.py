@@ -2,7 +2,8 @@
 
 Reports medians over N repeats, as Markdown tables (run with PYTHONDONTWRITEBYTECODE=1, as CI does):
 - per notebook, where the time goes in a fresh kernel (kernel start, the set-up cell, the other cells,
-  shutdown), and the whole process as CI and a reader pay it (`jupyter nbconvert --execute`);
+  shutdown), and the whole process as CI and a reader pay it (`jupyter nbconvert --execute`); then
+  each cell that took over `SLOW_CELL` seconds, by its id and first line;
   `--only 01 05` picks notebooks, `--notebooks-only` skips the tables below;
 - the lab's start and stop time for each kind of environment;
 - the cost of one scripted agent step (a model request or a tool call) on each kind;
@@ -31,6 +32,8 @@ from durable_agents.script import call, final
 
 NOTEBOOKS = Path(__file__).parents[2] / "notebooks"
 KINDS: list[Kind] = ["dev", "time-skipping"]
+SLOW_CELL = 2.0
+"""A cell a learner waits on longer than this (median) is listed by name."""
 
 
 def _script(turns: int) -> list:
@@ -52,10 +55,19 @@ class NotebookTime:
     shutdown: float
     whole_process: float
     """`jupyter nbconvert --execute` in a fresh process: what CI and a reader's "Run all" pay."""
+    slow_cells: list[tuple[str, float]]
+    """The cells after the set-up cell that took over `SLOW_CELL` s: (id and first line, seconds)."""
 
 
-async def _in_a_kernel(path: Path) -> tuple[float, float, float, float]:
-    """Execute the notebook cell by cell in a fresh kernel: kernel start, set-up cell, the rest, shutdown."""
+def _cell_name(cell: dict) -> str:
+    """A cell as a reader finds it: its id and its first line."""
+    first = next((line for line in cell["source"].splitlines() if line.strip()), "")
+    return f"`{cell.get('id', '?')}` {first[:60]}"
+
+
+async def _in_a_kernel(path: Path) -> tuple[tuple[float, float, float, float], dict[str, float]]:
+    """Execute the notebook cell by cell in a fresh kernel: kernel start, set-up cell, the rest, shutdown,
+    and the seconds of each code cell after the set-up cell, by name."""
     import nbformat
     from nbclient import NotebookClient
 
@@ -66,14 +78,18 @@ async def _in_a_kernel(path: Path) -> tuple[float, float, float, float]:
     async with client.async_setup_kernel():
         marks.append(time.perf_counter())
         setup = next(i for i, cell in enumerate(notebook.cells) if cell.cell_type == "code")
+        cells = {}
         for index, cell in enumerate(notebook.cells):
+            started = time.perf_counter()
             await client.async_execute_cell(cell, index, execution_count=client.code_cells_executed + 1)
             if index == setup:
                 marks.append(time.perf_counter())
+            elif index > setup and cell.cell_type == "code":
+                cells[_cell_name(cell)] = time.perf_counter() - started
         marks.append(time.perf_counter())
     marks.append(time.perf_counter())
     kernel, setup_cell, rest, shutdown = (b - a for a, b in itertools.pairwise(marks))
-    return kernel, setup_cell, rest, shutdown
+    return (kernel, setup_cell, rest, shutdown), cells
 
 
 def _whole_process(path: Path) -> float:
@@ -96,8 +112,10 @@ async def notebook_times(repeats: int, only: list[str] | None = None) -> list[tu
             continue
         parts = [await _in_a_kernel(path) for _ in range(repeats)]
         wholes = [await asyncio.to_thread(_whole_process, path) for _ in range(repeats)]
-        medians = [statistics.median(column) for column in zip(*parts, strict=True)]
-        rows.append((path.name, NotebookTime(*medians, statistics.median(wholes))))
+        kernel, setup, other, shutdown = (statistics.median(p[0][i] for p in parts) for i in range(4))
+        cells = {name: statistics.median(p[1][name] for p in parts) for name in parts[0][1]}
+        slow = [(name, seconds) for name, seconds in cells.items() if seconds > SLOW_CELL]
+        rows.append((path.name, NotebookTime(kernel, setup, other, shutdown, statistics.median(wholes), slow)))
     return rows
 
 
@@ -160,8 +178,11 @@ async def main(repeats: int, skip_notebooks: bool, only: list[str] | None, noteb
     print(f"Medians over {repeats} repeats, in seconds.\n")
     if not skip_notebooks:
         header = ["notebook", "kernel start", "set-up cell", "other cells", "shutdown", "whole process (nbconvert)"]
-        rows = [(name, *astuple(t)) for name, t in await notebook_times(repeats, only)]
-        print(_table(header, rows), "\n")
+        times = await notebook_times(repeats, only)
+        print(_table(header, [(name, *astuple(t)[:5]) for name, t in times]), "\n")
+        slow = [(name, cell, seconds) for name, t in times for cell, seconds in t.slow_cells]
+        print(f"Cells over {SLOW_CELL:.0f} s (after the set-up cell):\n")
+        print(_table(["notebook", "cell", "s"], slow) if slow else "(none)", "\n")
     if notebooks_only:
         return
     print(_table(["lab", "start s", "stop s"], await lab_times(repeats, sandbox)), "\n")

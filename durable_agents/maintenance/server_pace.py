@@ -28,7 +28,8 @@ from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 from durable_agents.lab import binaries
-from durable_agents.lab.servers import DEV_SERVER_CONFIG, quiet_runtime
+from durable_agents.lab.dev_config import DEV_SERVER_CONFIG, dynamic_config_flags
+from durable_agents.lab.servers import quiet_runtime
 
 
 @activity.defn
@@ -71,7 +72,7 @@ async def new_queues(client: Client, workflows: int, activities: int) -> list[fl
 
 
 async def main(workflows: int, activities: int) -> None:
-    extra = [flag for value in DEV_SERVER_CONFIG for flag in ("--dynamic-config-value", value)]
+    extra = dynamic_config_flags(DEV_SERVER_CONFIG)
     async with await WorkflowEnvironment.start_local(
         dev_server_existing_path=binaries.find_binary(binaries.DEV_SERVER),
         ui=False,
