@@ -5,7 +5,7 @@ from __future__ import annotations
 import inspect
 from collections.abc import Sequence
 from datetime import timedelta
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 
 from pydantic_ai import Agent, DeferredToolRequests, RunContext
 from pydantic_ai.capabilities import AbstractCapability, PrepareTools
@@ -111,9 +111,18 @@ def standard_capabilities() -> list[AbstractCapability[DemoDeps]]:
     ]
 
 
+@runtime_checkable
+class OwnToolsetSettings(Protocol):
+    """A capability that gives its own toolset activity settings (`FaultsCapability`, or a reader's own)."""
+
+    toolset_id: str
+    activity_config: ActivityConfig
+
+
 def toolset_settings(capabilities: Sequence[AbstractCapability[DemoDeps]]) -> dict[str, ActivityConfig]:
     """The activity settings each capability gives its own toolset (its `activity_config`), by toolset id."""
-    return {c.toolset_id: c.activity_config for c in capabilities if getattr(c, "activity_config", None)}
+    own = [c for c in capabilities if isinstance(c, OwnToolsetSettings)]
+    return {c.toolset_id: c.activity_config for c in own if c.activity_config}
 
 
 def build_agent(
@@ -183,7 +192,11 @@ STREAMING_AGENTS = {streaming_agent.name: EVENTS_TOPIC}
 """The agents that publish their events, and the topic each publishes to."""
 
 DURABLE_AGENTS.update(
-    {a.name: a for a in (demo_agent, reader_agent, notes_agent, mcp_agent, ptc_agent, streaming_agent, yours_agent)}
+    {
+        a.name: a
+        for a in (demo_agent, reader_agent, notes_agent, mcp_agent, ptc_agent, streaming_agent, yours_agent)
+        if a.name is not None
+    }
 )
 
 
@@ -230,7 +243,7 @@ long_yours_agent = build_agent(
 a tool of theirs that asks a person first), in a worker process started with `$DURABLE_AGENTS_YOUR_TOOLS`."""
 
 LONG_RUN_AGENTS: dict[str, Agent[DemoDeps, Any]] = {
-    a.name: a for a in (long_run_agent, compacting_agent, long_yours_agent)
+    a.name: a for a in (long_run_agent, compacting_agent, long_yours_agent) if a.name is not None
 }
 """The agents `LongRunWorkflow` hosts, by name."""
 

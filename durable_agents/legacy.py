@@ -19,6 +19,7 @@ from pydantic_ai.durable_exec.temporal import TemporalAgent, TemporalRunContext
 from durable_agents import live
 from durable_agents.agent import BASE_ACTIVITY, MODEL_ACTIVITY, build_agent
 from durable_agents.capabilities.faults import FAST_RETRIES
+from durable_agents.deps import DemoDeps
 
 
 class _PublishedRunContext(TemporalRunContext[Any]):
@@ -32,7 +33,7 @@ class _PublishedRunContext(TemporalRunContext[Any]):
         return ctx
 
 
-def wrap_legacy(name: str = "legacy") -> TemporalAgent:
+def wrap_legacy(name: str = "legacy") -> TemporalAgent[DemoDeps, Any]:
     """The demo agent, built without the capability, then wrapped the old way."""
     plain = build_agent(name, durable=False)
     return TemporalAgent(
@@ -42,7 +43,8 @@ def wrap_legacy(name: str = "legacy") -> TemporalAgent:
         toolset_activity_config={"faults": FAST_RETRIES},
         run_context_type=_PublishedRunContext,
         # a live model's provider, built in the activity with its client's retries off (as the capability's)
-        provider_factory=lambda ctx, name: live.provider(name, ctx.deps.base_url),
+        # (upstream types the factory's context as `RunContext[object]`, not as the agent's deps)
+        provider_factory=lambda ctx, name: live.provider(name, ctx.deps.base_url),  # type: ignore[attr-defined]
     )
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import sys
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +30,7 @@ def celsius_to_fahrenheit(celsius: float) -> float:
     return round(celsius * 9 / 5 + 32, 6)
 
 
-TOOLS = [convert_length, celsius_to_fahrenheit]
+TOOLS: list[Callable[..., float]] = [convert_length, celsius_to_fahrenheit]
 
 
 def units_toolset(toolset_id: str = "units") -> Any:

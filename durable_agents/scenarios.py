@@ -15,8 +15,9 @@ while the run waits; `tests/test_long_running.py` runs every row.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from durable_agents.deps import REQUEST_LIMIT, ParentClose
 from durable_agents.script import Step, call, code, final, model_flaky, model_rejects, parallel, spawn
@@ -435,9 +436,38 @@ SCENARIOS: dict[str, Scenario] = {
 }
 
 
-def shape(node: Any) -> list[str]:
+class GraphStep(Protocol):
+    """What `shape` reads of a step of a workflow graph (`durable_agents.history.graph.Step`)."""
+
+    @property
+    def kind(self) -> str: ...
+    @property
+    def label(self) -> str: ...
+    @property
+    def batch(self) -> int: ...
+    @property
+    def status(self) -> str: ...
+    @property
+    def attempts(self) -> int: ...
+    @property
+    def child(self) -> GraphNode | None: ...
+    @property
+    def inner(self) -> Sequence[GraphStep]: ...
+
+
+class GraphNode(Protocol):
+    """What `shape` reads of a workflow graph (`durable_agents.history.graph.WorkflowNode`): described
+    here, as the runtime may not import the `history/` wing."""
+
+    @property
+    def status(self) -> str: ...
+    @property
+    def steps(self) -> Sequence[GraphStep]: ...
+
+
+def shape(node: GraphNode) -> list[str]:
     """The shape of a workflow graph (`durable_agents.history.graph.WorkflowNode`), as described above."""
-    batches: dict[int, list[Any]] = {}
+    batches: dict[int, list[GraphStep]] = {}
     for step in node.steps:
         batches.setdefault(step.batch, []).append(step)
     out = []
@@ -446,7 +476,7 @@ def shape(node: Any) -> list[str]:
     return out
 
 
-def _step_text(step: Any) -> str:
+def _step_text(step: GraphStep) -> str:
     if step.kind == "child" and step.child is not None:
         return f"{step.label}{_mark(step.child.status)}[{', '.join(shape(step.child))}]"
     if step.kind == "code":
@@ -495,7 +525,7 @@ class LongRunScenario:
     """How many runs the continue-as-new chain must have (the test lab suggests it at 100 events)."""
 
 
-_DELETE_TWO = [
+_DELETE_TWO: list[Step] = [
     call("write_file", path="a.txt", content="a"),
     call("write_file", path="b.txt", content="b"),
     parallel(call("delete_file", path="a.txt"), call("delete_file", path="b.txt")),

@@ -13,7 +13,7 @@ Steps are small pydantic models, or the plain dicts they accept::
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 from typing import Any, ClassVar, Literal
 
@@ -126,7 +126,7 @@ def spawn(agent_name: str, task: str, script: Sequence[Step | dict[str, Any]] | 
     return ToolCall(tool="spawn", args={"agent_name": agent_name, "task": task}, scripts=scripts)
 
 
-def code(source: str, scripts: dict[str, Sequence[Step | dict[str, Any]]] | None = None) -> ToolCall:
+def code(source: str, scripts: Mapping[str, Sequence[Step | dict[str, Any]]] | None = None) -> ToolCall:
     """A step that runs `source` with `run_code` (programmatic tool calling).
 
     Inside the code, tools are async functions: `await write_file(path=..., content=...)`,
@@ -207,7 +207,7 @@ def _not_a_step(index: int, raw: Any, error: ValidationError) -> str:
     )
 
 
-_KINDS: dict[Any, type[BaseModel]] = {
+_KINDS: dict[Any, type[Step]] = {
     "tool": ToolCall,
     "parallel": Parallel,
     "final": Final,

@@ -325,11 +325,12 @@ class ConversationWorkflow(PydanticAIWorkflow):
         """Waits for messages; returns how many messages the conversation holds when it ends."""
         while True:
             seen = len(self._messages)
+
+            def moved(seen: int = seen) -> bool:
+                return self._closed or len(self._messages) != seen or self._should_continue_as_new()
+
             try:
-                await workflow.wait_condition(
-                    lambda seen=seen: self._closed or len(self._messages) != seen or self._should_continue_as_new(),
-                    timeout=timedelta(seconds=conversation.idle_timeout),
-                )
+                await workflow.wait_condition(moved, timeout=timedelta(seconds=conversation.idle_timeout))
             except TimeoutError:
                 self._closed = True
             if self._closed or self._should_continue_as_new():

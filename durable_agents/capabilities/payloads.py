@@ -26,7 +26,13 @@ from typing import Any
 from pydantic import TypeAdapter
 from pydantic_ai import RunContext
 from pydantic_ai.capabilities import AbstractCapability
-from pydantic_ai.messages import ModelMessagesTypeAdapter, ModelRequest, RetryPromptPart, ToolReturnPart
+from pydantic_ai.messages import (
+    ModelMessagesTypeAdapter,
+    ModelRequest,
+    ModelRequestPart,
+    RetryPromptPart,
+    ToolReturnPart,
+)
 from pydantic_ai.models import ModelRequestContext
 from temporalio import workflow
 from temporalio.exceptions import ApplicationError
@@ -107,6 +113,14 @@ def cut(text: str) -> str:
     )
 
 
+def _cut_part(part: ModelRequestPart) -> ModelRequestPart:
+    """A tool's answer or a retry prompt cut to what the model is shown (`cut`); any other part as it is."""
+    if isinstance(part, (ToolReturnPart, RetryPromptPart)) and cut(str(part.content)) != str(part.content):
+        answer: ToolReturnPart[Any] | RetryPromptPart = part  # as the base classes: the content becomes text
+        return dataclasses.replace(answer, content=cut(str(part.content)))
+    return part
+
+
 @dataclass
 class PayloadLimits(AbstractCapability[DemoDeps]):
     """Cuts oversized tool results, refuses oversized tool arguments, fails fast on an oversized request."""
@@ -128,9 +142,8 @@ class PayloadLimits(AbstractCapability[DemoDeps]):
         if workflow.in_workflow():
             check_history()
         for message in ctx.messages:
-            for i, part in enumerate(message.parts if isinstance(message, ModelRequest) else []):
-                if isinstance(part, (ToolReturnPart, RetryPromptPart)) and cut(str(part.content)) != str(part.content):
-                    message.parts[i] = dataclasses.replace(part, content=cut(str(part.content)))
+            if isinstance(message, ModelRequest):
+                message.parts = [_cut_part(part) for part in message.parts]
         request = size(request_context.messages, ModelMessagesTypeAdapter) + size(ctx.deps, _deps)
         if request > PAYLOAD_LIMIT:
             number = sum(not isinstance(m, ModelRequest) for m in request_context.messages) + 1

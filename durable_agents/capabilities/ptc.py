@@ -32,12 +32,15 @@ import os
 import signal
 import threading
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar, TypeVarTuple, Unpack
 
+from anyio.from_thread import BlockingPortal
 from pydantic_ai import RunContext
 from pydantic_ai.capabilities import AbstractCapability
 from pydantic_ai_harness import CodeMode, _monty_exec
+from pydantic_ai_harness.code_mode import CodeModeResourceLimits
 from pydantic_core import PydanticSerializationError, to_json
 from pydantic_monty import AsyncMonty, CollectString, MontyCrashedError
 from temporalio import workflow
@@ -51,7 +54,7 @@ SNIPPET_SECONDS = 1.0
 It stays well below Temporal's 2 s deadlock detector: code that computes for a whole second is
 not orchestration. Outside a workflow Monty's own clock applies the same limit."""
 
-LIMITS = {"max_memory": 64 * 1024 * 1024, "max_duration_secs": SNIPPET_SECONDS}
+LIMITS: CodeModeResourceLimits = {"max_memory": 64 * 1024 * 1024, "max_duration_secs": SNIPPET_SECONDS}
 """The sandbox's limits per snippet: heap (Monty raises `MemoryError` beyond it) and time (outside a workflow)."""
 
 PRINT_LIMIT = 256 * 1024
@@ -60,11 +63,11 @@ with a `MemoryError` the model reads. The model is shown at most `PART_LIMIT` ch
 and handling 10 MiB of output in workflow code costs more than a snippet's whole budget."""
 
 
-def _bounded_print_capture(capture: Any) -> None:
+def _bounded_print_capture(capture: _monty_exec.PrintCapture) -> None:
     capture.callback = CollectString(max_bytes=PRINT_LIMIT)
 
 
-_monty_exec.PrintCapture.__init__ = _bounded_print_capture  # the harness offers no setting for it
+_monty_exec.PrintCapture.__init__ = _bounded_print_capture  # type: ignore[method-assign, assignment]  # the harness offers no setting for it
 
 BACKSTOP_SECONDS = 30.0
 """The Monty pool's own per-turn deadline: only a backstop, should the guard below ever miss."""
@@ -121,7 +124,7 @@ class SnippetTimeLimit:
     def marker(self) -> str:
         return f"ptc-time-limit/snippet-{self.snippet}/turn-{self.turns}"
 
-    def turn(self, portal: Any, fn: Any, args: tuple[Any, ...]) -> Any:
+    def turn(self, portal: BlockingPortal, fn: Callable[..., Awaitable[Any]], args: tuple[Any, ...]) -> Any:
         """Run one turn through the harness's portal, within the budget (or as history recorded it)."""
         self.turns += 1
         if workflow.unsafe.is_replaying():
@@ -166,7 +169,11 @@ _snippet_limit: contextvars.ContextVar[SnippetTimeLimit | None] = contextvars.Co
 _harness_call_monty = _monty_exec.call_monty
 
 
-async def _call_monty(portal: Any, fn: Any, *args: Any) -> Any:
+_Args = TypeVarTuple("_Args")
+_T = TypeVar("_T")
+
+
+async def _call_monty(portal: BlockingPortal | None, fn: Callable[[Unpack[_Args]], Awaitable[_T]], *args: *_Args) -> _T:
     """`CodeMode`'s single door into Monty, with the running snippet's time limit applied.
 
     The harness offers no hook per turn, so this replaces `_monty_exec.call_monty` (which every
@@ -300,7 +307,8 @@ class CancelSiblingsOnFailure(AbstractCapability[DemoDeps]):
 def ptc_capabilities() -> list[AbstractCapability[DemoDeps]]:
     """`run_code` over every other tool of the agent, with sibling cancellation and a time limit per snippet."""
     return [
-        CodeMode(resource_limits=LIMITS, max_tool_calls=50, monty_sandbox=monty_pool),
+        # The harness types the pool as `AsyncMontyWebsocket`; the local `AsyncMonty` pool has the same interface.
+        CodeMode(resource_limits=LIMITS, max_tool_calls=50, monty_sandbox=monty_pool),  # type: ignore[arg-type]
         CancelSiblingsOnFailure(),
         LimitSnippetTime(),
         SendableResults(),

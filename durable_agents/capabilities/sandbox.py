@@ -15,6 +15,7 @@ from pathlib import Path
 
 from pydantic_ai import RunContext
 from pydantic_ai.capabilities import AbstractCapability
+from pydantic_ai.tools import ToolFuncContext
 from pydantic_ai.toolsets import FunctionToolset
 
 from durable_agents.capabilities.one_toolset import one_toolset
@@ -112,5 +113,5 @@ class SandboxCapability(AbstractCapability[DemoDeps]):
 
     @one_toolset
     def get_toolset(self) -> FunctionToolset[DemoDeps]:
-        tools = [read_file, list_files] if self.read_only else [write_file, read_file, list_files]
-        return FunctionToolset(tools, id=self.toolset_id)
+        tools: list[ToolFuncContext[DemoDeps, ...]] = [read_file, list_files]
+        return FunctionToolset(tools if self.read_only else [write_file, *tools], id=self.toolset_id)

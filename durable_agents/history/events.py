@@ -8,7 +8,10 @@ from __future__ import annotations
 
 import base64
 import json
+from collections.abc import Mapping
 from typing import Any
+
+from durable_agents.history.graph import event_attrs
 
 
 def conversation(history_json: dict[str, Any]) -> list[dict[str, Any]]:
@@ -36,7 +39,7 @@ def told(history_json: dict[str, Any]) -> list[str]:
     ]
 
 
-def _about(kind: str, attrs: dict[str, Any]) -> str:
+def _about(kind: str, attrs: Mapping[str, Any]) -> str:
     """What one event is about, in a few words: the activity, the worker, the failure, the workflow."""
     if "activityType" in attrs:
         return attrs["activityType"]["name"]
@@ -57,7 +60,7 @@ def event_rows(history_json: dict[str, Any]) -> list[dict[str, Any]]:
     rows = []
     for event in history_json["events"]:
         kind = event["eventType"].removeprefix("EVENT_TYPE_")
-        attrs = next((v for k, v in event.items() if k.endswith("EventAttributes")), {})
+        attrs = event_attrs(event)
         rows.append({"event": int(event["eventId"]), "type": kind, "about": _about(kind, attrs)})
     return rows
 

@@ -27,7 +27,7 @@ _SUMMARY = 60
 _MODEL_REQUESTS = ("__model_request", "__model_request_stream")
 _CODE_ERRORS = ("Type error in code", "Runtime error", "Code execution failed")
 """How a `run_code` result that is an error begins: refused by the type checker, raised, stopped by a limit."""
-_TERMINAL = {
+_TERMINAL: dict[str, Status] = {
     "COMPLETED": "completed",
     "FAILED": "failed",
     "TIMED_OUT": "timed_out",
@@ -184,7 +184,8 @@ def _child_step(attrs: Mapping[str, Any], batch: int, histories: Mapping[str, Ma
     )
 
 
-def _attrs(event: Mapping[str, Any]) -> Mapping[str, Any]:
+def event_attrs(event: Mapping[str, Any]) -> Mapping[str, Any]:
+    """The attributes of one event of a history in JSON (`activityTaskScheduledEventAttributes`, ...), or {}."""
     return next((v for k, v in event.items() if k.endswith("EventAttributes")), {})
 
 
@@ -194,7 +195,8 @@ def build_graph(histories: Mapping[str, Mapping[str, Any]], root: str) -> Workfl
     steps: dict[int, Step] = {}
     workers: list[str] = []
     code_workers: list[str] = []
-    workflow_type, status, result, failure = "", "running", "", ""
+    workflow_type, result, failure = "", "", ""
+    status: Status = "running"
     told: dict[str, str] = {}
 
     def seen(identity: str | None) -> None:
@@ -203,7 +205,7 @@ def build_graph(histories: Mapping[str, Mapping[str, Any]], root: str) -> Workfl
 
     for event in events:
         kind = event["eventType"].removeprefix("EVENT_TYPE_")
-        attrs = _attrs(event)
+        attrs = event_attrs(event)
         eid = int(event["eventId"])
         batch = int(attrs.get("workflowTaskCompletedEventId", 0) or 0)
         if kind == "ACTIVITY_TASK_SCHEDULED" and attrs["activityType"]["name"].endswith(_MODEL_REQUESTS):
@@ -223,14 +225,14 @@ def build_graph(histories: Mapping[str, Mapping[str, Any]], root: str) -> Workfl
         if eid in steps:
             steps[eid].event_id = eid
         elif kind.startswith("WORKFLOW_EXECUTION_") and kind.removeprefix("WORKFLOW_EXECUTION_") in _TERMINAL:
-            status = _TERMINAL[kind.removeprefix("WORKFLOW_EXECUTION_")]  # type: ignore[assignment]
+            status = _TERMINAL[kind.removeprefix("WORKFLOW_EXECUTION_")]
             result = shorten(_first_payload(attrs, "result") or "", _SUMMARY) if status == "completed" else ""
             failure = failure_message(attrs.get("failure")) or attrs.get("reason", "")
         else:
             _apply(kind, attrs, steps, seen)
     node_steps = _group_code_calls(list(steps.values()))
     _answer_calls(node_steps, told, status)
-    return WorkflowNode(root, workflow_type, status, node_steps, result, failure, workers, code_workers)  # type: ignore[arg-type]
+    return WorkflowNode(root, workflow_type, status, node_steps, result, failure, workers, code_workers)
 
 
 def _requested(part: Mapping[str, Any]) -> tuple[str, str, str]:
@@ -305,7 +307,7 @@ def _apply(kind: str, attrs: Mapping[str, Any], steps: dict[int, Step], seen: An
     elif kind.startswith("CHILD_WORKFLOW_EXECUTION_"):
         outcome = kind.removeprefix("CHILD_WORKFLOW_EXECUTION_")
         if outcome in _TERMINAL:
-            step.status = _TERMINAL[outcome]  # type: ignore[assignment]
+            step.status = _TERMINAL[outcome]
             if outcome != "COMPLETED":
                 step.failures.append(failure_message(attrs.get("failure")) or step.status)
     elif kind == "TIMER_FIRED":
@@ -351,7 +353,7 @@ def cut_at_word(text: str, limit: int) -> str:
     return (head.rsplit(" ", 1)[0] if " " in head[limit // 2 :] else head).rstrip(" ,;:") + "…"
 
 
-def _answer_calls(steps: list[Step], told: Mapping[str, str], status: str) -> None:
+def _answer_calls(steps: list[Step], told: Mapping[str, str], status: Status) -> None:
     """Say what each code snippet ended as, and list under each model request the calls that never ran.
 
     A `run_code` snippet is an error when its result says so (refused, raised, stopped); one that got
@@ -364,7 +366,7 @@ def _answer_calls(steps: list[Step], told: Mapping[str, str], status: str) -> No
         if step.kind == "code":
             answer = told.get(step.call_id)
             if answer is None:
-                step.status = "running" if status == "running" else status  # type: ignore[assignment]
+                step.status = "running" if status == "running" else status
             elif answer.startswith(_CODE_ERRORS):
                 step.outcome, step.failures = "code_error", [_told_line(answer)]
         elif step.kind == "model":

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from durable_agents.history.graph import Step, WorkflowNode, build_graph, shorten
+from durable_agents.history.graph import Step, WorkflowNode, build_graph, event_attrs, shorten
 from durable_agents.history.render import Diagram, render_svg, to_dot
 
 
@@ -81,13 +81,13 @@ def _causal_edges(histories: Mapping[str, Mapping[str, Any]]) -> list[tuple[tupl
     for wid, history in histories.items():
         for index, event in enumerate(history["events"]):
             kind = event["eventType"].removeprefix("EVENT_TYPE_")
-            attrs = next((v for k, v in event.items() if k.endswith("EventAttributes")), {})
+            attrs = event_attrs(event)
             if kind == "START_CHILD_WORKFLOW_EXECUTION_INITIATED":
-                kid = attrs.get("workflowId")
+                kid = attrs.get("workflowId", "")
                 if kid in histories and histories[kid]["events"]:
                     edges.append(((wid, index), (kid, 0)))
             elif kind == "CHILD_WORKFLOW_EXECUTION_STARTED" or kind in _HEARS_CLOSE:
-                kid = attrs.get("workflowExecution", {}).get("workflowId")
+                kid = attrs.get("workflowExecution", {}).get("workflowId", "")
                 if kid in histories and histories[kid]["events"]:
                     last = 0 if kind == "CHILD_WORKFLOW_EXECUTION_STARTED" else len(histories[kid]["events"]) - 1
                     edges.append(((kid, last), (wid, index)))
@@ -177,7 +177,7 @@ def _what(step: Step) -> str:
 
 def describe(moment: Moment, graph: WorkflowNode) -> str:
     """One line for an event: when, which workflow, what happened, to which step (read from `graph`)."""
-    attrs = next((v for k, v in moment.event.items() if k.endswith("EventAttributes")), {})
+    attrs = event_attrs(moment.event)
     kind = moment.kind
     ref = attrs.get("scheduledEventId") or attrs.get("initiatedEventId") or attrs.get("startedEventId")
     step = _step_for(graph, moment.workflow_id, int(ref or moment.event["eventId"]))

@@ -13,6 +13,7 @@ from typing import Any
 
 from IPython import get_ipython
 from IPython.display import HTML, display
+from pydantic_ai.messages import TextPart, TextPartDelta
 
 from durable_agents.history.graph import build_graph, shorten, summarise_args
 from durable_agents.history.render import render_svg, to_dot
@@ -97,9 +98,9 @@ def say(event: Any) -> str:
     kind = getattr(event, "event_kind", "")
     part = getattr(event, "part", None)
     delta = getattr(event, "delta", None)
-    if kind == "part_start" and getattr(part, "part_kind", "") == "text":
+    if kind == "part_start" and isinstance(part, TextPart):
         return part.content
-    if kind == "part_delta" and getattr(delta, "part_delta_kind", "") == "text":
+    if kind == "part_delta" and isinstance(delta, TextPartDelta):
         return delta.content_delta
     if kind == "function_tool_call":
         args = event.part.args_as_dict() if hasattr(event.part, "args_as_dict") else {}

@@ -113,8 +113,8 @@ async def serve(address: str, namespace: str, task_queue: str, identity: str) ->
     stop = asyncio.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
-    stdin = sys.stdin.buffer.raw  # unbuffered: a read returns what is there, and b'' once the parent is gone
-    loop.add_reader(stdin.fileno(), lambda: stop.set() if not stdin.read(1) else None)
+    stdin = sys.stdin.fileno()  # read unbuffered: a read returns what is there, and b'' once the parent is gone
+    loop.add_reader(stdin, lambda: stop.set() if not os.read(stdin, 1) else None)
     async with worker:
         print("READY", flush=True)
         await stop.wait()

@@ -139,6 +139,7 @@ class WorkerPool:
 
     async def _ready(self, identity: str) -> None:
         process = self.processes[identity]
+        assert isinstance(process, forkserver.ForkedWorker), "only our own forked workers report READY"
         line = await asyncio.to_thread(process.stdout.readline)
         if line.strip() != b"READY":
             await asyncio.to_thread(process.wait, 5)  # it is exiting: let it finish writing its log

@@ -20,7 +20,7 @@ from typing import Any
 from temporalio.api.enums.v1 import PendingActivityState, PendingWorkflowTaskState
 from temporalio.client import WorkflowHandle
 
-from durable_agents.history.graph import decode_payload
+from durable_agents.history.graph import decode_payload, event_attrs
 
 
 async def tool_in_flight(lab: Any, workflow_id: str, toolset: str | None = "faults", timeout: float = 30) -> str:
@@ -60,7 +60,9 @@ async def waiting(handle: WorkflowHandle[Any, Any], settled: bool = False, timeo
         await asyncio.sleep(0.2)
     tools = _tools_by_activity_id(json.loads((await handle.fetch_history()).to_json()))
     status = description.status.name if description.status else "?"
-    rows = [{"what": "workflow", "name": handle.id, "state": status, "attempt": "", "last worker": "", "progress": ""}]
+    rows: list[dict[str, Any]] = [
+        {"what": "workflow", "name": handle.id, "state": status, "attempt": "", "last worker": "", "progress": ""}
+    ]
     for pending in raw.pending_activities:
         details = [json.loads(p.data) for p in pending.heartbeat_details.payloads]
         rows.append(
@@ -105,7 +107,7 @@ def workflow_tasks(history_json: dict[str, Any]) -> list[dict[str, Any]]:
         kind = event["eventType"].removeprefix("EVENT_TYPE_")
         if not kind.startswith("WORKFLOW_TASK_"):
             continue
-        attrs = next((v for k, v in event.items() if k.endswith("EventAttributes")), {})
+        attrs = event_attrs(event)
         note = ""
         if kind == "WORKFLOW_TASK_SCHEDULED":
             sticky = attrs.get("taskQueue", {}).get("kind") == "TASK_QUEUE_KIND_STICKY"

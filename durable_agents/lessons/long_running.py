@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import graphviz
-from temporalio.client import WorkflowFailureError, WorkflowHistory, WorkflowUpdateFailedError
+from temporalio.client import WorkflowExecutionStatus, WorkflowFailureError, WorkflowHistory, WorkflowUpdateFailedError
 
 from durable_agents.history import store
 from durable_agents.history.render import Picture
@@ -64,7 +64,7 @@ async def approve_every_ask(job: LongRunJob, timeout: float = 30) -> Run:
     is terminated with `STILL_ASKING`, so the check can say so.
     """
     deadline = time.monotonic() + timeout
-    while (await job.handle.describe()).status.name == "RUNNING":
+    while (await job.handle.describe()).status == WorkflowExecutionStatus.RUNNING:
         if time.monotonic() > deadline:
             await job.handle.terminate(reason=STILL_ASKING)
             break
@@ -157,7 +157,11 @@ async def deadline_drill(deadline: float = DAY, on_timeout: Literal["deny", "app
     """
     lab = await Lab.start("time-skipping", ui=False, replace_current=False)
     try:
-        script = [call("write_file", path="a.txt", content="keep me?"), call("delete_file", path="a.txt"), final("ok")]
+        script: list[Step] = [
+            call("write_file", path="a.txt", content="keep me?"),
+            call("delete_file", path="a.txt"),
+            final("ok"),
+        ]
         job = await lab.start_long_run(script, answer_within=deadline, on_timeout=on_timeout)
         started = time.monotonic()
         run = await job.result()
@@ -192,7 +196,7 @@ async def crash_drill(lab: Lab, waiter: asyncio.Task[WorkerPool] | None = None) 
     that queue, the approval is sent, and the new worker finishes the run from the history."""
     pool = await (waiter or start_waiter(lab))
     try:
-        script = [
+        script: list[Step] = [
             call("write_file", path="draft.txt", content="old"),
             call("delete_file", path="draft.txt"),
             final("draft deleted"),
@@ -388,7 +392,11 @@ async def oversize_rows(lab: Lab, size: int = 200_000) -> list[dict[str, Any]]:
     sandbox (a reference in the history). Per way: history KB, events, the answer."""
 
     async def one(keep: str) -> dict[str, Any]:
-        script = [call("download", name="report.txt", size=size, keep=keep), call("list_files"), final("summarised")]
+        script: list[Step] = [
+            call("download", name="report.txt", size=size, keep=keep),
+            call("list_files"),
+            final("summarised"),
+        ]
         job = await lab.start_long_run(script)
         run = await job.result()
         history = run.histories[run.workflow_id]
@@ -491,7 +499,8 @@ async def traced_run(lab: Lab, script: Sequence[Step | dict[str, Any]], agent: s
     provider, exporter = _tracing()
     exporter.clear()
     config = lab.client.config()
-    client = Client(**{**config, "plugins": [*config["plugins"], OpenTelemetryPlugin(add_temporal_spans=True)]})
+    config["plugins"] = [*config["plugins"], OpenTelemetryPlugin(add_temporal_spans=True)]
+    client = Client(**config)
     wid, request = lab.request(script, agent=agent)
     Agent.instrument_all(InstrumentationSettings(tracer_provider=provider))
     try:

@@ -29,7 +29,7 @@ FAMILIES = ("direct-spawns", "ptc-spawns", "ptc-mixed")
 
 def family_script(kind: str, n: int, writes: int = 0) -> tuple[list[Step], str]:
     """A parent script of family `kind` with `n` spawns (and `writes` file writes), and its agent."""
-    tasks = {
+    tasks: dict[str, list[Step]] = {
         f"task {i}": [call("write_file", path=f"child{i}.txt", content=str(i)), final(f"child {i}")] for i in range(n)
     }
     if kind == "direct-spawns":

@@ -21,7 +21,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any
 
 from google.protobuf.field_mask_pb2 import FieldMask
 from pydantic_ai.durable_exec.temporal import PydanticAIPayloadConverter, PydanticAIPlugin, PydanticAIWorkflow
@@ -105,7 +105,7 @@ GUARDED_AGENTS = {**AGENTS, "demo": build_agent("demo", extra=[NoOverwrite()])}
 class GuardedWorkflow(PydanticAIWorkflow):
     """v2 of the demo workflow: the same agent and activities, with `NoOverwrite` on its model's answers."""
 
-    __pydantic_ai_agents__: ClassVar = list(GUARDED_AGENTS.values())
+    __pydantic_ai_agents__ = tuple(GUARDED_AGENTS.values())
 
     @workflow.run
     async def run(self, request: AgentRequest) -> str:
@@ -155,7 +155,7 @@ class RewindDrill:
                 )
             failure.cancel()
         run = follow.result()
-        run.reset_run_id = run_id  # type: ignore[attr-defined]
+        run.reset_run_id = run_id
         return run
 
     @staticmethod
