@@ -18,7 +18,7 @@ from rich.table import Table
 from durable_agents.demo import SANDBOX
 from durable_agents.history.graph import WorkflowNode
 from durable_agents.history.tree import as_tree
-from durable_agents.lab import Lab, WorkerPool
+from durable_agents.lab import Lab, Run, WorkerPool
 from durable_agents.lessons.migration import family_script, fuzz, moves, report
 
 
@@ -72,7 +72,7 @@ async def fuzz_demo(
     """The fuzzer (`durable_agents.lessons.migration.fuzz`) with a per-family report."""
     lab, pool = await _farm(workers, console)
 
-    def show(family: str, run: Any) -> None:
+    def show(family: str, run: Run) -> None:
         total, moved = moves(run)
         console.print(f"{family:14} {run.workflow_id}: {total} children, {moved} on another worker")
         if identities:

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from durable_agents.lab import WorkerPool
+from durable_agents.lab import Lab, Run, WorkerPool
 from durable_agents.lessons.durability import tool_in_flight
 from durable_agents.script import Step, ToolCall, code
 
@@ -66,11 +66,11 @@ _SPARES = itertools.count(1)
 class Crash:
     """A run during which a worker was killed: the run, and which worker died."""
 
-    run: Any
+    run: Run
     killed: str
 
 
-async def run_with_crash(lab: Any, pool: Any, script: list[Step], agent: str = "ptc") -> Crash:
+async def run_with_crash(lab: Lab, pool: WorkerPool, script: list[Step], agent: str = "ptc") -> Crash:
     """Run `script` on `lab`; kill the worker that holds its `slow` activity once it starts (SIGKILL).
 
     The run should call `slow` (it heartbeats every 0.2 s, with a one-second heartbeat timeout); a

@@ -21,9 +21,10 @@ from temporalio.api.enums.v1 import PendingActivityState, PendingWorkflowTaskSta
 from temporalio.client import WorkflowHandle
 
 from durable_agents.history.graph import decode_payload, event_attrs
+from durable_agents.lab import Lab, Run
 
 
-async def tool_in_flight(lab: Any, workflow_id: str, toolset: str | None = "faults", timeout: float = 30) -> str:
+async def tool_in_flight(lab: Lab, workflow_id: str, toolset: str | None = "faults", timeout: float = 30) -> str:
     """Wait until an activity of `toolset` (None: any tool) runs on a worker for `workflow_id`; returns
     that worker's identity. Raises if the run ends first, or after `timeout` seconds."""
     handle = lab.client.get_workflow_handle(workflow_id)
@@ -122,7 +123,7 @@ def workflow_tasks(history_json: dict[str, Any]) -> list[dict[str, Any]]:
     return rows
 
 
-def recount(run: Any) -> list[dict[str, Any]]:
+def recount(run: Run) -> list[dict[str, Any]]:
     """Each step of a run, from its history: how many times it was scheduled and attempted, and where."""
     rows = []
     for step in run.graph().steps:

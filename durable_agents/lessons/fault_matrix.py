@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from durable_agents.history.graph import Step, WorkflowNode, cut_at_word
+from durable_agents.lab.run import Run
 from durable_agents.lessons.notebook import table
 
 HANDLED_BY = {
@@ -50,7 +51,7 @@ def incident(node: WorkflowNode) -> tuple[str, Step] | None:
     return ("terminated", node.steps[-1]) if node.status == "terminated" and node.steps else None
 
 
-def fault_row(case: str, run: Any) -> dict[str, Any]:
+def fault_row(case: str, run: Run) -> dict[str, Any]:
     """One row of the matrix for `run`."""
     graph = run.graph()
     found = incident(graph)

@@ -20,7 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from durable_agents.lab import Lab, WorkerPool
+from durable_agents.lab import Lab, Run, WorkerPool
 from durable_agents.lessons.durability import tool_in_flight
 from durable_agents.script import Step, call, code, final, parallel, spawn
 
@@ -40,7 +40,7 @@ def family_script(kind: str, n: int, writes: int = 0) -> tuple[list[Step], str]:
     return [code(source, scripts=tasks), final("done")], "ptc"
 
 
-def moves(run: Any) -> tuple[int, int]:
+def moves(run: Run) -> tuple[int, int]:
     """(children, children whose workflow tasks ran on another worker than their parent's first)."""
     graph = run.graph()
     parent = graph.workers[0] if graph.workers else None
@@ -60,7 +60,7 @@ class Tally:
 
 
 async def fuzz(
-    lab: Any,
+    lab: Lab,
     iterations: int,
     max_n: int = 5,
     kind: str | None = None,
@@ -91,12 +91,12 @@ async def fuzz(
 class Drill:
     """A failover drill: the run a worker died in, which worker, and the answer of an undisturbed run."""
 
-    run: Any
+    run: Run
     killed: str
     undisturbed: str | None
 
 
-def crash_cost(run: Any, tool: str = "slow") -> dict[str, int]:
+def crash_cost(run: Run, tool: str = "slow") -> dict[str, int]:
     """What a crash during `tool` cost, from the history: its attempts, and the other steps run twice."""
     steps = run.graph().all_steps()
     held = [s for s in steps if s.label == tool]
@@ -107,7 +107,7 @@ def crash_cost(run: Any, tool: str = "slow") -> dict[str, int]:
     }
 
 
-async def failover_drill(lab: Any, pool: Any, seconds: float = 3.0, compare: bool = True) -> Drill:
+async def failover_drill(lab: Lab, pool: WorkerPool, seconds: float = 3.0, compare: bool = True) -> Drill:
     """Kill the worker that holds a slow, heartbeating tool activity; another worker finishes the run.
 
     `slow` heartbeats and has a one-second heartbeat timeout: when its worker dies, Temporal
@@ -115,8 +115,11 @@ async def failover_drill(lab: Any, pool: Any, seconds: float = 3.0, compare: boo
     model requests already recorded are not repeated. `compare=False` skips the undisturbed run
     that the answer is compared with (its answer is the script's, `"survived"`).
     """
-    script = [call("write_file", path="before.txt", content="written before the crash"), call("slow", seconds=seconds),
-              final("survived")]  # fmt: skip
+    script: list[Step] = [
+        call("write_file", path="before.txt", content="written before the crash"),
+        call("slow", seconds=seconds),
+        final("survived"),
+    ]
     undisturbed = (await lab.run(script)).output if compare else "survived"
     handle = await lab.start_run(script)
     killed = await tool_in_flight(lab, handle.id)

@@ -18,7 +18,7 @@ import asyncio
 import hashlib
 import uuid
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -61,6 +61,7 @@ with workflow.unsafe.imports_passed_through():
 
     from durable_agents.agent import build_agent
     from durable_agents.deps import AgentRequest, DemoDeps
+    from durable_agents.lab.lab import Lab
     from durable_agents.lab.run import Run
     from durable_agents.lab.worker import make_worker
     from durable_agents.lessons.exercises import Check
@@ -123,14 +124,14 @@ class RewindDrill:
     with v2. A reset keeps the workflow's id, input and task queue, so the new run goes to v2.
     """
 
-    async def bad_run(self, lab: Any, script: Sequence[Step | dict[str, Any]], prompt: str = "Tidy up.") -> Run:
+    async def bad_run(self, lab: Lab, script: Sequence[Step | dict[str, Any]], prompt: str = "Tidy up.") -> Run:
         """Run `script` to its end on a v1 worker of `REWIND_QUEUE`."""
         wid, request = lab.request(script, prompt, agent="demo")
         async with make_worker(lab.client, REWIND_QUEUE, "v1-worker"):
             await self._start(lab, wid, request)
             return await lab.follow(wid)
 
-    async def reset(self, lab: Any, workflow_id: str, event_id: int, reason: str = "rewind") -> Run:
+    async def reset(self, lab: Lab, workflow_id: str, event_id: int, reason: str = "rewind") -> ResetRun:
         """Deploy v2 (a worker with `GuardedWorkflow`), reset `workflow_id` to `event_id`, follow the new run.
 
         The new run's first workflow task replays the copied events on v2: if v2's code does not fit
@@ -155,15 +156,21 @@ class RewindDrill:
                 )
             failure.cancel()
         run = follow.result()
-        run.reset_run_id = run_id
-        return run
+        return ResetRun(**{f.name: getattr(run, f.name) for f in fields(run)}, reset_run_id=run_id)
 
     @staticmethod
-    async def _start(lab: Any, wid: str, request: AgentRequest) -> None:
+    async def _start(lab: Lab, wid: str, request: AgentRequest) -> None:
         Path(request.sandbox_dir).mkdir(parents=True, exist_ok=True)
         await lab.client.start_workflow(
             "DemoAgentWorkflow", request, id=wid, task_queue=REWIND_QUEUE, execution_timeout=timedelta(seconds=60)
         )
+
+
+@dataclass
+class ResetRun(Run):
+    """The run a reset started: a `Run`, and `reset_run_id`, the new run's id (the workflow id stays)."""
+
+    reset_run_id: str = ""
 
 
 class RewindFailed(RuntimeError):
@@ -183,7 +190,7 @@ async def _task_failure(handle: Any, after: int) -> str:
 rewind_drill = RewindDrill()
 
 
-async def reset_workflow(lab: Any, workflow_id: str, event_id: int, reason: str = "rewind") -> str:
+async def reset_workflow(lab: Lab, workflow_id: str, event_id: int, reason: str = "rewind") -> str:
     """Reset a workflow's latest run to `event_id` (a `WorkflowTaskCompleted`); returns the new run's id.
 
     The same as `temporal workflow reset --workflow-id ID --event-id N`: the server copies the history
@@ -290,7 +297,7 @@ def _reset_point_of(history: WorkflowHistory) -> int:
 # ---- An operator's console: pause, update-options, unpause, reset an activity ----
 
 
-async def pending_tool(lab: Any, workflow_id: str, toolset: str = "faults", timeout: float = 30) -> str:
+async def pending_tool(lab: Lab, workflow_id: str, toolset: str = "faults", timeout: float = 30) -> str:
     """Wait until `workflow_id` has a pending activity of `toolset`; returns its activity id."""
     handle = lab.client.get_workflow_handle(workflow_id)
     deadline = asyncio.get_running_loop().time() + timeout
@@ -302,19 +309,19 @@ async def pending_tool(lab: Any, workflow_id: str, toolset: str = "faults", time
     raise TimeoutError(f"No {toolset} activity of {workflow_id} was pending within {timeout} s.")
 
 
-async def pause_activity(lab: Any, workflow_id: str, activity_id: str, reason: str = "") -> None:
+async def pause_activity(lab: Lab, workflow_id: str, activity_id: str, reason: str = "") -> None:
     """`temporal activity pause`: no further attempt until unpaused (a running attempt runs to its end)."""
     await lab.client.workflow_service.pause_activity(
         PauseActivityRequest(**_target(lab, workflow_id, activity_id), reason=reason, request_id=str(uuid.uuid4()))
     )
 
 
-async def unpause_activity(lab: Any, workflow_id: str, activity_id: str) -> None:
+async def unpause_activity(lab: Lab, workflow_id: str, activity_id: str) -> None:
     """`temporal activity unpause`: the next attempt is scheduled now; the attempt count carries on."""
     await lab.client.workflow_service.unpause_activity(UnpauseActivityRequest(**_target(lab, workflow_id, activity_id)))
 
 
-async def reset_activity(lab: Any, workflow_id: str, activity_id: str, keep_paused: bool = False) -> None:
+async def reset_activity(lab: Lab, workflow_id: str, activity_id: str, keep_paused: bool = False) -> None:
     """`temporal activity reset`: the attempt count starts again from 1 (and the retry interval with it)."""
     await lab.client.workflow_service.reset_activity(
         ResetActivityRequest(**_target(lab, workflow_id, activity_id), keep_paused=keep_paused)
@@ -322,7 +329,7 @@ async def reset_activity(lab: Any, workflow_id: str, activity_id: str, keep_paus
 
 
 async def retry_activity_with(
-    lab: Any, workflow_id: str, activity_id: str, *, maximum_attempts: int, initial_interval: float
+    lab: Lab, workflow_id: str, activity_id: str, *, maximum_attempts: int, initial_interval: float
 ) -> None:
     """`temporal activity update-options --retry-maximum-attempts N --retry-initial-interval S`, for one activity."""
     options = ActivityOptions()
@@ -336,7 +343,7 @@ async def retry_activity_with(
     )
 
 
-def _target(lab: Any, workflow_id: str, activity_id: str) -> dict[str, Any]:
+def _target(lab: Lab, workflow_id: str, activity_id: str) -> dict[str, Any]:
     return {
         "namespace": lab.client.namespace,
         "execution": WorkflowExecution(workflow_id=workflow_id),
@@ -345,7 +352,7 @@ def _target(lab: Any, workflow_id: str, activity_id: str) -> dict[str, Any]:
     }
 
 
-async def activity_state(lab: Any, workflow_id: str, activity_id: str) -> dict[str, Any]:
+async def activity_state(lab: Lab, workflow_id: str, activity_id: str) -> dict[str, Any]:
     """What `describe()` says of one pending activity: state, attempt, its retry policy now, why it paused."""
     description = await lab.client.get_workflow_handle(workflow_id).describe()
     for pending in description.raw_description.pending_activities:
@@ -391,7 +398,7 @@ def attempts(history: WorkflowHistory, toolset: str = "faults") -> list[dict[str
 # ---- A conversation: each message an update-with-start ----
 
 
-async def say(lab: Any, conversation_id: str, message: str, script: Sequence[Step | dict[str, Any]]) -> str:
+async def say(lab: Lab, conversation_id: str, message: str, script: Sequence[Step | dict[str, Any]]) -> str:
     """Send one message to the conversation `conversation_id`, starting it if it is not running; returns the reply.
 
     One call, one request to the server (update-with-start): if no workflow with this id is running,
@@ -411,13 +418,13 @@ async def say(lab: Any, conversation_id: str, message: str, script: Sequence[Ste
     )
 
 
-async def close(lab: Any, conversation_id: str) -> Run:
+async def close(lab: Lab, conversation_id: str) -> Run:
     """End a conversation and collect its history (a `Run`, like `lab.run` gives)."""
     await lab.client.get_workflow_handle(conversation_id).execute_update(ConversationWorkflow.close)
     return await lab.follow(conversation_id)
 
 
-async def history_now(lab: Any, workflow_id: str) -> WorkflowHistory:
+async def history_now(lab: Lab, workflow_id: str) -> WorkflowHistory:
     """The history of a workflow's latest run as it stands now (an open conversation included)."""
     return await lab.client.get_workflow_handle(workflow_id).fetch_history()
 
@@ -465,11 +472,11 @@ class Deployment:
     server sends new runs to the deployment's *current* version, which an operator sets.
     """
 
-    lab: Any
+    lab: Lab
     workers: dict[str, Worker]
 
     @classmethod
-    async def start(cls, lab: Any, build_id: str = "v1", workflow_class: type | None = None) -> Deployment:
+    async def start(cls, lab: Lab, build_id: str = "v1", workflow_class: type | None = None) -> Deployment:
         """Start version `build_id` (today's `DemoAgentWorkflow` unless given) and make it current."""
         deployment = cls(lab, {})
         await deployment.roll_out(build_id, workflow_class or DemoAgentWorkflow)
@@ -534,7 +541,7 @@ class Deployment:
         self.workers.clear()
 
 
-async def set_current_version(lab: Any, build_id: str, timeout: float = 30) -> None:
+async def set_current_version(lab: Lab, build_id: str, timeout: float = 30) -> None:
     """`temporal worker deployment set-current-version --deployment-name agent --build-id ID`.
 
     The server knows a version once one of its workers has polled: until then it refuses, so this
@@ -629,7 +636,7 @@ class FolderDriver(StorageDriver):
         return payloads
 
 
-async def external_client(lab: Any, folder: Path, threshold: int = 10_000) -> Client:
+async def external_client(lab: Lab, folder: Path, threshold: int = 10_000) -> Client:
     """A client of the lab's server whose data converter stores payloads over `threshold` bytes in `folder`."""
     converter = DataConverter(
         payload_converter_class=PydanticAIPayloadConverter,
@@ -641,7 +648,7 @@ async def external_client(lab: Any, folder: Path, threshold: int = 10_000) -> Cl
     )
 
 
-async def run_with_a_big_file(lab: Any, client: Client, task_queue: str, size: int) -> WorkflowHistory:
+async def run_with_a_big_file(lab: Lab, client: Client, task_queue: str, size: int) -> WorkflowHistory:
     """Run `read_file` on a `size`-byte file then answer, through `client` on `task_queue`; the history."""
     wid, request = lab.request([call("read_file", path="big.txt"), final("Read it.")])
     Path(request.sandbox_dir).mkdir(parents=True, exist_ok=True)
@@ -661,7 +668,7 @@ def references(history: WorkflowHistory) -> int:
     return sum(e.SerializeToString().count(REFERENCE_TYPE.encode()) for e in history.events)
 
 
-async def external_storage_rows(lab: Any, size: int = 200_000, threshold: int = 10_000) -> list[dict[str, Any]]:
+async def external_storage_rows(lab: Lab, size: int = 200_000, threshold: int = 10_000) -> list[dict[str, Any]]:
     """The same run twice, a `size`-byte file read by a tool: inline (the lab's client), then with External Storage."""
     folder = lab.sandbox_root / "external-payloads" / uuid.uuid4().hex[:8]
     client = await external_client(lab, folder, threshold)
@@ -694,7 +701,7 @@ REWIND_SCRIPT: list[Step] = [
 """The run that goes wrong: it writes notes.md, then (the bad turn) overwrites it."""
 
 
-async def check_rewind(lab: Any, choose: Callable[[WorkflowHistory], Any]) -> Check:
+async def check_rewind(lab: Lab, choose: Callable[[WorkflowHistory], Any]) -> Check:
     """Exercise 10: `choose(history)` picks the reset point that leaves notes.md saying "keep me" after v2's run.
 
     Runs the bad run afresh on v1 (so notes.md says "oops"), resets it where `choose` says onto v2,
