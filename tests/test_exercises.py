@@ -15,30 +15,94 @@ from durable_agents.lessons.exercises import check_ptc, check_spawn, check_tools
 from durable_agents.script import call, final, parallel
 
 
+async def test_reading_check(lab):
+    """00: counts typed as numbers or as text, the tool as typed; wrong counts say which way to look."""
+    from durable_agents.lessons.exercises import check_reading
+
+    run = await lab.run(
+        [
+            call("write_file", path="a.txt", content="x"),
+            parallel(call("read_file", path="a.txt"), call("list_files")),
+            final("ok"),
+        ]
+    )
+    starter = check_reading(run, activities=0, model_requests=0, first_tool="?")
+    assert any("You counted 0 activities: too few" in h for h in starter.hints)
+    assert any("replace '?'" in h for h in starter.hints)
+    wrong = check_reading(run, activities=7, model_requests=3, first_tool="read_file")
+    assert any("You counted 7 activities: too many" in h for h in wrong.hints)
+    assert any("The first tool was not 'read_file'" in h and "tool* column (event" in h for h in wrong.hints)
+    assert len(wrong.hints) == 2
+    check_reading(run, activities=6, model_requests=3, first_tool="write_file").assert_passed()
+    check_reading(run, activities="6", model_requests=" 3 ", first_tool=" Write_File ").assert_passed()
+    assert any(
+        "'six' is not a number" in h
+        for h in check_reading(run, activities="six", model_requests=3, first_tool="write_file").hints
+    )
+
+
 async def test_wrapping_check(lab):
     starter = check_wrapping(await lab.run([call("write_file", path="plan.txt", content="one"), final("done")]))
     assert not starter.passed
     assert any("1 line(s)" in h for h in starter.hints)
-    assert any("read plan.txt back" in h for h in starter.hints)
+    assert any("were write_file: read plan.txt back" in h for h in starter.hints)
+    read_first = [
+        call("read_file", path="plan.txt"),
+        call("write_file", path="plan.txt", content="a\nb\nc"),
+        final("a"),
+    ]
+    assert any("read plan.txt back" in h for h in check_wrapping(await lab.run(read_first, tool_retries=3)).hints)
     solution = [
         call("write_file", path="plan.txt", content="a\nb\nc"),
         call("read_file", path="plan.txt"),
         final("a"),
     ]
     assert check_wrapping(await lab.run(solution)).passed
+    # Written differently: the plan as a list joined, a parallel list_files beside the read.
+    other = [
+        call("write_file", path="plan.txt", content="\n".join(["wake", "read", "wrap"])),
+        parallel(call("read_file", path="plan.txt"), call("list_files")),
+        final("wake"),
+    ]
+    check_wrapping(await lab.run(other)).assert_passed()
 
 
 async def test_tools_check(lab):
-    starter = check_tools(await lab.run([call("flaky", fail_times=0), final("done")]))
+    starter = check_tools(await lab.run([call("word_count", text="replace me"), final("done")]))
     assert not starter.passed
-    assert any("with fail_times=1 it needs 2" in h for h in starter.hints)
-    assert any("never told a word count" in h for h in starter.hints)
+    assert any("No flaky activity" in h for h in starter.hints)
     wrong_count = [
         parallel(call("flaky", fail_times=1), call("word_count", text="a b")),
         call("write_file", path="count.txt", content="3"),
         final("x"),
     ]
     assert any("write the number word_count returned (2)" in h for h in check_tools(await lab.run(wrong_count)).hints)
+    two_turns = [
+        call("flaky", fail_times=1),
+        call("word_count", text="a b"),
+        call("write_file", path="count.txt", content="2"),
+        final("x"),
+    ]
+    hints = check_tools(await lab.run(two_turns)).hints
+    assert hints == [
+        "The model's turns asked for flaky | word_count | write_file: put flaky and word_count in one turn, "
+        "`parallel(call('flaky', ...), call('word_count', ...))`."
+    ]
+    no_retry = [parallel(call("flaky", fail_times=0), call("word_count", text="a b")), final("x")]
+    assert any("flaky took 1 attempt(s)" in h for h in check_tools(await lab.run(no_retry)).hints)
+    solution = [
+        parallel(call("flaky", fail_times=1), call("word_count", text="one two three four")),
+        call("write_file", path="count.txt", content="4"),
+        final("done"),
+    ]
+    check_tools(await lab.run(solution)).assert_passed()
+    # Written differently: word_count first in the turn, the count with a newline after it.
+    other = [
+        parallel(call("word_count", text="durable agents"), call("flaky", fail_times=1)),
+        call("write_file", path="count.txt", content="2\n"),
+        final("done"),
+    ]
+    check_tools(await lab.run(other)).assert_passed()
 
 
 async def test_spawn_check(lab):
@@ -54,7 +118,15 @@ async def test_spawn_check(lab):
         spawn("poet", "Write poem.txt", [call("write_file", path="poem.txt", content="verse"), final("done")]),
         final("A poem was written."),
     ]
+    read_only = check_spawn(await lab.run(solution, roster={"poet": Role("reader", "Rhyme.")}, tool_retries=3))
+    assert any("The poet was told `Unknown tool name: 'write_file'" in h and "'reader'" in h for h in read_only.hints)
+    assert not any("call('write_file'" in h for h in read_only.hints)
     assert check_spawn(await lab.run(solution, roster={"poet": Role("demo", "Rhyme.")})).passed
+    # Written differently: the spawn in a parallel turn beside another tool, the poem in several lines.
+    poet = [call("write_file", path="poem.txt", content="a line\nof verse"), final("done")]
+    other = [parallel(spawn("poet", "Write poem.txt", poet), call("list_files")), final("A poem was written.")]
+    other_run = await lab.run(other, roster={"poet": Role("demo", "Verse only.")})
+    check_spawn(other_run).assert_passed()
 
 
 async def test_ptc_check(lab):
@@ -64,13 +136,20 @@ async def test_ptc_check(lab):
     starter = check_ptc(await lab.run([code(sequential + "    total += n * n\ntotal"), final("done")], agent="ptc"))
     assert not starter.passed
     assert any("write only squares/2.txt" in h for h in starter.hints)
-    assert any("asyncio.gather" in h for h in starter.hints)
+    assert any("6 writes were scheduled in 6 workflow tasks" in h for h in starter.hints)
+    assert any("The snippet returned" in h and "91" in h for h in starter.hints)
     solution = (
         "import asyncio\nevens = [n for n in range(1, 7) if n % 2 == 0]\n"
         "await asyncio.gather(*[write_file(path=f'squares/{n}.txt', content=str(n * n)) for n in evens])\n"
         "sum(n * n for n in evens)"
     )
     assert check_ptc(await lab.run([code(solution), final("56")], agent="ptc")).passed
+    other = (
+        "import asyncio\ncalls = []\ntotal = 0\nfor n in range(1, 7):\n    if n % 2:\n        continue\n"
+        "    calls.append(write_file(path='squares/' + str(n) + '.txt', content=f'{n ** 2}'))\n    total += n ** 2\n"
+        "await asyncio.gather(*calls)\ntotal"
+    )
+    check_ptc(await lab.run([code(other), final("56")], agent="ptc")).assert_passed()
 
 
 async def test_prediction_check(lab):
@@ -81,6 +160,18 @@ async def test_prediction_check(lab):
     assert any("Step 2: you predicted 'flaky', the history says 'flaky ×2'" in h for h in wrong.hints)
     assert check_prediction(["model", "flaky ×2", "model"], run).passed
     assert any("you predicted 2 steps" in h.lower() for h in check_prediction(["model", "flaky ×2"], run).hints)
+
+
+def test_answers_are_read_as_a_person_types_them():
+    """One normaliser for every check: numbers as text, the arrow notation, case, spacing."""
+    from durable_agents.lessons.exercises import answer, as_steps
+
+    assert {answer(v) for v in (3, "3", " 3.0 ", "about 3", "3 s")} == {"3"}
+    assert answer("3") != answer("4") and answer("3") != answer("33")
+    shapes = ("model → flaky ×4 → model", "Model -> flaky x4 -> model", ["model", "flaky*4", "MODEL"])
+    assert {answer(v) for v in shapes} == {"model → flaky ×4 → model"}
+    assert as_steps("model → flaky ×4 → model") == ["model", "flaky ×4", "model"]
+    assert answer(" In one  Activity ") == "in one activity" and answer(True) == answer("Yes") == "yes"
 
 
 def test_predictions_are_read_as_a_person_types_them():
@@ -175,6 +266,10 @@ def test_prediction_moments_compare_each_guess():
 
     actual = {"largest parent history": "inline", "attempts slow takes": 2}
     assert check_predictions("x", {"largest parent history": " Inline", "attempts slow takes": "2"}, actual).passed
+    assert check_predictions("x", {"largest parent history": "inline.", "attempts slow takes": "2.0"}, actual).passed
+    assert check_predictions("x", {"largest parent history": "INLINE", "attempts slow takes": 2}, actual).passed
+    starter = check_predictions("x", {"largest parent history": "?", "attempts slow takes": "?"}, actual)
+    assert len(starter.hints) == 2 and all("no guess yet" in h for h in starter.hints)
     wrong = check_predictions("x", {"largest parent history": "child workflow", "attempts slow takes": 1}, actual)
     assert wrong.hints == [
         "largest parent history: you guessed 'child workflow', the history says 'inline'.",
