@@ -420,3 +420,61 @@ async def test_your_tool_check_runs_the_readers_file_in_a_worker_process(tmp_pat
     assert "allows 1 attempt(s)" in hints
     assert "fetch_rate('USD') took 1 attempt(s), then the model was told it failed" in hints
     assert "fetch_rate('XYZ') took 1 attempt(s), then the activity failed" in hints
+
+
+WORDS_VARIANTS = {
+    # Wrong: the settings on the toolset's activities all right, but shout still an activity.
+    "wrong": (
+        "from dataclasses import dataclass, field\nfrom datetime import timedelta\n"
+        "from pydantic_ai.capabilities import AbstractCapability\nfrom pydantic_ai.toolsets import FunctionToolset\n"
+        "from temporalio.common import RetryPolicy\nfrom temporalio.workflow import ActivityConfig\n"
+        "async def define(word: str) -> str:\n    return {'durable': 'able to withstand wear'}[word]\n"
+        "async def shout(text: str) -> str:\n    return text.upper() + '!'\n"
+        "@dataclass\nclass Words(AbstractCapability):\n    toolset_id: str = 'words'\n"
+        "    activity_config: ActivityConfig = field(default_factory=lambda: ActivityConfig(\n"
+        "        start_to_close_timeout=timedelta(seconds=5), retry_policy=RetryPolicy(maximum_attempts=2)))\n"
+        "    def get_toolset(self):\n        return FunctionToolset([define, shout], id=self.toolset_id)\n"
+        "CAPABILITY = Words()\n"
+    ),
+    # Right, written differently: tools registered with the toolset's decorator, settings as a dict.
+    "other": (
+        "from datetime import timedelta\n"
+        "from pydantic_ai.capabilities import AbstractCapability\nfrom pydantic_ai.toolsets import FunctionToolset\n"
+        "from temporalio.common import RetryPolicy\n"
+        "words = FunctionToolset(id='words')\n"
+        "@words.tool_plain(metadata={'temporal': {'start_to_close_timeout': timedelta(seconds=5),\n"
+        "                                         'retry_policy': RetryPolicy(maximum_attempts=2)}})\n"
+        "async def define(word: str) -> str:\n    return 'able to withstand wear' if word == 'durable' else '?'\n"
+        "@words.tool_plain(metadata={'temporal': False})\n"
+        "async def shout(text: str) -> str:\n    return f'{text.upper()}!'\n"
+        "class Words(AbstractCapability):\n    def get_toolset(self):\n        return words\n"
+        "CAPABILITY = Words()\n"
+    ),
+}
+
+
+async def test_your_toolset_check_runs_the_readers_file_in_a_worker_process(tmp_path):
+    """02's second exercise: the starter and a wrong file fail with hints quoting the history; the solution and a
+    differently-written file pass. Each runs in a worker process of its own, on its own task queue."""
+    from durable_agents.lessons.exercises import check_your_toolset
+    from durable_agents.lessons.your_code import run_your_code
+    from tests.conftest import NOTEBOOKS
+
+    files = {"starter": tmp_path / "starter.py", "solution": NOTEBOOKS / "solutions" / "my_words.py"}
+    files["starter"].write_text(notebook_cell("02_tools_as_activities.ipynb", "%%writefile").split("\n", 1)[1])
+    variants = {**WORDS_VARIANTS, "sync": WORDS_VARIANTS["other"].replace("async def shout", "def shout")}
+    for name, source in variants.items():
+        files[name] = tmp_path / f"{name}.py"
+        files[name].write_text(source)
+    script = [parallel(call("define", word="durable"), call("shout", text="durable")), final("done")]
+    async with await Lab.start(
+        "time-skipping", sandbox_root=tmp_path / "sandbox", replace_current=False, in_process_worker=False
+    ) as lab:
+        checks = {name: check_your_toolset(await run_your_code(lab, path, script)) for name, path in files.items()}
+    starter = " ".join(checks["starter"].hints)
+    assert "scheduled `define` with start_to_close 30s and max_attempts 3" in starter
+    assert "scheduled `shout` as an activity (agent__yours__toolset__words__call_tool)" in starter
+    assert checks["wrong"].hints and all("`shout`" in h for h in checks["wrong"].hints)
+    assert any("The run failed" in h and "Make the tool function async" in h for h in checks["sync"].hints)
+    checks["solution"].assert_passed()
+    checks["other"].assert_passed()

@@ -217,7 +217,49 @@ def check_tools(run: Any) -> Check:
     written = run.files().get("count.txt")
     check.require(
         written is not None and written.strip() in counts,
-        f"count.txt holds {written!r}; write the number word_count returned ({', '.join(counts) or '?'}).",
+        f"{'No count.txt' if written is None else f'count.txt holds {written!r}'}; write the number word_count "
+        f"returned ({', '.join(counts) or '?'}) to count.txt.",
+    )
+    return check
+
+
+WORDS_SCRIPT_ANSWERS = {"define": "able to withstand wear", "shout": "DURABLE!"}
+"""What `define(word='durable')` and `shout(text='durable')` return in exercise 02's second task."""
+
+
+def check_your_toolset(run: Any) -> Check:
+    """Exercise 02, the second: the reader's `words` toolset, in their own file, run by a worker process.
+
+    `define` is an activity with its own settings (5 s a try, two tries); `shout` is workflow-native.
+    Judged from the history and what the model was told, however the file is written.
+    """
+    check = Check("02 · your own toolset, in a worker process")
+    if run.error is not None:
+        cause = root_cause(run.error).rstrip(".")
+        check.require(False, f"The run failed: {cause}. (Does your file give `define` and `shout`?)")
+        return check
+    scheduled = [r for r in event_rows(run.history_json[run.workflow_id]) if r["type"] == "ACTIVITY_TASK_SCHEDULED"]
+    options = {row["tool"]: row for row in run.activity_options()}
+    told = "\n".join(run.told())
+    define = options.get("define")
+    if check.require(define is not None, "No `define` activity ran: is `define` in your toolset, not workflow-native?"):
+        event = next(r["event"] for r in scheduled if r["tool"] == "define")
+        check.require(
+            (define["start_to_close"], define["max_attempts"]) == ("5s", 2),
+            f"Event {event} scheduled `define` with start_to_close {define['start_to_close']} and max_attempts "
+            f"{define['max_attempts']}: give it its own settings, `Tool(define, metadata={{'temporal': ActivityConfig("
+            "start_to_close_timeout=timedelta(seconds=5), retry_policy=RetryPolicy(maximum_attempts=2))})`.",
+        )
+        check.require(WORDS_SCRIPT_ANSWERS["define"] in told, "The model was never told what `define` returned.")
+    shouted = next((r for r in scheduled if r["tool"] == "shout"), {})
+    check.require(
+        not shouted,
+        f"Event {shouted.get('event')} scheduled `shout` as an activity ({shouted.get('about')}): it is pure "
+        "computation, so make it workflow-native, `Tool(shout, metadata={'temporal': False})`.",
+    )
+    check.require(
+        WORDS_SCRIPT_ANSWERS["shout"] in told,
+        "The model was never told `DURABLE!`: `shout` should return its text in capitals, with a '!'.",
     )
     return check
 
