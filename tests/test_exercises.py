@@ -478,3 +478,120 @@ async def test_your_toolset_check_runs_the_readers_file_in_a_worker_process(tmp_
     assert any("The run failed" in h and "Make the tool function async" in h for h in checks["sync"].hints)
     checks["solution"].assert_passed()
     checks["other"].assert_passed()
+
+
+POET_OTHER = """
+from pydantic_ai.capabilities import AbstractCapability
+from pydantic_ai.toolsets import FunctionToolset
+
+verse = FunctionToolset(id="verse")
+
+
+@verse.tool_plain
+async def rhyme(word: str) -> str:
+    return {"flow": "go, slow"}.get(word, "")
+
+
+class Poet(AbstractCapability):
+    def get_instructions(self):
+        return ["Write only Rhyming Couplets.", "Keep them short."]
+
+    def get_toolset(self):
+        return verse
+
+
+CAPABILITY = Poet()
+"""
+
+
+async def test_your_subagent_check_reads_the_childs_history(tmp_path):
+    """03's second exercise: the starter, the right file with the wrong agent, the solution, another right file."""
+    from durable_agents.deps import Role
+    from durable_agents.lessons.exercises import check_your_subagent
+    from durable_agents.lessons.your_code import run_your_code
+    from durable_agents.script import spawn
+    from tests.conftest import NOTEBOOKS
+
+    starter, other = tmp_path / "starter.py", tmp_path / "other.py"
+    starter.write_text(notebook_cell("03_spawn.ipynb", "%%writefile").split("\n", 1)[1])
+    other.write_text(POET_OTHER)
+    solution = NOTEBOOKS / "solutions" / "my_poet.py"
+    poet = [call("rhyme", word="flow"), call("write_file", path="poem.txt", content="slow\nknow"), final("done")]
+    script = [spawn("poet", "Write poem.txt", poet), final("A poem was written.")]
+    cases = {"starter": (starter, "demo"), "wrong": (solution, "demo"), "solution": (solution, "yours"),
+             "other": (other, "yours"), "no roster": (solution, None)}  # fmt: skip
+    async with await Lab.start(
+        "time-skipping", sandbox_root=tmp_path / "sandbox", replace_current=False, in_process_worker=False
+    ) as lab:
+        checks = {}
+        for name, (path, agent) in cases.items():
+            roster = {"poet": Role(agent, "Write the poem you are asked for.")} if agent else None
+            checks[name] = check_your_subagent(await run_your_code(lab, path, script, roster=roster, tool_retries=3))
+    starter_hints = " ".join(checks["starter"].hints)
+    assert "The poet ran the `demo` agent" in starter_hints
+    assert "The poet was told `Unknown tool name: 'rhyme'" in starter_hints
+    assert "none says it writes rhyming couplets" in starter_hints
+    assert [h for h in checks["wrong"].hints if "Role('yours', ...)" in h]
+    assert checks["no roster"].hints == [
+        "The parent was told `No subagent 'poet'. The roster has: generic, researcher.`: add 'poet' to the roster."
+    ]
+    checks["solution"].assert_passed()
+    checks["other"].assert_passed()
+
+
+PRICES_OTHER = """
+from pydantic_ai.capabilities import AbstractCapability
+from pydantic_ai.toolsets import FunctionToolset
+
+shop = FunctionToolset(id="shop")
+
+
+@shop.tool_plain
+async def price(item: str) -> float:
+    return round({"apple": 0.5, "bread": 2.25, "cheese": 4.75}[item], 2)
+
+
+class Shop(AbstractCapability):
+    def get_toolset(self):
+        return shop
+
+
+CAPABILITY = Shop()
+"""
+
+
+async def test_your_code_tool_check_reads_the_snippets_calls(tmp_path):
+    """04's second exercise: the starter (text, one by one), numbers one by one, the solution, another right answer."""
+    from durable_agents.lessons.exercises import check_your_code_tool
+    from durable_agents.lessons.your_code import run_your_code
+    from durable_agents.script import code
+    from tests.conftest import NOTEBOOKS
+
+    starter, other = tmp_path / "starter.py", tmp_path / "other.py"
+    starter.write_text(notebook_cell("04_ptc.ipynb", "%%writefile").split("\n", 1)[1])
+    other.write_text(PRICES_OTHER)
+    solution = NOTEBOOKS / "solutions" / "my_prices.py"
+    one_by_one = "total = 0\nfor item in ['apple', 'bread', 'cheese']:\n    total += await price(item=item)\ntotal"
+    gathered = "import asyncio\nsum(await asyncio.gather(*[price(item=i) for i in ['apple', 'bread', 'cheese']]))"
+    unpacked = (
+        "import asyncio\n"
+        "a, b, c = await asyncio.gather(price(item='apple'), price(item='bread'), price(item='cheese'))\na + b + c"
+    )
+    cases = {"starter": (starter, one_by_one), "wrong": (solution, one_by_one), "solution": (solution, gathered),
+             "other": (other, unpacked)}  # fmt: skip
+    async with await Lab.start(
+        "time-skipping", sandbox_root=tmp_path / "sandbox", replace_current=False, in_process_worker=False
+    ) as lab:
+        checks = {
+            name: check_your_code_tool(await run_your_code(lab, path, [code(snippet), final("7.5")], agent="yours_ptc"))
+            for name, (path, snippet) in cases.items()
+        }
+    assert (
+        checks["starter"].hints[0].startswith("No `price` call ran: the snippet was told `error[unsupported-operator]")
+    )
+    assert checks["wrong"].hints == [
+        "The 3 `price` calls were scheduled in 3 workflow tasks, one after another: `await asyncio.gather(...)` them "
+        "so they run together."
+    ]
+    checks["solution"].assert_passed()
+    checks["other"].assert_passed()

@@ -36,6 +36,15 @@ def told(history_json: dict[str, Any]) -> list[str]:
     ]
 
 
+def instructions(history_json: dict[str, Any]) -> list[str]:
+    """The instructions each model request of a history carried, in order (the agent's and the run's, joined)."""
+    return [
+        str(message.get("instructions") or "")
+        for message in conversation(history_json)
+        if message.get("kind") == "request"
+    ]
+
+
 def _about(kind: str, attrs: dict[str, Any]) -> str:
     """What one event is about, in a few words: the activity, the worker, the failure, the workflow."""
     if "activityType" in attrs:
@@ -96,7 +105,7 @@ def activity_options(history_json: dict[str, Any]) -> list[dict[str, Any]]:
                 "activity": attrs["activityType"]["name"],
                 "tool": _tool_name(attrs),
                 "start_to_close": attrs.get("startToCloseTimeout", ""),
-                "heartbeat": attrs.get("heartbeatTimeout", ""),
+                "heartbeat": "none" if attrs.get("heartbeatTimeout", "0s") == "0s" else attrs["heartbeatTimeout"],
                 "max_attempts": retry.get("maximumAttempts", 0) or "unlimited",
                 "first_retry_after": retry.get("initialInterval", ""),
             }

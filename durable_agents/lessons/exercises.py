@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from durable_agents.errors import root_cause
-from durable_agents.history.events import event_rows
+from durable_agents.history.events import ERROR_MARKS, event_rows, first_error_line, instructions
 from durable_agents.lessons.capstone import NOTES, TOPICS, expected_report
 from durable_agents.scenarios import shape
 
@@ -321,6 +321,98 @@ def check_ptc(run: Any) -> Check:
     check.require(
         as_number(result.splitlines()[-1] if result else "") == 56,
         f"The snippet returned {result[-60:]!r}: make its last line the sum of the squares, 56.",
+    )
+    return check
+
+
+def _node(run: Any, workflow_id: str) -> Any:
+    return next(n for n in run.graph().walk() if n.workflow_id == workflow_id)
+
+
+def _said(told: list[str], phrase: str) -> str | None:
+    """The first line of what a model was told that contains `phrase` (None if no line does)."""
+    return next((line.strip() for text in told for line in text.splitlines() if phrase in line), None)
+
+
+def check_your_subagent(run: Any) -> Check:
+    """Exercise 03, the second: a `poet` subagent running the reader's own agent (the `yours` agent with
+    their capability: its instructions and a `rhyme` tool) in a worker process, writing a couplet."""
+    check = Check("03 · your own subagent, in a worker process")
+    if run.error is not None:
+        check.require(False, f"The run failed: {root_cause(run.error).rstrip('.')}.")
+        return check
+    poets = [wid for wid in run.histories if ".poet-" in wid]
+    if not poets:
+        refused = _said(run.told(), "No subagent")
+        fix = "add 'poet' to the roster" if refused else "spawn('poet', 'Write poem.txt', [...]) in the script"
+        check.require(False, f"The parent was told `{refused}`: {fix}." if refused else f"No poet ran: {fix}.")
+        return check
+    poet = poets[0]
+    activities = [r["about"] for r in event_rows(run.history_json[poet]) if r["type"] == "ACTIVITY_TASK_SCHEDULED"]
+    agent = activities[0].split("__")[1] if activities else "?"
+    check.require(
+        agent == "yours",
+        f"The poet ran the `{agent}` agent (its activities are `agent__{agent}__…`): your file extends the `yours` "
+        "agent, so give the role Role('yours', ...).",
+    )
+    told = run.told(poet)
+    rhymes = [s for s in _node(run, poet).steps if s.label == "rhyme"]
+    unknown = (_said(told, "Unknown tool name") or "").split(" Available tools")[0]
+    check.require(
+        bool(rhymes),
+        f"The poet was told `{unknown}`: give your toolset the `rhyme` tool."
+        if unknown
+        else "The poet never called `rhyme`: keep call('rhyme', ...) in its script.",
+    )
+    sent = instructions(run.history_json[poet])
+    check.require(
+        any("couplet" in text.lower() for text in sent),
+        f"The poet's model was sent the instructions {sent[-1] if sent else ''!r}: none says it writes rhyming "
+        "couplets. Your capability's `get_instructions()` returns the poet's own instructions.",
+    )
+    lines = [line for line in str(run.files().get("poem.txt", "")).splitlines() if line.strip()]
+    check.require(len(lines) == 2, f"poem.txt has {len(lines)} line(s): a couplet is two, joined by '\\n'.")
+    return check
+
+
+def check_your_code_tool(run: Any) -> Check:
+    """Exercise 04, the second: the reader's `price` tool, in their own file, called three times from one
+    snippet under `asyncio.gather`, returning numbers the snippet adds up (7.5)."""
+    check = _started("04 · your own tool, called from code", run)
+    if not check.passed:
+        return check
+    codes = [s for s in run.graph().steps if s.kind == "code"]
+    if not check.require(bool(codes), "No run_code step: the script needs code(my_snippet) as its first step."):
+        return check
+    told = run.told()
+    result = told[-1] if told else ""
+    prices = [s for s in codes[0].inner if s.label == "price"]
+    error = first_error_line(result) if any(mark in result for mark in ERROR_MARKS) else ""
+    if not prices:
+        check.require(
+            False,
+            f"No `price` call ran: the snippet was told `{error}`. Monty checks a snippet against each tool's "
+            "signature before it runs it, and code can only add up numbers: make `price` return a float, and "
+            "say so (`-> float`)."
+            if error
+            else "The snippet never called `price`: does your file's toolset give it?",
+        )
+        return check
+    check.require(len(prices) == 3, f"{len(prices)} `price` calls ran: ask for apple, bread and cheese.")
+    texts = [s for s in prices if as_number(s.result.strip("'\"")) is None]
+    check.require(
+        not texts,
+        f"`price` returned {texts[0].result if texts else ''} (event {texts[0].event_id if texts else ''}): code "
+        "adds up what a tool returns, so return the number itself, a float.",
+    )
+    check.require(
+        len({s.batch for s in prices}) == 1,
+        f"The 3 `price` calls were scheduled in {len({s.batch for s in prices})} workflow tasks, one after another: "
+        "`await asyncio.gather(...)` them so they run together.",
+    )
+    check.require(
+        as_number(result.strip().splitlines()[-1] if result.strip() else "") == 7.5,
+        f"The snippet was told `{first_error_line(result)[-120:]}`: end it with the sum of the three prices, 7.5.",
     )
     return check
 
