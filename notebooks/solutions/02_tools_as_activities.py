@@ -15,4 +15,3 @@ exercises.check_tools(await lab.run(solution)).assert_passed()
 # define: Tool(define, metadata={"temporal": ActivityConfig(...)}); shout: Tool(shout, metadata={"temporal": False}).
 solution_words = await run_your_code(lab, "solutions/my_words.py", words_script)
 exercises.check_your_toolset(solution_words).assert_passed()
-table(solution_words.activity_options())

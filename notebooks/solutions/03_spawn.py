@@ -19,4 +19,3 @@ solution_poet = await run_your_code(
     lab, "solutions/my_poet.py", poet_script, roster={"poet": Role("yours", "Write the poem you are asked for.")}
 )
 exercises.check_your_subagent(solution_poet).assert_passed()
-solution_poet.diagram()

@@ -20,4 +20,3 @@ sum(prices)
 '''
 solution_shop = await run_your_code(lab, "solutions/my_prices.py", [code(solution_basket), final("7.5")], agent="yours_ptc")
 exercises.check_your_code_tool(solution_shop).assert_passed()
-solution_shop.diagram()
