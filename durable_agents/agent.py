@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Sequence
 from datetime import timedelta
 from typing import Any
@@ -9,7 +10,12 @@ from typing import Any
 from pydantic_ai import Agent, DeferredToolRequests, RunContext
 from pydantic_ai.capabilities import AbstractCapability, PrepareTools
 from pydantic_ai.durable_exec.temporal import TemporalDurability, worker_registrations
-from pydantic_ai.exceptions import ModelRequestRejectedError
+from pydantic_ai.exceptions import (
+    ModelAPIError,
+    ModelQuotaExceededError,
+    ModelRequestRejectedError,
+    ModelRequestTimeout,
+)
 from pydantic_ai.tools import ToolDefinition
 from pydantic_ai.toolsets import AbstractToolset
 from pydantic_ai_harness.compaction import ClearToolResults
@@ -30,6 +36,7 @@ from durable_agents.capabilities.payloads import PayloadLimits
 from durable_agents.capabilities.ptc import ptc_capabilities
 from durable_agents.capabilities.yours import your_capabilities
 from durable_agents.deps import DemoDeps
+from durable_agents.live import live_models
 from durable_agents.mcp_server import units_toolset
 from durable_agents.script import ScriptedModel
 
@@ -43,8 +50,30 @@ MODEL_ACTIVITY = ActivityConfig(
         non_retryable_error_types=["ScriptError"],
     ),
 )
-"""Model requests: one minute each, three attempts; a broken script fails at once (a rejected request too:
-see `non_retryable_model_errors` below)."""
+"""Model requests: one minute each, three attempts; a broken script fails at once (and the model errors
+in `NEVER_RETRIED`). A rate limit (429), a server error (5xx), a dropped connection or a timed-out
+attempt is retried here, by Temporal, and each attempt is in the history: the provider client's own
+retries are off (`durable_agents.live.CLIENT_RETRIES`)."""
+
+NEVER_RETRIED: tuple[type[ModelAPIError], ...] = (
+    ModelRequestRejectedError,
+    ModelQuotaExceededError,
+    ModelRequestTimeout,
+)
+"""Model errors that sending the same request again cannot fix, so Temporal does not retry them: a
+request the provider refused (400/401/403/404/422: a bad request, key or model name), an exhausted
+quota, and a run's own `request_timeout` deadline."""
+
+
+def non_retryable_model_errors() -> tuple[type[ModelAPIError], ...]:
+    """`NEVER_RETRIED` added to Pydantic AI's own default for `TemporalDurability(non_retryable_model_errors=...)`.
+
+    A list passed there replaces the default, so the default is read from the installed library and
+    extended: an upgrade that adds an error to it keeps it (`tests/test_live_models.py` pins the result).
+    """
+    default = inspect.signature(TemporalDurability.__init__).parameters["non_retryable_model_errors"].default
+    return tuple(dict.fromkeys([*default, *NEVER_RETRIED]))
+
 
 BASE_ACTIVITY = ActivityConfig(
     start_to_close_timeout=timedelta(seconds=30),
@@ -105,15 +134,19 @@ def build_agent(
     `continue_as_new` is `TemporalDurability`'s handler for when Temporal suggests continuing as new.
     `event_stream_topic` makes the run publish its own events to that Workflow Stream topic.
     """
-    chosen = [*(standard_capabilities() if capabilities is None else capabilities), *extra, PrepareTools(offered_tools)]
+    chosen = [
+        *(standard_capabilities() if capabilities is None else capabilities),
+        *extra,
+        PrepareTools(offered_tools),
+        live_models(),
+    ]
     if durable:
         chosen.append(
             TemporalDurability(
                 activity_config=BASE_ACTIVITY,
                 model_activity_config=MODEL_ACTIVITY,
                 toolset_activity_config=toolset_settings(chosen),
-                # Pydantic AI's category for a request the provider refused: retrying cannot help.
-                non_retryable_model_errors=[ModelRequestRejectedError],
+                non_retryable_model_errors=non_retryable_model_errors(),
                 continue_as_new=continue_as_new,
                 event_stream_topic=event_stream_topic,
             )
@@ -199,7 +232,18 @@ compacting_agent = build_agent(
 """The same agent with the harness's `ClearToolResults`: once a conversation passes 8 messages,
 tool results older than the last two calls are blanked before each model request."""
 
-LONG_RUN_AGENTS: dict[str, Agent[DemoDeps, Any]] = {a.name: a for a in (long_run_agent, compacting_agent)}
+long_yours_agent = build_agent(
+    "long_yours",
+    capabilities=[*long_run_capabilities(), *your_capabilities()],
+    output_type=[str, DeferredToolRequests],
+    continue_as_new=hand_over,
+)
+"""The long-running agent plus the capability in the reader's own file (notebook 08's second exercise:
+a tool of theirs that asks a person first), in a worker process started with `$DURABLE_AGENTS_YOUR_TOOLS`."""
+
+LONG_RUN_AGENTS: dict[str, Agent[DemoDeps, Any]] = {
+    a.name: a for a in (long_run_agent, compacting_agent, long_yours_agent)
+}
 """The agents `LongRunWorkflow` hosts, by name."""
 
 
@@ -214,3 +258,8 @@ def activity_names(agent: Agent[DemoDeps, str]) -> list[str]:
         raise ValueError(f"Agent {agent.name!r} has no TemporalDurability capability.")
     activities, _ = worker_registrations(durability)
     return [fn.__temporal_activity_definition.name for fn in activities]  # type: ignore[attr-defined]
+
+
+chat_agent = build_agent("chat")
+"""The demo agent as one side of a conversation (notebook 10): `ConversationWorkflow` runs it once
+per message, carrying the conversation so far. A worker needs each agent's name once, hence its own."""

@@ -66,6 +66,8 @@ class DemoDeps:
     """How many retry prompts in a row one tool may cause (passed on to subagents)."""
     request_limit: int = REQUEST_LIMIT
     """How many model requests the run may make (passed on to subagents)."""
+    base_url: str | None = None
+    """Where the live model's provider is reached (None: its default); passed on to subagents."""
 
 
 ParentClose = Literal["TERMINATE", "REQUEST_CANCEL", "ABANDON"]
@@ -91,6 +93,10 @@ class AgentRequest:
     """Offer a live model the teaching-only tools too."""
     tool_retries: int = TOOL_RETRIES
     request_limit: int = REQUEST_LIMIT
+    base_url: str | None = None
+    """Where the live model's provider is reached: e.g. a local OpenAI-compatible server for
+    `ollama:<name>` (None: the provider's default, or `$OPENAI_BASE_URL` / `$ANTHROPIC_BASE_URL` /
+    `$OLLAMA_BASE_URL` on the worker). See `durable_agents.live`."""
 
     def deps(self) -> DemoDeps:
         """The deps the agent runs with."""
@@ -105,6 +111,7 @@ class AgentRequest:
             self.teaching_tools,
             self.tool_retries,
             self.request_limit,
+            self.base_url,
         )
 
     async def run(self, agent: Agent[DemoDeps, str]) -> str:

@@ -16,6 +16,7 @@ from pydantic_ai._run_context import _CURRENT_RUN_CONTEXT
 from pydantic_ai._warnings import PydanticAIDeprecationWarning
 from pydantic_ai.durable_exec.temporal import TemporalAgent, TemporalRunContext
 
+from durable_agents import live
 from durable_agents.agent import BASE_ACTIVITY, MODEL_ACTIVITY, build_agent
 from durable_agents.capabilities.faults import FAST_RETRIES
 
@@ -40,6 +41,8 @@ def wrap_legacy(name: str = "legacy") -> TemporalAgent:
         model_activity_config=MODEL_ACTIVITY,
         toolset_activity_config={"faults": FAST_RETRIES},
         run_context_type=_PublishedRunContext,
+        # a live model's provider, built in the activity with its client's retries off (as the capability's)
+        provider_factory=lambda ctx, name: live.provider(name, ctx.deps.base_url),
     )
 
 

@@ -1,11 +1,13 @@
-"""The workflows: `DemoAgentWorkflow` (one durable agent run per workflow execution, every notebook)
-and `LongRunWorkflow` (an agent run that waits for people and continues as new, notebook 08)."""
+"""The workflows: `DemoAgentWorkflow` (one durable agent run per workflow execution, every notebook),
+`LongRunWorkflow` (an agent run that waits for people and continues as new, notebook 08) and
+`ConversationWorkflow` (a conversation, one update per message, notebook 10)."""
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass, replace
 from datetime import timedelta
-from typing import Any, ClassVar, Literal
+from typing import Any, Literal
 
 from pydantic_ai.durable_exec.temporal import AgentEventStream, PydanticAIWorkflow
 from temporalio import workflow
@@ -16,7 +18,7 @@ with workflow.unsafe.imports_passed_through():
     from pydantic_ai.usage import UsageLimits
     from pydantic_ai_harness.ask_user import TIMED_OUT, AskUserAnswer, AskUserRequest, AskUserResponse, ask_user_result
 
-    from durable_agents.agent import DURABLE_AGENTS, LONG_RUN_AGENTS, STREAMING_AGENTS
+    from durable_agents.agent import DURABLE_AGENTS, LONG_RUN_AGENTS, STREAMING_AGENTS, chat_agent
     from durable_agents.deps import AgentRequest
     from durable_agents.legacy import legacy_agent
 
@@ -27,13 +29,15 @@ __all__ = [
     "AgentRequest",
     "Answer",
     "AnswerRejected",
+    "Conversation",
+    "ConversationWorkflow",
     "DemoAgentWorkflow",
     "LongRun",
     "LongRunWorkflow",
     "PendingCall",
 ]
 
-AGENTS = {**DURABLE_AGENTS, legacy_agent.name: legacy_agent}
+AGENTS: dict[str, Any] = {**DURABLE_AGENTS, "legacy": legacy_agent}
 """Every agent a worker hosts, by name; `AgentRequest.agent` picks one."""
 
 
@@ -41,7 +45,7 @@ AGENTS = {**DURABLE_AGENTS, legacy_agent.name: legacy_agent}
 class DemoAgentWorkflow(PydanticAIWorkflow):
     """Runs `request.agent` on `request.prompt` and returns its answer. Subagents are children of this type."""
 
-    __pydantic_ai_agents__: ClassVar = list(AGENTS.values())
+    __pydantic_ai_agents__ = tuple(AGENTS.values())
 
     @workflow.init
     def __init__(self, request: AgentRequest) -> None:
@@ -123,7 +127,7 @@ class LongRunWorkflow(PydanticAIWorkflow):
     query, and the workflow's current details in the Web UI, show what it waits on.
     """
 
-    __pydantic_ai_agents__: ClassVar = list(LONG_RUN_AGENTS.values())
+    __pydantic_ai_agents__ = tuple(LONG_RUN_AGENTS.values())
 
     def __init__(self) -> None:
         self._job: LongRun | None = None
@@ -203,6 +207,10 @@ class LongRunWorkflow(PydanticAIWorkflow):
     @workflow.update
     def answer(self, answer: Answer) -> str:
         """Answer one pending call; returns what was decided. The validator below rejects bad answers."""
+        return self._take(answer)
+
+    def _take(self, answer: Answer) -> str:
+        """What an accepted answer does, from the update or from the signal."""
         call = self._pending[answer.call_id]
         if call.kind == "question":
             self._answers[answer.call_id] = ask_user_result(self._questions[answer.call_id], _response(answer))
@@ -245,7 +253,7 @@ class LongRunWorkflow(PydanticAIWorkflow):
         except AnswerRejected as exc:
             self._ignored.append(str(exc))
             return
-        self.answer(answer)
+        self._take(answer)
 
     @workflow.query
     def ignored(self) -> list[str]:
@@ -278,5 +286,96 @@ def _duration(seconds: float) -> str:
     return f"{seconds:g} s"
 
 
-WORKFLOWS: list[type] = [DemoAgentWorkflow, LongRunWorkflow]
+# --- A conversation (notebook 10): each message an update, the first one starts the workflow ---
+
+
+@dataclass
+class Conversation:
+    """The input of `ConversationWorkflow`: the run's settings (its script covers every turn) and the talk so far."""
+
+    request: AgentRequest
+    """Sandbox, script and limits; its prompt is not used (each message is one)."""
+    messages: list[ModelMessage] | None = None
+    """The conversation so far, carried over by continue-as-new (None on the first run)."""
+    idle_timeout: float = DAY
+    """Seconds without a message after which the conversation ends."""
+
+
+@workflow.defn
+class ConversationWorkflow(PydanticAIWorkflow):
+    """A conversation keyed by its workflow id: every message is a `say` update, answered with the agent's reply.
+
+    A client sends each message by update-with-start: the first one starts the workflow, later ones
+    update the running one. Messages are answered one at a time, in the order they were accepted.
+    The workflow ends after `idle_timeout` without a message, or on `close`; when Temporal suggests
+    continuing as new, it does so between messages, carrying the conversation.
+    """
+
+    __pydantic_ai_agents__ = (chat_agent,)
+
+    @workflow.init
+    def __init__(self, conversation: Conversation) -> None:
+        self._messages: list[ModelMessage] = list(conversation.messages or [])
+        self._turn = asyncio.Lock()
+        self._request = conversation.request
+        self._closed = False
+
+    @workflow.run
+    async def run(self, conversation: Conversation) -> int:
+        """Waits for messages; returns how many messages the conversation holds when it ends."""
+        while True:
+            seen = len(self._messages)
+            try:
+                await workflow.wait_condition(
+                    lambda seen=seen: self._closed or len(self._messages) != seen or self._should_continue_as_new(),
+                    timeout=timedelta(seconds=conversation.idle_timeout),
+                )
+            except TimeoutError:
+                self._closed = True
+            if self._closed or self._should_continue_as_new():
+                await workflow.wait_condition(workflow.all_handlers_finished)
+            if self._closed:
+                return len(self._messages)
+            if self._should_continue_as_new():
+                workflow.continue_as_new(replace(conversation, messages=self._messages))
+
+    def _should_continue_as_new(self) -> bool:
+        return workflow.info().is_continue_as_new_suggested() and not self._turn.locked()
+
+    @workflow.update
+    async def say(self, message: str) -> str:
+        """One message from the person; returns the agent's reply once its turn has run."""
+        async with self._turn:
+            result = await chat_agent.run(
+                message,
+                message_history=self._messages,
+                deps=self._request.deps(),
+                usage_limits=LONG_RUN_LIMITS,
+            )
+            self._messages = result.all_messages()
+            return result.output
+
+    @say.validator
+    def _open(self, message: str) -> None:
+        if self._closed:
+            raise AnswerRejected("This conversation has ended: start a new one with another conversation id.")
+        if not message.strip():
+            raise AnswerRejected("Say something: an empty message has nothing for the agent to answer.")
+
+    @workflow.update
+    def close(self) -> int:
+        """End the conversation (after the message being answered, if any); returns how many messages it holds."""
+        self._closed = True
+        return len(self._messages)
+
+    @workflow.query
+    def transcript(self) -> list[ModelMessage]:
+        """The conversation so far, as Pydantic AI's messages."""
+        return list(self._messages)
+
+
+VERSION_ENV = "DURABLE_AGENTS_WORKFLOW_VERSION"
+"""Names the changed version of the demo workflow a worker process runs instead (`durable_agents.versions`)."""
+
+WORKFLOWS: list[type] = [DemoAgentWorkflow, LongRunWorkflow, ConversationWorkflow]
 """The workflow classes a worker registers (and a `Replayer` needs)."""

@@ -22,7 +22,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from durable_agents.lab.lab import free_port
+from durable_agents.lab.servers import free_port
 from tests.conftest import NOTEBOOKS
 
 pytestmark = pytest.mark.browser

@@ -221,6 +221,48 @@ async def test_the_default_demo_starts_a_dev_server_with_its_web_ui_and_leaves_n
     assert _port_free(port) and _port_free(ui_port)
 
 
+def test_what_is_typed_during_a_run_waits_for_the_next_prompt(tmp_path):
+    child = _spawn("--in-process", "--sandbox", str(tmp_path), cwd=tmp_path)
+    child.expect(PROMPT)
+    child.sendline("wait 3 seconds")
+    child.expect("running demo-001")
+    child.send("hello there\r/rou")  # typed ahead, while the slow tool works
+    child.expect("Answer: Done waiting")
+    child.expect(PROMPT + " hello there")
+    child.expect("route note")
+    child.expect("Answer: Saved to notes/hello-there.txt")
+    child.expect(PROMPT)
+    child.sendline("tes")  # the prompt started with the "/rou" typed ahead
+    child.expect("Scripted routes")
+    child.expect(PROMPT)
+    child.sendeof()
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 0
+
+
+def test_ctrl_c_stops_fuzz_with_130_and_the_tally_so_far(tmp_path):
+    child = pexpect.spawn(
+        COMMAND,
+        ["fuzz", "--iterations", "50", "--max-n", "2"],
+        env=ENV,
+        cwd=str(tmp_path),
+        encoding="utf-8",
+        timeout=120,
+        dimensions=(40, 80),
+    )
+    child.expect(r"\d+ children, \d+ on another worker")
+    child.sendintr()
+    child.expect(r"Interrupted after (\d+) of 50 run\(s\)")
+    assert int(child.match.group(1)) >= 1
+    child.expect(r"\| ptc-mixed \| \d+ \|")
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 130, (child.exitstatus, child.signalstatus)
+    assert "Traceback" not in child.before and "CancelledError" not in child.before
+    assert not _left_in(tmp_path)
+
+
 def test_a_killed_demo_leaves_nothing(tmp_path):
     """SIGTERM stops the lab cleanly; after SIGKILL the lab's reaper stops the server. (Both at once.)"""
     demos = {
@@ -296,18 +338,49 @@ def test_bad_input_gets_one_clear_line(tmp_path, monkeypatch):
         port = busy.getsockname()[1]
         cases = {
             ("--scenario", "nope"): "No scenario 'nope'",
-            ("--no-start-dev-server", "--address", "127.0.0.1:1"): "Could not connect to Temporal at 127.0.0.1:1",
+            ("--no-start-dev-server", "--address", "127.0.0.1:1"): "No Temporal server answers at 127.0.0.1:1",
             ("--port", str(port), "--scenario", "ptc"): f"Port {port} .* is in use",
-            ("--model", "gpt-5.5"): "needs OPENAI_API_KEY",
+            ("--model", "gpt-5.5"): "needs OPENAI_API_KEY.* Leave out --model",
             ("--json",): "--json is for one-shot runs",
+            ("--model", ""): "The model name is empty",
         }
         env = {k: v for k, v in ENV.items() if k != "OPENAI_API_KEY"}
         started = {args: _start([*args, "--sandbox", str(tmp_path)], tmp_path, env) for args in cases}  # all at once
         for args, process in started.items():
             out, err = process.communicate(timeout=120)
             assert process.returncode == 2, (args, out, err)
-            assert re.search(cases[args], " ".join(err.split())), (args, err)
-            assert "Traceback" not in out + err
+            assert re.search(cases[args], err), (args, err)
+            if args != ("--json",):  # a usage error is Typer's panel, with its usage line
+                assert len(err.strip().splitlines()) == 1, f"one line, the terminal wraps it: {err}"
+            assert "Traceback" not in out + err and "tonic::" not in err and "model=None" not in err
+    assert not _left_in(tmp_path)
+
+
+def test_help_fits_an_80_column_terminal():
+    shown = subprocess.run([COMMAND, "demo", "--help"], env={**ENV, "COLUMNS": "80"}, capture_output=True, text=True)
+    assert "…" not in shown.stdout, shown.stdout
+    for flag in ("--no-start-dev-server", "--teaching-tools", "--in-process", "--task-queue", "--ui-url"):
+        assert flag in shown.stdout
+
+
+async def test_a_web_ui_link_only_while_the_server_lasts(server, tmp_path):
+    """A one-shot run's own server stops with the command: no link to it. A running server's link needs --ui-url."""
+    address = ["--no-start-dev-server", "--address", _address(server), "--sandbox", str(tmp_path)]
+    runs = {
+        "own": _start(["hello", "--json", "--sandbox", str(tmp_path)], tmp_path),
+        "running": _start(["hello", "--json", *address, "--task-queue", "link-1"], tmp_path),
+        "with --ui-url": _start(
+            ["hello", "--json", *address, "--task-queue", "link-2", "--ui-url", "http://127.0.0.1:8233"], tmp_path
+        ),
+        "shown": _start(["hello", *address, "--task-queue", "link-3"], tmp_path),
+    }
+    done = {name: process.communicate(timeout=120) for name, process in runs.items()}
+    own = json.loads(done["own"][0])
+    assert own["web_ui"] is None and "server stopped with the command" in own["no_web_ui"]
+    assert "--ui-url" in json.loads(done["running"][0])["no_web_ui"]
+    linked = json.loads(done["with --ui-url"][0])
+    assert linked["web_ui"] == f"http://127.0.0.1:8233/namespaces/default/workflows/{linked['workflow_id']}"
+    assert "Web UI: pass --ui-url" in done["shown"][0]
     assert not _left_in(tmp_path)
 
 
@@ -350,9 +423,39 @@ def test_the_tree_reads_the_typed_graph():
     assert "✗ flaky(fail_times=10)  ×5 attempts  failed" in as_text(build_graph(exhausted, next(iter(exhausted))))
 
 
+def _recorded_tree(name: str) -> str:
+    histories = {p.stem: json.loads(p.read_text()) for p in (DATA / name).glob("*.json")}
+    return as_text(build_graph(histories, min(histories, key=len)), width=400)
+
+
+def test_the_tree_says_what_the_model_was_told_about_every_call():
+    """Snippets the sandbox refused, raised in or stopped are not ✓; calls that never became an activity
+    (an unknown tool, bad arguments, an unknown subagent, the depth limit) get a line of their own."""
+    hostile = _recorded_tree("ptc_hostile_code_is_model_visible")
+    snippets = [line for line in hostile.splitlines() if "run_code:" in line]
+    assert len(snippets) == 3 and all("⚠" in line and "[code error]" in line for line in snippets), hostile
+    assert "Name `open` used when not defined" in hostile and "PermissionError" in hostile
+    runaway = next(line for line in _recorded_tree("ptc_runaway_loop_is_stopped").splitlines() if "while True" in line)
+    assert "⚠ run_code" in runaway and "TimeLimitError" in runaway
+    cancelled = _recorded_tree("parent_cancel_interrupts_ptc_calls")
+    assert "⊘ run_code: await asyncio.gather" in cancelled and "✓ run_code" not in cancelled
+    refused = {
+        "tour": "⚠ no_such_tool()  [refused]  (Unknown tool name: 'no_such_tool'",
+        "bad_arguments_are_model_visible": "⚠ write_file(path='a.txt')  [refused]  (content: Field required)",
+        "unknown_subagent_is_model_visible": "⚠ spawn(agent_name='poet', task='a poem')  [refused]  (No subagent",
+        "depth_limit_is_model_visible": "⚠ spawn(agent_name='generic', task='4')  [refused]  (Depth limit",
+    }
+    for name, line in refused.items():
+        assert line in _recorded_tree(name), name
+
+
 def test_a_prompt_picks_a_route():
     assert pick("please delegate to a subagent")[0].name == "spawn"
     assert pick("Wait 2 seconds")[1][0].args == {"seconds": 2.0}
+    assert pick("please wait")[1][0].args["seconds"] <= 5, "a short wait, well inside the slow tool's timeout"
+    assert pick("waiting a while")[0].name == "slow" and pick("summarise this")[0].name == "spawn"
+    for words in ("write a note along the river", "explain await in python", "a caffeine-free retrial"):
+        assert pick(words)[0].name != "slow", f"{words!r}: a keyword inside a word is not the keyword"
     route, script = pick("hello there")
     assert route is ROUTES[-1] and script[0].args["path"] == "notes/hello-there.txt"
     with pytest.raises(UnknownScenario, match="Did you mean ptc"):

@@ -11,10 +11,11 @@ import urllib.request
 import pytest
 from temporalio.client import WorkflowExecutionStatus
 
+from durable_agents import versions
 from durable_agents.history.replay import replay
 from durable_agents.lab import Lab, WorkerPool
 from durable_agents.lab.worker import VERSION_ENV, chosen_workflows, make_worker
-from durable_agents.lessons import durability, versions
+from durable_agents.lessons import durability, verdicts
 from durable_agents.lessons.exercises import check_crash_prediction
 from durable_agents.script import call, final, parallel
 from durable_agents.workflows import WORKFLOWS, DemoAgentWorkflow
@@ -104,7 +105,7 @@ async def test_a_deploy_mid_run_waits_then_the_patched_version_finishes_it(bare_
     new_events = new_run.history_json[new_run.workflow_id]["events"]
     assert any(e["eventType"] == "EVENT_TYPE_TIMER_STARTED" for e in new_events), "a new run takes the new path"
     for name, passes in {"today": False, "paced": False, "paced-patched": True, "paced-deprecated": True}.items():
-        [verdict] = await versions.replay_against(new_run.histories, versions.version(name))
+        [verdict] = await verdicts.replay_against(new_run.histories, versions.version(name))
         assert verdict.passed is passes, (name, verdict.explain())
         assert verdict.passed or verdict.nondeterministic
 
@@ -112,17 +113,17 @@ async def test_a_deploy_mid_run_waits_then_the_patched_version_finishes_it(bare_
 async def test_each_change_breaks_the_replay_with_a_nondeterminism_error(lab):
     run = await lab.run([call("write_file", path="a.txt", content="x"), call("word_count", text="a b"), final("ok")])
     for name in BROKEN_BY:
-        [verdict] = await versions.replay_against(run.histories, versions.version(name))
+        [verdict] = await verdicts.replay_against(run.histories, versions.version(name))
         assert not verdict.passed and verdict.nondeterministic, (name, verdict.error)
         assert "[TMPRL1100] Nondeterminism error" in str(verdict.error)
-    renamed, paced, _ = [(await versions.replay_against(run.histories, versions.version(n)))[0] for n in BROKEN_BY]
+    renamed, paced, _ = [(await verdicts.replay_against(run.histories, versions.version(n)))[0] for n in BROKEN_BY]
     assert renamed.explain() == (
         "the history scheduled the activity 'agent__demo__model_request' where the code now schedules "
         "'agent__assistant__model_request': the activity's name changed"
     )
     assert "the activity 'agent__demo__model_request' was scheduled; the code asked to start a timer" in paced.explain()
     for name in REPLAYS_UNDER:
-        [verdict] = await versions.replay_against(run.histories, versions.version(name))
+        [verdict] = await verdicts.replay_against(run.histories, versions.version(name))
         assert verdict.passed, (name, verdict.explain())
 
 
@@ -133,14 +134,14 @@ async def test_the_recorded_histories_replay_where_they_should():
 
     folder = DATA.parent / "durability"
     assert await replay({**load_histories(folder / "before"), **load_histories(folder / "crash")}) == 2
-    [verdict] = await versions.replay_against(load_histories(folder / "after"), DemoAgentWorkflow, "today")
+    [verdict] = await verdicts.replay_against(load_histories(folder / "after"), DemoAgentWorkflow, "today")
     assert verdict.nondeterministic
 
 
 def test_only_a_nondeterminism_error_counts():
-    assert not versions.is_nondeterminism(RuntimeError("Workflow failed: ValueError"))
-    assert not versions.is_nondeterminism(None)
-    assert versions.explain_nondeterminism(RuntimeError("boom")) == "not a non-determinism error: boom"
+    assert not verdicts.is_nondeterminism(RuntimeError("Workflow failed: ValueError"))
+    assert not verdicts.is_nondeterminism(None)
+    assert verdicts.explain_nondeterminism(RuntimeError("boom")) == "not a non-determinism error: boom"
 
 
 async def test_the_deprecated_wrapper_replays_under_the_capability(lab):
@@ -152,9 +153,9 @@ async def test_the_deprecated_wrapper_replays_under_the_capability(lab):
         final("ok"),
     ]
     run = await lab.run(script, agent="legacy")
-    [verdict] = await versions.replay_against(run.histories, versions.version("legacy-as-capability"))
+    [verdict] = await verdicts.replay_against(run.histories, versions.version("legacy-as-capability"))
     assert verdict.passed, verdict.explain()
-    [renamed] = await versions.replay_against(run.histories, versions.version("renamed"))
+    [renamed] = await verdicts.replay_against(run.histories, versions.version("renamed"))
     assert renamed.passed, "the renamed version changes only the demo agent"
 
 

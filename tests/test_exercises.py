@@ -45,7 +45,7 @@ async def test_wrapping_check(lab):
     starter = check_wrapping(await lab.run([call("write_file", path="plan.txt", content="one"), final("done")]))
     assert not starter.passed
     assert any("1 line(s)" in h for h in starter.hints)
-    assert any("were write_file: read plan.txt back" in h for h in starter.hints)
+    assert any("were 'write_file': read plan.txt back" in h for h in starter.hints)
     read_first = [
         call("read_file", path="plan.txt"),
         call("write_file", path="plan.txt", content="a\nb\nc"),
@@ -305,7 +305,7 @@ def test_crash_prediction_check():
 async def test_patch_check():
     from temporalio import workflow
 
-    from durable_agents.lessons import versions
+    from durable_agents import versions
     from durable_agents.lessons.exercises import check_patch
 
     before, after = recorded_run("before").histories, recorded_run("after").histories
@@ -334,10 +334,10 @@ async def test_patch_check():
 
 async def test_long_running_check(lab):
     from durable_agents.lessons.exercises import check_long_running
-    from durable_agents.lessons.long_running import CLEANUP_SCRIPT, start_long_run
+    from durable_agents.lessons.long_running import CLEANUP_SCRIPT
 
     async def answered(decide) -> object:
-        job = await start_long_run(lab, CLEANUP_SCRIPT)
+        job = await lab.start_long_run(CLEANUP_SCRIPT)
         for pending in await job.wait_pending():
             await job.answer(decide(pending))
         return await job.result()
@@ -382,6 +382,51 @@ def notebook_cell(notebook: str, starts: str) -> str:
     return next(c.source for c in cells if c.source.startswith(starts))
 
 
+RATES_ANOTHER_WAY = """
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from pydantic_ai import RunContext
+from pydantic_ai.capabilities import AbstractCapability
+from pydantic_ai.toolsets import FunctionToolset
+from temporalio import activity
+from temporalio.common import RetryPolicy
+from temporalio.workflow import ActivityConfig
+
+from durable_agents.capabilities.one_toolset import one_toolset
+from durable_agents import errors
+
+
+class Busy(errors.ToolRetryableError):
+    pass
+
+
+async def fetch_rate(ctx: RunContext, currency: str) -> str:
+    rate = {"USD": 1.08}.get(currency)
+    if rate is None:
+        raise errors.ToolExecutionError(f"{currency} is not a currency we know")
+    if activity.info().attempt < 2:
+        raise Busy("busy, try later")
+    return str(rate)
+
+
+@dataclass
+class Rates(AbstractCapability):
+    toolset_id: str = "fx"
+    activity_config: ActivityConfig = field(default_factory=lambda: ActivityConfig(
+        start_to_close_timeout=timedelta(seconds=10),
+        retry_policy=RetryPolicy(initial_interval=timedelta(seconds=0.1), backoff_coefficient=1.0, maximum_attempts=3),
+    ))
+
+    @one_toolset
+    def get_toolset(self):
+        return FunctionToolset([fetch_rate], id=self.toolset_id)
+
+
+CAPABILITY = Rates()
+"""
+
+
 async def test_your_tool_check_runs_the_readers_file_in_a_worker_process(tmp_path):
     """05's second exercise: the starter's file fails the check with a hint per mistake, the solution file passes."""
     from durable_agents.capabilities.yours import YOUR_TOOLS_ENV
@@ -398,7 +443,10 @@ async def test_your_tool_check_runs_the_readers_file_in_a_worker_process(tmp_pat
         "time-skipping", sandbox_root=tmp_path / "sandbox", replace_current=False, in_process_worker=False
     ) as lab:
         checks, runs = {}, {}
-        for name, path in [("starter", starter), ("solution", NOTEBOOKS / "solutions" / "my_rates.py")]:
+        another = tmp_path / "rates_another_way.py"
+        another.write_text(RATES_ANOTHER_WAY)
+        for name, path in [("starter", starter), ("solution", NOTEBOOKS / "solutions" / "my_rates.py"),
+                           ("another", another)]:  # fmt: skip
             pool = await WorkerPool.start(lab, 1, env={YOUR_TOOLS_ENV: str(path)})
             try:
                 runs[name] = await lab.run(script, agent="yours", check=False)
@@ -408,6 +456,7 @@ async def test_your_tool_check_runs_the_readers_file_in_a_worker_process(tmp_pat
         with pytest.raises(WorkerStartError, match="must end with `CAPABILITY = YourCapability"):
             await WorkerPool.start(lab, 1, env={YOUR_TOOLS_ENV: str(broken)})
     assert checks["solution"].passed, checks["solution"].hints
+    assert checks["another"].passed, checks["another"].hints
     # The run replays where the reader's file is loaded, and only there: the tool is part of the agent.
     save_histories(runs["solution"].histories, tmp_path / "histories")
     replays = {
@@ -417,7 +466,7 @@ async def test_your_tool_check_runs_the_readers_file_in_a_worker_process(tmp_pat
     assert replays[True].returncode == 0, replays[True].stderr[-2000:]
     assert replays[False].returncode != 0 and "NondeterminismError" in replays[False].stderr
     hints = " ".join(checks["starter"].hints)
-    assert "allows 1 attempt(s)" in hints
+    assert "allows 1 attempt, no retry" in hints
     assert "fetch_rate('USD') took 1 attempt(s), then the model was told it failed" in hints
     assert "fetch_rate('XYZ') took 1 attempt(s), then the activity failed" in hints
 
@@ -595,3 +644,304 @@ async def test_your_code_tool_check_reads_the_snippets_calls(tmp_path):
     ]
     checks["solution"].assert_passed()
     checks["other"].assert_passed()
+
+
+# --- Code the reader writes, run by worker processes: the starter, a wrong answer, the solution, and a
+# right answer written differently, each judged from the history ------------------------------------
+
+SOLUTIONS = Path(__file__).parent.parent / "notebooks" / "solutions"
+
+
+def written(folder: Path, name: str, source: str) -> Path:
+    """`source` (a `%%writefile` cell's, or a file's) written to `folder/name`."""
+    path = folder / name
+    path.write_text(source.split("\n", 1)[1] if source.startswith("%%writefile") else source)
+    return path
+
+
+async def test_retry_policy_check_wants_a_policy_that_succeeds(tmp_path):
+    """05's first exercise: a prediction that matches a failing policy does not pass; the arrow notation does."""
+    from durable_agents.capabilities.faults import ATTEMPTS_ENV
+    from durable_agents.lessons.exercises import check_retry_policy
+
+    runs = {}
+    async with await Lab.start(
+        "time-skipping", sandbox_root=tmp_path, replace_current=False, in_process_worker=False
+    ) as lab:
+        for attempts in (3, 4):
+            pool = await WorkerPool.start(lab, 1, env={ATTEMPTS_ENV: str(attempts)})
+            try:
+                runs[attempts] = await lab.run([call("flaky", fail_times=3), final("done")], check=False)
+            finally:
+                await pool.stop()
+    starter = check_retry_policy(["model", "flaky x3", "model"], runs[3])
+    assert any("you predicted 'flaky x3', the history says 'flaky ×3 !'" in h for h in starter.hints)
+    predicted_the_failure = check_retry_policy("model → flaky ×3 !", runs[3])
+    assert [h for h in predicted_the_failure.hints if "failed for good" in h and "at least 4" in h]
+    assert len(predicted_the_failure.hints) == 1, "the prediction itself was right"
+    assert check_retry_policy(["model", "flaky ×4", "model"], runs[4]).passed
+    assert check_retry_policy("Model -> flaky x4 -> model", runs[4]).passed
+    assert not check_retry_policy("model → flaky ×4", runs[4]).passed
+
+
+WORKER_ANOTHER_WAY = """
+import asyncio
+import sys
+
+from pydantic_ai.durable_exec.temporal import PydanticAIPlugin
+from temporalio.client import Client
+from temporalio.worker import Worker
+
+from durable_agents.workflows import DemoAgentWorkflow, LongRunWorkflow
+
+address, queue, name = sys.argv[1], sys.argv[2], sys.argv[3]
+
+
+async def serve():
+    client = await Client.connect(address, namespace="default", plugins=[PydanticAIPlugin()])
+    async with Worker(client, task_queue=queue, workflows=[DemoAgentWorkflow, LongRunWorkflow], identity=name):
+        await asyncio.Event().wait()
+
+
+asyncio.run(serve())
+"""
+
+
+async def test_your_worker_check(tmp_path):
+    """06's second exercise: two processes of the reader's worker program, one killed mid-tool."""
+    from durable_agents.lessons.exercises import check_your_worker
+
+    starter = written(tmp_path, "starter.py", notebook_cell("06_migration.ipynb", "%%writefile .sandbox/my_worker"))
+    solution = (SOLUTIONS / "my_worker.py").read_text()
+    nameless = written(tmp_path, "nameless.py", solution.replace(", identity=identity", ""))
+    another = written(tmp_path, "another.py", WORKER_ANOTHER_WAY)
+    async with await Lab.start(
+        "dev", ui=False, sandbox_root=tmp_path / "sandbox", replace_current=False, in_process_worker=False
+    ) as lab:
+        checks = {
+            name: await check_your_worker(lab, path)
+            for name, path in [("starter", starter), ("nameless", nameless), ("solution", SOLUTIONS / "my_worker.py"),
+                               ("another", another)]
+        }  # fmt: skip
+    assert any("'ellipsis'" in h and "Fill in each `...`" in h for h in checks["starter"].hints)
+    assert any("it polls as" in h and "identity=" in h for h in checks["nameless"].hints)
+    assert checks["solution"].passed, checks["solution"].hints
+    assert checks["another"].passed, checks["another"].hints
+
+
+PAY_EVERY_CALL_ASKS = """
+from dataclasses import dataclass
+
+from pydantic_ai import Tool
+from pydantic_ai.capabilities import AbstractCapability
+from pydantic_ai.toolsets import FunctionToolset
+
+from durable_agents.capabilities.one_toolset import one_toolset
+
+
+async def pay(invoice: str, amount: float) -> str:
+    return f"paid {invoice}: {amount} EUR"
+
+
+@dataclass
+class Payments(AbstractCapability):
+    toolset_id: str = "payments"
+
+    @one_toolset
+    def get_toolset(self):
+        return FunctionToolset([Tool(pay, requires_approval=True)], id=self.toolset_id)
+
+
+CAPABILITY = Payments()
+"""
+
+PAY_ANOTHER_WAY = '''
+from dataclasses import dataclass
+
+from pydantic_ai import RunContext
+from pydantic_ai.capabilities import AbstractCapability
+from pydantic_ai.exceptions import ApprovalRequired
+from pydantic_ai.toolsets import FunctionToolset
+
+from durable_agents.capabilities.one_toolset import one_toolset
+
+
+def needs_a_person(ctx: RunContext, amount: float) -> bool:
+    return not ctx.tool_call_approved and amount >= 1000.01
+
+
+@dataclass
+class Treasury(AbstractCapability):
+    toolset_id: str = "treasury"
+
+    @one_toolset
+    def get_toolset(self):
+        toolset = FunctionToolset(id=self.toolset_id)
+
+        @toolset.tool
+        async def pay(ctx: RunContext, invoice: str, amount: float) -> str:
+            """Pay an invoice."""
+            if needs_a_person(ctx, amount):
+                raise ApprovalRequired(metadata={"reason": "large payment"})
+            return "paid " + invoice
+
+        return toolset
+
+
+CAPABILITY = Treasury()
+'''
+
+
+async def test_your_approval_check(tmp_path):
+    """08's second exercise: the reader's `pay` asks a person only above 1,000 EUR, read from the history."""
+    from durable_agents.capabilities.yours import YOUR_TOOLS_ENV
+    from durable_agents.lessons.exercises import YOUR_LONG_QUEUE, check_your_approval
+    from durable_agents.lessons.long_running import PAY_SCRIPT, approve_every_ask
+
+    files = {
+        "starter": written(
+            tmp_path, "starter.py", notebook_cell("08_long_running.ipynb", "%%writefile .sandbox/my_pay")
+        ),
+        "every call asks": written(tmp_path, "every.py", PAY_EVERY_CALL_ASKS),
+        "solution": SOLUTIONS / "my_pay.py",
+        "another": written(tmp_path, "another.py", PAY_ANOTHER_WAY),
+        "approval ignored": written(
+            tmp_path, "ignored.py", (SOLUTIONS / "my_pay.py").read_text().replace(" and not ctx.tool_call_approved", "")
+        ),
+    }
+    checks = {}
+    async with await Lab.start("dev", ui=False, sandbox_root=tmp_path / "sandbox", replace_current=False) as lab:
+        for name, path in files.items():
+            pool = await WorkerPool.start(lab, 1, task_queue=YOUR_LONG_QUEUE, env={YOUR_TOOLS_ENV: str(path)})
+            try:
+                job = await lab.start_long_run(PAY_SCRIPT, agent="long_yours", task_queue=YOUR_LONG_QUEUE)
+                checks[name] = check_your_approval(await approve_every_ask(job))
+            finally:
+                await pool.stop()
+    assert any("never waited for a person" in h for h in checks["starter"].hints)
+    assert any("The 120 EUR payment waited for a person" in h for h in checks["every call asks"].hints)
+    print(checks["approval ignored"].hints)
+    assert any("tool_call_approved" in h for h in checks["approval ignored"].hints)
+    assert checks["solution"].passed, checks["solution"].hints
+    assert checks["another"].passed, checks["another"].hints
+
+
+AGENT_ANOTHER_WAY = '''
+"""The same, written otherwise: a decorated tool, a dataclass input, another name everywhere."""
+import asyncio
+from dataclasses import dataclass
+from datetime import timedelta
+
+from pydantic_ai import Agent
+from pydantic_ai.durable_exec.temporal import PydanticAIWorkflow, TemporalDurability
+from pydantic_ai.messages import ModelResponse, TextPart, ToolCallPart
+from pydantic_ai.models.function import FunctionModel
+from temporalio import workflow
+from temporalio.common import RetryPolicy
+from temporalio.workflow import ActivityConfig
+
+
+def think(messages, info):
+    last = messages[-1].parts[-1]
+    if last.part_kind == "tool-return":
+        return ModelResponse(parts=[TextPart(str(last.content).upper())])
+    return ModelResponse(parts=[ToolCallPart("dig", {"subject": "replay"})])
+
+
+researcher = Agent(
+    FunctionModel(think),
+    name="digger",
+    capabilities=[TemporalDurability(activity_config=ActivityConfig(
+        start_to_close_timeout=timedelta(seconds=20), heartbeat_timeout=timedelta(milliseconds=800),
+        retry_policy=RetryPolicy(maximum_attempts=5)))],
+)
+
+
+@researcher.tool_plain
+async def dig(subject: str) -> str:
+    """Dig into `subject`."""
+    for _ in range(25):
+        await asyncio.sleep(0.1)
+    return f"{subject}: found"
+
+
+@dataclass
+class Ask:
+    question: str
+
+
+@workflow.defn(name="Digging")
+class DiggingWorkflow(PydanticAIWorkflow):
+    __pydantic_ai_agents__ = [researcher]
+
+    @workflow.run
+    async def run(self, ask: Ask) -> str:
+        return (await researcher.run(ask.question)).output
+'''
+
+AGENT_WORKER_ANOTHER_WAY = """
+import asyncio
+import sys
+
+from pydantic_ai.durable_exec.temporal import PydanticAIPlugin
+from temporalio.client import Client
+from temporalio.worker import Worker
+
+import digger
+
+
+async def main():
+    client = await Client.connect(sys.argv[1], plugins=[PydanticAIPlugin()])
+    await Worker(client, task_queue=sys.argv[2], workflows=[digger.DiggingWorkflow], identity=sys.argv[3]).run()
+
+
+asyncio.run(main())
+"""
+
+
+async def test_your_agent_check(tmp_path):
+    """09's second exercise: the reader's own agent module, worker program and crash drive, from blank files."""
+    from durable_agents.lessons import durability
+    from durable_agents.lessons.exercises import check_your_agent
+
+    async def drive(lab, workers, task_queue, kill=True, workflow="MyWorkflow", arg="Research Temporal"):
+        handle = await lab.client.start_workflow(workflow, arg, id=lab.new_workflow_id("mine"), task_queue=task_queue)
+        holder = await durability.tool_in_flight(lab, handle.id, toolset=None)
+        if kill:
+            workers.kill(holder)
+        return handle.id
+
+    async def no_kill(lab, workers, task_queue):
+        return await drive(lab, workers, task_queue, kill=False)
+
+    async def another_drive(lab, workers, task_queue):
+        return await drive(lab, workers, task_queue, workflow="Digging", arg={"question": "why replay?"})
+
+    starter_agent = written(
+        tmp_path, "my_agent.py", notebook_cell("09_capstone.ipynb", "%%writefile .sandbox/my_agent.py")
+    )
+    starter_worker = written(
+        tmp_path, "my_agent_worker.py", notebook_cell("09_capstone.ipynb", "%%writefile .sandbox/my_agent_worker.py")
+    )
+    other = tmp_path / "other"
+    other.mkdir()
+    another = (
+        written(other, "digger.py", AGENT_ANOTHER_WAY),
+        written(other, "run_digger.py", AGENT_WORKER_ANOTHER_WAY),
+    )
+    solution = (SOLUTIONS / "my_agent.py", SOLUTIONS / "my_agent_worker.py")
+    async with await Lab.start(
+        "dev", ui=False, sandbox_root=tmp_path / "sandbox", replace_current=False, in_process_worker=False
+    ) as lab:
+        checks = {
+            "starter": await check_your_agent(lab, starter_agent, starter_worker, drive),
+            "no kill": await check_your_agent(lab, *solution, no_kill),
+            "solution": await check_your_agent(lab, *solution, drive),
+            "another": await check_your_agent(lab, *another, another_drive),
+        }
+    assert any(
+        "cannot import name 'MyWorkflow'" in h and "Define it in your module" in h for h in checks["starter"].hints
+    )
+    assert any("No worker died" in h for h in checks["no kill"].hints)
+    assert checks["solution"].passed, checks["solution"].hints
+    assert checks["another"].passed, checks["another"].hints

@@ -135,7 +135,7 @@ def test_killed_kernel_leaves_no_server(tmp_path):
 def test_a_process_that_leaves_its_lab_running_exits_promptly_and_leaves_no_server(tmp_path):
     """A notebook leaves its lab up; when its kernel exits, the lab's server goes and the exit does not hang.
 
-    Without `lab._stop_servers_at_exit` the SDK's runtime waited on a thread that could no longer enter
+    Without `servers._stop_servers_at_exit` the SDK's runtime waited on a thread that could no longer enter
     Python: 7 exits in 8 took over 20 s.
     """
     program = textwrap.dedent(

@@ -1,6 +1,6 @@
-"""The package reads top-down: the runtime imports only what is above it, and no wing is imported
-by the runtime. A module-level or function-level import both count (a function-level import is
-how a circle hides)."""
+"""The package reads top-down: the runtime imports only what is above it, each wing only the runtime
+and the wings before it, and nothing imports a wing after it. A module-level or function-level
+import both count (a function-level import is how a circle hides)."""
 
 from __future__ import annotations
 
@@ -19,11 +19,15 @@ RUNTIME = [
     "agent",
     "legacy",
     "workflows",
+    "versions",
     "scenarios",
 ]
 """The runtime, top to bottom: each may import only those before it (and its own folder)."""
 
-WINGS = ["history", "lab", "lessons", "demo"]
+WINGS = ["history", "lab", "lessons", "demo", "maintenance"]
+"""The wings, in order: each may import the runtime and the wings before it (and its own folder):
+`history/` reads histories, `lab/` starts processes, `lessons/` serves one notebook each, `demo/` is
+the terminal command, `maintenance/` the workbook's own tools (the site, the benchmark)."""
 
 
 def unit(path: Path) -> str:
@@ -51,6 +55,58 @@ def test_the_runtime_reads_top_down():
         for other in imported_units(path) - {here}:
             assert other not in WINGS, f"{path.name} (runtime) imports the {other}/ wing"
             assert RUNTIME.index(other) < RUNTIME.index(here), f"{path.name} imports {other}, which comes after it"
+
+
+def test_each_wing_imports_only_the_runtime_and_the_wings_before_it():
+    for path in PACKAGE.rglob("*.py"):
+        here = unit(path)
+        if here not in WINGS:
+            continue
+        for other in imported_units(path) - {here}:
+            if other in WINGS:
+                assert WINGS.index(other) < WINGS.index(here), f"{path} ({here}/) imports the later {other}/ wing"
+
+
+def test_the_import_graph_has_no_circle():
+    """Module by module (not only wing by wing): no module reaches itself through its imports."""
+    graph = {module_name(path): imported_modules(path) for path in PACKAGE.rglob("*.py")}
+
+    def reach(start: str) -> set[str]:
+        seen, todo = set(), list(graph.get(start, ()))
+        while todo:
+            name = todo.pop()
+            if name not in seen:
+                seen.add(name)
+                todo += graph.get(name, ())
+        return seen
+
+    circles = [name for name in graph if name in reach(name)]
+    assert not circles, f"these modules import themselves through others: {sorted(circles)}"
+
+
+def module_name(path: Path) -> str:
+    parts = path.relative_to(PACKAGE.parent).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def imported_modules(path: Path) -> set[str]:
+    """The package's modules `path` imports (`from durable_agents.lab import servers` names `...lab.servers`)."""
+    modules = {module_name(p) for p in PACKAGE.rglob("*.py")}
+    found = set()
+    for node in ast.walk(without_type_checking(ast.parse(path.read_text()))):
+        if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("durable_agents"):
+            for alias in node.names:
+                child = f"{node.module}.{alias.name}"
+                found.add(child if child in modules else node.module)
+        elif isinstance(node, ast.Import):
+            found |= {a.name for a in node.names if a.name.startswith("durable_agents")}
+    return (found & modules) - {module_name(path), "durable_agents"}
+
+
+def without_type_checking(tree: ast.Module) -> ast.Module:
+    """The module without its `if TYPE_CHECKING:` blocks: names imported only for a type checker are no import."""
+    tree.body = [n for n in tree.body if not (isinstance(n, ast.If) and ast.unparse(n.test) == "TYPE_CHECKING")]
+    return tree
 
 
 def test_every_module_has_a_home_and_a_docstring():

@@ -91,3 +91,11 @@ async def test_what_the_stream_costs_in_the_history(lab):
     assert streaming["history events"] > demo["history events"]
     assert streaming["history KB"] > demo["history KB"]
     assert streaming["agent events delivered"] > 10
+
+
+def test_the_live_line_starts_at_a_word():
+    text = "The quick brown fox jumps over the lazy dog " * 10 + "[done]"
+    line = watch.last_words(text, 160)
+    assert line.startswith("…") and len(line) <= 160 and line.endswith("[done]")
+    assert line[1:].split()[0] in text.split(), "no word cut in half"
+    assert watch.last_words("short  text", 160) == "short text"

@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator
 import pytest
 from temporalio.client import WorkflowUpdateFailedError
 
-from durable_agents.lab import Lab
+from durable_agents.lab import Lab, LabError
 from durable_agents.lab.run import Run
 from durable_agents.lessons import long_running as lr
 from durable_agents.scenarios import LONG_RUN_SCENARIOS, LongRunScenario, shape
@@ -41,8 +41,8 @@ async def play(lab: Lab, scenario: LongRunScenario) -> tuple[Run, list[str]]:
     and return the run and the refusals the replies got."""
     queue = lr.CRASH_QUEUE if scenario.crash else None
     pool = await lr.WorkerPool.start(lab, 1, prefix="waiter", task_queue=queue) if scenario.crash else None
-    job = await lr.start_long_run(
-        lab, scenario.script, agent=scenario.agent, answer_within=scenario.answer_within, task_queue=queue
+    job = await lab.start_long_run(
+        scenario.script, agent=scenario.agent, answer_within=scenario.answer_within, task_queue=queue
     )
     refusals: list[str] = []
     finisher = None
@@ -94,7 +94,7 @@ async def test_long_run_scenario(long_lab, name):
 
 
 async def test_a_refused_update_changes_nothing(long_lab):
-    job = await lr.start_long_run(long_lab, LONG_RUN_SCENARIOS["approve_runs_the_call"].script)
+    job = await long_lab.start_long_run(LONG_RUN_SCENARIOS["approve_runs_the_call"].script)
     before = await job.wait_pending()
     with pytest.raises(WorkflowUpdateFailedError, match="update failed"):
         await job.approve("no-such-call")
@@ -104,7 +104,7 @@ async def test_a_refused_update_changes_nothing(long_lab):
 
 
 async def test_a_bad_signal_is_accepted_by_the_server_and_ignored(long_lab):
-    job = await lr.start_long_run(long_lab, LONG_RUN_SCENARIOS["approve_runs_the_call"].script)
+    job = await long_lab.start_long_run(LONG_RUN_SCENARIOS["approve_runs_the_call"].script)
     pending = await job.wait_pending()
     await job.signal(lr.Answer("no-such-call", approve=True))
     await job.signal(lr.Answer(pending[0].call_id, approve=True))
@@ -120,8 +120,8 @@ async def test_a_bad_signal_is_accepted_by_the_server_and_ignored(long_lab):
 
 async def test_the_chain_carries_the_conversation(long_lab):
     script = LONG_RUN_SCENARIOS["continue_as_new_chain"].script
-    chained = await lr.start_long_run(long_lab, script)
-    single = await lr.start_long_run(long_lab, script, continue_as_new=False)
+    chained = await long_lab.start_long_run(script)
+    single = await long_lab.start_long_run(script, continue_as_new=False)
     a, b = await chained.result(), await single.result()
     assert a.output == b.output == "read 20 pages"
     chain = await chained.chain()
@@ -164,7 +164,7 @@ async def test_a_trace_spans_workflow_activities_and_children(long_lab):
 
 
 async def test_each_workflow_refuses_the_other_ones_agents(long_lab):
-    with pytest.raises(lr.LabError, match="runs in LongRunWorkflow"):
+    with pytest.raises(LabError, match="runs in LongRunWorkflow"):
         await long_lab.run([final("x")], agent="long_run")
-    with pytest.raises(lr.LabError, match=r"run 'demo' with lab.run"):
-        await lr.start_long_run(long_lab, [final("x")], agent="demo")
+    with pytest.raises(LabError, match=r"run 'demo' with lab.run"):
+        await long_lab.start_long_run([final("x")], agent="demo")

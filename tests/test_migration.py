@@ -72,3 +72,22 @@ def test_workers_stop_when_the_kernel_dies(tmp_path):
     workers, alive = survivors_of_a_killed_kernel(program, tmp_path)
     assert len(workers) == 2
     assert not alive
+
+
+def test_a_killed_kernel_leaves_no_worker_program(tmp_path):
+    """A reader's worker program does not watch its stdin: the pool's watchdog must stop it if the kernel dies."""
+    from tests.conftest import NOTEBOOKS
+
+    program = f"""
+        import asyncio
+        from durable_agents.lab import Lab, WorkerPool
+        async def main():
+            lab = await Lab.start("dev", ui=False, in_process_worker=False)
+            pool = await WorkerPool.start(lab, 1, program={str(NOTEBOOKS / "solutions" / "my_worker.py")!r})
+            print("PIDS", *[p.pid for p in pool.processes.values()], flush=True)
+            await asyncio.sleep(60)
+        asyncio.run(main())
+    """
+    workers, alive = survivors_of_a_killed_kernel(program, tmp_path)
+    assert workers
+    assert not alive

@@ -66,3 +66,33 @@ async def test_a_notebook_runs_twice_in_one_kernel():
     outputs = [o for c in notebook.cells if c.cell_type == "code" for o in c.outputs]
     errors = [o for o in outputs if o.output_type == "error"]
     assert [e.ename for e in errors] == ["ScriptError"], "only the cell that fails on purpose fails"
+
+
+NOT_YET_QUIET = {"00", "01", "02", "03", "04"}
+"""Notebooks whose solution cells still draw or print: the lead applies the rule to them at merge."""
+
+
+def _quiet(source: str) -> bool:
+    """True when a cell displays nothing: no print/display calls, and its last statement shows no value
+    (an assignment, or a call of `assert_passed()`, which returns None)."""
+    import ast
+
+    tree = compile(source, "<cell>", "exec", flags=ast.PyCF_ONLY_AST | ast.PyCF_ALLOW_TOP_LEVEL_AWAIT)
+    calls = [n.func for n in ast.walk(tree) if isinstance(n, ast.Call)]
+    if any(isinstance(f, ast.Name) and f.id in ("print", "display") for f in calls):
+        return False
+    last = tree.body[-1]
+    if not isinstance(last, ast.Expr):
+        return True
+    value = last.value.value if isinstance(last.value, ast.Await) else last.value
+    return isinstance(value, ast.Call) and isinstance(value.func, ast.Attribute) and value.func.attr == "assert_passed"
+
+
+@pytest.mark.parametrize("path", PATHS, ids=lambda p: p.name)
+def test_solutions_stay_hidden_after_run_all(path):
+    """JupyterLab's Run All clears a cell's "outputs hidden" flag (its source stays hidden): so a solution
+    cell must display nothing at all, or its diagram or printout gives the answer away."""
+    if path.name[:2] in NOT_YET_QUIET:
+        pytest.xfail("the lead applies this to 00-04 at merge")
+    loud = [c.id for c in load(path).cells if "solution" in c.metadata.get("tags", []) and not _quiet(c.source)]
+    assert not loud, f"solution cells {loud} display something: end them with `.assert_passed()`, print nothing"

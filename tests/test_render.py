@@ -129,13 +129,72 @@ def test_save(tmp_path):
         diagram.save(tmp_path / "run.png")
 
 
-def test_pictures_fit_the_width_and_wide_ones_offer_full_size(monkeypatch):
+def shown(html_text: str) -> list[tuple[float, float]]:
+    """(smallest text, width), in px, of each SVG as a 1008 px JupyterLab output area shows `html_text`:
+    an SVG styled `max-width:100%` shrinks to its share of the width (one flex cell's), else it keeps its size."""
+    from durable_agents.history.render import OUTPUT_PX, smallest_text_px, width_px
+
+    share = OUTPUT_PX / max(html_text.count("flex:1;"), 1)
+    out = []
+    for element in html_text.split("<svg")[1:]:
+        svg = "<svg" + element
+        head = svg.split(">", 1)[0]
+        scale = min(1.0, share / width_px(svg)) if "max-width:100%" in head else 1.0
+        out.append((smallest_text_px(svg) * scale, width_px(svg) * scale))
+    return out
+
+
+def _chain(runs: int):
+    from temporalio.client import WorkflowHistory
+
+    from durable_agents.lessons.long_running import ChainDiagram
+
+    history = WorkflowHistory.from_json("chain", next((DATA / "tour").glob("*.json")).read_text())
+    return ChainDiagram([history] * runs)
+
+
+def test_every_picture_is_readable_in_a_notebook_output_area():
+    """Text of at least 11 px, and the picture inside the 1008 px output area: wide runs wrap into rows
+    (06's four subagents, 08's chain of nine runs), the comparison keeps one scale (03), nothing shrinks."""
+    from durable_agents.history.render import MIN_TEXT_PX, OUTPUT_PX, legend, side_by_side
+
+    pictures = {name: Diagram(recorded(name)) for name in SCENARIOS}
+    pictures |= {"legend": legend(), "chain of 9 runs": _chain(9)}
+    for name, picture in pictures.items():
+        [(text, width)] = shown(picture._repr_html_())
+        assert text >= MIN_TEXT_PX, f"{name}: {text:.1f} px text"
+        assert width <= OUTPUT_PX, f"{name}: {width:.0f} px wide"
+    compared = shown(side_by_side({n: Diagram(recorded(n)) for n in ("ptc", "nested", "tour")})._repr_html_())
+    assert {text for text, _ in compared} == {12.0}, f"one scale, readable: {compared}"
+
+
+def test_a_picture_wider_than_the_output_scrolls_instead_of_shrinking():
     from durable_agents.history.render import Picture
 
-    narrow = Diagram(recorded("notes"))
-    assert 'style="max-width:100%;height:auto"' in narrow.html() and "full size" not in narrow.html()
     wide = Picture("digraph { rankdir=LR; a -> b -> c -> d -> e -> f -> g -> h -> i -> j -> k -> l -> m }")
-    assert "full size" in wide.html() and wide.html().count("<svg") == 2
+    assert "overflow-x:auto" in wide.html() and wide.html().count("<svg") == 1
+    [(text, width)] = shown(wide.html())
+    assert width > 1008 and text >= 11
+
+
+def test_the_chain_wraps_into_rows_of_three_in_the_workbooks_font():
+    dot = _chain(7).dot
+    assert dot.count("rank=same") == 3 and "fontname=Helvetica" in dot
+    assert "r3 -> r4" in dot and "constraint=false" in dot
+
+
+def test_the_legend_draws_each_kind_as_the_runs_do():
+    """02's MCP get_tools is the grey 'other activity' of 00's legend, and a completed child is not red."""
+    from durable_agents.history.render import STYLE, WORKFLOW_COLOUR, legend
+
+    mcp = recorded("mcp_tools_are_activities")
+    assert mcp.steps[0].label == "get_tools" and mcp.steps[0].kind == "activity"
+    tools = next(line for line in to_dot(mcp).splitlines() if "label=get_tools" in line)
+    assert STYLE["activity"]["fillcolor"] in tools
+    picture = legend().dot
+    assert "get_tools" in next(line for line in picture.splitlines() if STYLE["activity"]["fillcolor"] in line)
+    spawned = picture[picture.index("cluster_spawned") :].split("}", 1)[0]
+    assert WORKFLOW_COLOUR in spawned and STATUS_COLOUR["failed"] not in spawned
 
 
 def test_the_told_mark_has_a_style_and_the_legends_sit_below():

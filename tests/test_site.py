@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import nbformat
 
-from durable_agents.lessons.site import WIDGET, static_widgets
+from durable_agents.maintenance.site import WIDGET, static_widgets
 
 
 def _notebook(*outputs: dict) -> nbformat.NotebookNode:

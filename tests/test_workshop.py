@@ -11,7 +11,7 @@ import time
 import psutil
 
 from durable_agents.lab import cleanup
-from durable_agents.lab.worker import WORKER_LOG
+from durable_agents.lab.logs import WORKER_LOG
 from durable_agents.script import call, final
 
 

@@ -62,6 +62,7 @@ def child_request(deps: DemoDeps, agent_name: str, task: str) -> AgentRequest:
         teaching_tools=deps.teaching_tools,
         tool_retries=deps.tool_retries,
         request_limit=deps.request_limit,
+        base_url=deps.base_url,
     )
 
 

@@ -6,6 +6,7 @@
     uv run durable-agents demo --in-process          # the time-skipping test server, no Web UI
     uv run durable-agents demo --no-start-dev-server --address 127.0.0.1:7233
     uv run durable-agents demo --model gpt-5.5       # a live model (key from the environment or .env)
+    uv run durable-agents demo --model ollama:qwen3  # a local model, no key (--base-url for LM Studio, vLLM...)
     uv run durable-agents migration                  # worker processes, a fan-out, who ran what
     uv run durable-agents fuzz --iterations 20 --workers 3 --max-n 5 --kind ptc-spawns
 
@@ -57,22 +58,31 @@ class Failed(Exception):
 
 
 def _run(main: Awaitable[int]) -> None:
-    """Run `main` in a fresh event loop; SIGTERM and SIGHUP stop it cleanly (its `finally` stops the lab)."""
+    """Run `main` in a fresh event loop; Ctrl-C, SIGTERM and SIGHUP stop it cleanly (its `finally` stops the lab).
+
+    The exit status is 128 + the signal's number (130 for Ctrl-C). A demo run takes Ctrl-C over while it
+    runs (`Runner.run`: it cancels the workflow instead)."""
 
     async def guarded() -> int:
         task = asyncio.ensure_future(main)
         loop = asyncio.get_running_loop()
-        for sig in (signal.SIGTERM, signal.SIGHUP):
-            loop.add_signal_handler(sig, task.cancel)
+        received: list[int] = []
+
+        def stop(sig: int) -> None:
+            received.append(sig)
+            task.cancel()
+
+        for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+            loop.add_signal_handler(sig, stop, sig)
         try:
             return await task
         except asyncio.CancelledError:
-            return 128 + signal.SIGTERM
+            return 128 + (received[0] if received else signal.SIGTERM)  # 130 after Ctrl-C, as shells expect
 
     try:
         code = asyncio.run(guarded())
     except Failed as exc:
-        Console(stderr=True).print(f"[red]{escape(str(exc))}[/red]", highlight=False)
+        Console(stderr=True, soft_wrap=True).print(f"[red]{escape(str(exc))}[/red]", highlight=False)
         code = 2
     except KeyboardInterrupt:
         code = 130
@@ -105,8 +115,15 @@ async def _start_lab(
         with contextlib.redirect_stdout(sys.stderr) if quiet_stdout else contextlib.nullcontext():
             return await Lab.start(kind, **options)  # type: ignore[arg-type]
     except LabError as exc:
-        hint = " (On the command line: leave out --port/--ui-port.)" if "is in use" in str(exc) else ""
-        raise Failed(f"{exc}{hint}") from None
+        raise Failed(_for_the_command_line(exc)) from None
+
+
+def _for_the_command_line(exc: Exception) -> str:
+    """A lab's error on one line, with the command line's way out where it has one."""
+    text = " ".join(str(exc).split())
+    if "is in use" in text:
+        return f"{text} (On the command line: leave out --port/--ui-port.)"
+    return text
 
 
 @app.command()
@@ -121,10 +138,10 @@ def demo(
     in_process: Annotated[
         bool, typer.Option("--in-process", help="Use Temporal's time-skipping test server (no Web UI).")
     ] = False,
-    start_dev_server: Annotated[
+    no_start_dev_server: Annotated[
         bool,
-        typer.Option(help="Start a dev server; --no-start-dev-server connects to a running one (TEMPORAL_* settings)."),
-    ] = True,
+        typer.Option("--no-start-dev-server", help="Connect to a running server (--address, --profile, TEMPORAL_*)."),
+    ] = False,
     address: Annotated[str | None, typer.Option(help="HOST:PORT of a running server (sets TEMPORAL_ADDRESS).")] = None,
     profile: Annotated[str | None, typer.Option(help="Temporal CLI profile, for a running server.")] = None,
     ui_url: Annotated[str | None, typer.Option(help="Web UI of a running server, for the links.")] = None,
@@ -132,16 +149,28 @@ def demo(
     ui_port: Annotated[int | None, typer.Option(help="Port of its Web UI (default: a free one).")] = None,
     model: Annotated[
         str | None,
-        typer.Option(help="A live model instead of the script: gpt-5.5, claude-..., openai:..., anthropic:..."),
+        typer.Option(
+            help="A live model instead of the script: gpt-5.5, claude-..., openai:..., anthropic:..., "
+            "or ollama:NAME for a local OpenAI-compatible server (no key)."
+        ),
+    ] = None,
+    base_url: Annotated[
+        str | None,
+        typer.Option(help="Where the live model is served, e.g. http://localhost:1234/v1 (LM Studio)."),
     ] = None,
     teaching_tools: Annotated[
-        bool, typer.Option(help="Offer a live model the teaching-only tools too (failing tools, comparison spawns).")
+        bool,
+        typer.Option(
+            "--teaching-tools",
+            help="Offer a live model the teaching-only tools too (failing tools, comparison spawns).",
+        ),
     ] = False,
     sandbox: Annotated[Path, typer.Option(help="Where runs leave their files and diagrams.")] = SANDBOX,
     task_queue: Annotated[str, typer.Option(help="The task queue the demo's worker polls.")] = "durable-agents",
     timeout: Annotated[float, typer.Option(help="Seconds a run may take before Temporal times it out.")] = 120,
 ) -> None:
     """Start a Temporal server and a worker, then a REPL: each prompt runs a durable agent and shows its graph."""
+    start_dev_server = not no_start_dev_server
     if prompt_arg and prompt:
         raise typer.BadParameter("Give the prompt once: as an argument or with --prompt.")
     text = prompt or prompt_arg
@@ -154,10 +183,12 @@ def demo(
     if as_json and text is None and scenario_name is None:
         raise typer.BadParameter("--json is for one-shot runs: add --scenario NAME or a prompt.")
     try:
-        qualified = live.resolve(model) if model else None
+        if base_url and not model:
+            raise live.LiveModelError("--base-url is where a live model is served: add --model, e.g. ollama:qwen3.")
+        qualified = live.resolve(model, base_url, instead="Leave out --model") if model is not None else None
         chosen = scenario(scenario_name) if scenario_name else None
     except (live.LiveModelError, UnknownScenario) as exc:
-        Console(stderr=True).print(f"[red]{escape(str(exc))}[/red]", highlight=False)
+        Console(stderr=True, soft_wrap=True).print(f"[red]{escape(str(exc))}[/red]", highlight=False)
         raise typer.Exit(2) from None
     os.environ.setdefault("PYDANTIC_AI_NO_BANNER", "1")  # the terminal is for the runs
     kind = "time-skipping" if in_process else "dev" if start_dev_server else "existing"
@@ -179,13 +210,17 @@ def demo(
         )
         try:
             console = Console(stderr=as_json, highlight=False)
+            one_shot = chosen is not None or text is not None
+            link, no_link = _web_ui(lab.ui_url or ui_url, one_shot=one_shot, started=kind != "existing")
             runner = Runner(
                 lab,
                 console,
                 model=qualified,
-                ui_url=lab.ui_url or ui_url,
+                ui_url=link,
+                no_link=no_link,
                 timeout=timeout,
                 teaching_tools=teaching_tools,
+                base_url=base_url,
             )
             target = lab.client.service_client.config.target_host
             console.print(
@@ -209,6 +244,18 @@ def demo(
             await lab.stop()
 
     _run(main())
+
+
+def _web_ui(url: str | None, *, one_shot: bool, started: bool) -> tuple[str | None, str]:
+    """The Web UI the run links to, or none and why: a one-shot run's own server stops when the command exits."""
+    if started and one_shot:
+        return None, (
+            "none, the server stopped with the command. For a link that lasts, use the REPL, or your own "
+            "server (`temporal server start-dev`) with --no-start-dev-server --ui-url http://127.0.0.1:8233"
+        )
+    if url is None and not started:
+        return None, "pass --ui-url with this server's Web UI (a dev server's is on port 8233) for a link"
+    return url, "none: the time-skipping test server (--in-process) has no Web UI"
 
 
 def _log_to(path: Path) -> None:

@@ -8,6 +8,7 @@ not promise fair dispatch across pollers, so a single run may keep everything on
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from rich.console import Console
@@ -78,10 +79,16 @@ async def fuzz_demo(
             for wid, ran_on, other in placement(run.graph()):
                 console.print(f"    {escape(wid)}  {escape(ran_on)}{'  (moved)' if other else ''}")
 
+    tallies: dict[str, Any] = {}
     try:
-        tallies = await fuzz(lab, iterations, max_n, kind, seed, on_run=show)
+        await fuzz(lab, iterations, max_n, kind, seed, on_run=show, tallies=tallies)
         console.print(report(tallies), markup=False)
         return 0
+    except asyncio.CancelledError:  # Ctrl-C or a SIGTERM: the runs so far still count
+        done = sum(t.runs for t in tallies.values())
+        console.print(f"Interrupted after {done} of {iterations} run(s); the tally so far:")
+        console.print(report(tallies), markup=False)
+        raise
     finally:
         await pool.stop()
         await lab.stop()

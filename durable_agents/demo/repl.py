@@ -125,7 +125,20 @@ class Repl:
             history=FileHistory(str(self.runner.lab.sandbox_root / ".demo-history")),
             completer=WordCompleter([*words, *ALIASES, *SCENARIOS], sentence=True),
         )
-        return lambda: session.prompt_async(PROMPT)
+
+        async def edited() -> str:
+            """The next line: one typed ahead during a run (shown after the prompt), else the editor's,
+            which starts with what was typed of the next line."""
+            ahead = self.runner.typed_ahead
+            line, newline, rest = ahead[0].partition("\n")
+            if newline:
+                ahead[0] = rest
+                self.console.print(f"{PROMPT}{escape(line)}", highlight=False)
+                return line
+            ahead[0] = ""
+            return await session.prompt_async(PROMPT, default=line)
+
+        return edited
 
     async def handle(self, line: str) -> None:
         """One line: a command, or a prompt that starts a run. Errors are printed, never raised."""
@@ -158,14 +171,23 @@ class Repl:
             self.console.print(f"[red]{type(exc).__name__}: {escape(str(exc))}[/red]")
 
     async def prompt(self, text: str) -> None:
-        if self.next_script is not None and not self.runner.model:
+        """Run `text`: with the script `/script` set (once), else the live model (`--model`), else a route's script."""
+        model = self.runner.model
+        if self.next_script is not None:
             script, self.next_script = self.next_script, None
             plan = Plan(script, text, agent=_agent_for(script), origin="your script")
+            instead = f", not the live model {model} (it runs the next prompt)" if model else ""
+            self.console.print(f"[dim]Your script runs this prompt{escape(instead)}.[/dim]")
         else:
-            plan = prompt_plan(text, self.runner.model)
+            plan = prompt_plan(text, model)
             route = next((r for r in ROUTES if plan.origin == f"route {r.name}"), None)
             if route is not None:
                 self.console.print(f"[dim]Scripted route [bold]{route.name}[/bold]: {escape(route.shows)}.[/dim]")
+            else:
+                self.console.print(
+                    f"[dim]Live model [bold]{escape(str(model))}[/bold] on the {plan.agent} agent: "
+                    "no script, its own calls (/script sets one for the next prompt).[/dim]"
+                )
         await self.execute(plan)
 
     async def execute(self, plan: Plan) -> Outcome:
@@ -191,7 +213,7 @@ class Repl:
         await self.execute(scenario_plan(full, row))
 
     def routes(self) -> None:
-        table = Table("route", "picked when the prompt contains", "shows", title="Scripted routes")
+        table = Table("route", "picked when the prompt has the word", "shows", title="Scripted routes")
         for route in ROUTES:
             table.add_row(route.name, ", ".join(route.keywords) or "(anything else)", route.shows)
         self.console.print(table)
@@ -223,7 +245,8 @@ class Repl:
                 "'Unknown tool name' (fix the script with /script edit, or /script clear).[/yellow]"
             )
         self.next_script = script
-        self.console.print(f"The next prompt runs this script ({len(script)} step(s), agent {agent}).")
+        instead = f", instead of the live model {self.runner.model}" if self.runner.model else ""
+        self.console.print(f"The next prompt runs this script ({len(script)} step(s), agent {agent}){escape(instead)}.")
 
     def _show_script(self) -> None:
         if self.next_script is not None:
@@ -245,7 +268,7 @@ class Repl:
 
     def ui(self) -> None:
         if not self.runner.ui_url:
-            self.console.print("No Web UI: this server has none (--in-process), or pass --ui-url for an existing one.")
+            self.console.print(f"No Web UI: {escape(self.runner.no_link)}.")
             return
         self.console.print(f"Web UI: {self.runner.ui_url}")
         if self.runner.last:

@@ -60,7 +60,12 @@ def _slug(prompt: str) -> str:
     return "-".join(words) or "note"
 
 
-def _seconds(prompt: str, default: float = 20.0) -> float:
+SLOW_DEFAULT = 3.0
+"""Seconds the slow route works when the prompt names none: long enough to press Ctrl-C, well inside
+the slow tool's own 20-second timeout (a longer wait you ask for times out there, and Temporal retries it)."""
+
+
+def _seconds(prompt: str, default: float = SLOW_DEFAULT) -> float:
     found = re.search(r"(\d+(?:\.\d+)?)\s*(?:s\b|sec|second)", prompt)
     return float(found.group(1)) if found else default
 
@@ -98,8 +103,15 @@ def _slow(prompt: str) -> list[Step]:
 
 
 ROUTES: list[Route] = [
-    Route("slow", ("slow", "wait", "sleep", "long"), "one slow tool activity that heartbeats (try Ctrl-C)", _slow),
-    Route("retry", ("retry", "flaky", "fail", "again"), "a tool that fails twice; Temporal retries it", _retry),
+    Route(
+        "slow",
+        ("slow", "wait", "sleep", "long"),
+        f"one slow tool activity that heartbeats, {SLOW_DEFAULT:g} s unless you say how long (try Ctrl-C)",
+        _slow,
+    ),
+    Route(
+        "retry", ("retry", "retries", "flaky", "fail", "again"), "a tool that fails twice; Temporal retries it", _retry
+    ),
     Route(
         "ptc",
         ("ptc", "code", "python", "loop", "gather"),
@@ -107,7 +119,12 @@ ROUTES: list[Route] = [
         _ptc,
         agent="ptc",
     ),
-    Route("spawn", ("spawn", "subagent", "delegate", "research", "summar"), "a subagent as a child workflow", _spawn),
+    Route(
+        "spawn",
+        ("spawn", "subagent", "delegate", "research", "summary", "summarise", "summarize"),
+        "a subagent as a child workflow",
+        _spawn,
+    ),
     Route("note", (), "write a file, read it back: two tool activities (the default)", _note),
 ]
 """The routes, tried in order; the last one is the default."""
@@ -132,16 +149,25 @@ def scenario_plan(name: str, row: Scenario) -> Plan:
     return Plan(row.script, "Do the task.", options.pop("agent"), f"scenario {name}", options)
 
 
+_ENDINGS = ("", "s", "es", "ed", "ing", "er", "ers")
+"""A keyword matches a whole word, or the word with one of these endings (`wait`: waits, waiting)."""
+
+
+def matches(route: Route, prompt: str) -> bool:
+    """Whether one of `route`'s keywords is a whole word of `prompt` ("along" and "await" are not `long`, `wait`)."""
+    words = re.findall(r"[a-z0-9]+", prompt.lower())
+    return any(word == key + ending for word in words for key in route.keywords for ending in _ENDINGS)
+
+
 def pick(prompt: str) -> tuple[Route, list[Step]]:
-    """The route a prompt takes (the first whose keyword it contains) and that route's script."""
-    lowered = prompt.lower()
-    route = next((r for r in ROUTES if any(k in lowered for k in r.keywords)), ROUTES[-1])
+    """The route a prompt takes (the first with a keyword among its words) and that route's script."""
+    route = next((r for r in ROUTES if matches(r, prompt)), ROUTES[-1])
     return route, route.build(prompt)
 
 
 def prompt_plan(text: str, model: str | None = None) -> Plan:
-    """The plan for a free-text prompt: the live model's if one is set, else the route's script."""
-    if model:
-        return Plan(None, text, origin=f"live model {model}")
+    """The plan for a free-text prompt: the route's script, or with a live model the route's agent and no script."""
     route, script = pick(text)
+    if model:  # the route picks the agent (`ptc` offers run_code), the live model what it does with it
+        return Plan(None, text, agent=route.agent, origin=f"live model {model}")
     return Plan(script, text, agent=route.agent, origin=f"route {route.name}")

@@ -16,7 +16,7 @@ import json
 import signal
 import sys
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -62,14 +62,49 @@ class Outcome:
         return self.status == "completed"
 
 
+def _no_completion_yet(exc: RuntimeError) -> bool:
+    """The SDK's words for a wait that ended before the workflow did (see `Runner._start_and_wait`)."""
+    return str(exc) == "No completion event found"
+
+
 @contextlib.contextmanager
-def ctrl_c_as_a_key(pressed: Callable[[], None]) -> Iterator[None]:
+def sigint_calls(callback: Callable[[], None]) -> Iterator[None]:
+    """While a run is under way, a SIGINT calls `callback`; afterwards the loop's earlier SIGINT handler
+    (the command's: stop cleanly with status 130) is back. asyncio has no public way to read a
+    handler, hence the look at the loop's table."""
+    loop = asyncio.get_running_loop()
+    earlier = getattr(loop, "_signal_handlers", {}).get(signal.SIGINT)
+    loop.add_signal_handler(signal.SIGINT, callback)
+    try:
+        yield
+    finally:
+        loop.remove_signal_handler(signal.SIGINT)
+        if earlier is not None:
+            loop.add_signal_handler(signal.SIGINT, earlier._callback, *earlier._args)
+
+
+def typed(buffer: str, data: str) -> str:
+    """`buffer` after the keys in `data`: printable characters and Enter kept, Backspace applied, the rest dropped."""
+    for char in data:
+        if char in ("\x7f", "\b"):
+            buffer = buffer[:-1] if buffer and buffer[-1] != "\n" else buffer
+        elif char in ("\r", "\n"):
+            buffer += "\n"
+        elif char.isprintable():
+            buffer += char
+    return buffer
+
+
+@contextlib.contextmanager
+def ctrl_c_as_a_key(pressed: Callable[[], None], ahead: list[str] | None = None) -> Iterator[None]:
     """While a run is under way, read Ctrl-C from the terminal as a key, not as a signal.
 
     A terminal sends SIGINT to its whole foreground process group, and the Temporal server the
     lab started is in that group: it would die with the run. So, as prompt_toolkit does while it
     prompts, the terminal is put in raw mode (no signal from Ctrl-C) and the key calls `pressed`.
-    Without a terminal on stdin nothing changes (a SIGINT from `kill` is handled by the caller).
+    Other keys are what the user types ahead: kept in `ahead[0]` (lines end in a newline) for the
+    next prompt. Without a terminal on stdin nothing changes (a SIGINT from `kill` is handled by
+    the caller, and typed-ahead lines wait in stdin).
     """
     if not sys.stdin.isatty():
         yield
@@ -77,8 +112,11 @@ def ctrl_c_as_a_key(pressed: Callable[[], None]) -> Iterator[None]:
     keys = create_input()
 
     def read() -> None:
-        if any(press.key == Keys.ControlC for press in keys.read_keys()):
-            pressed()
+        for press in keys.read_keys():
+            if press.key == Keys.ControlC:
+                pressed()
+            elif ahead is not None:
+                ahead[0] = typed(ahead[0], press.data)
 
     with keys.raw_mode(), keys.attach(read):
         yield
@@ -92,11 +130,17 @@ class Runner:
     console: Console
     model: str | None = None
     ui_url: str | None = None
+    no_link: str = ""
+    """Why a run has no Web UI link, when `ui_url` is None (printed in its place)."""
     timeout: float = 120
     diagrams: bool = True
     teaching_tools: bool = False
     """Offer a live model the teaching-only tools too."""
+    base_url: str | None = None
+    """Where the live model's provider is reached (`--base-url`; None: its default)."""
     last: Outcome | None = None
+    typed_ahead: list[str] = field(default_factory=lambda: [""])
+    """What the user typed while a run was under way (complete lines end in a newline), for the REPL."""
 
     def link(self, workflow_id: str) -> str | None:
         """The run's page in the Temporal Web UI (None without a UI)."""
@@ -107,8 +151,25 @@ class Runner:
     async def run(self, plan: Plan) -> Outcome:
         """Run `plan`, with a spinner; Ctrl-C cancels the workflow and the run still reports."""
         started: asyncio.Future[str] = asyncio.get_running_loop().create_future()
-        task = asyncio.create_task(
-            self.lab.run(
+        task = asyncio.create_task(self._start_and_wait(plan, started))
+        interrupted = asyncio.Event()
+        with sigint_calls(interrupted.set), ctrl_c_as_a_key(interrupted.set, self.typed_ahead):
+            await self._follow(task, started, interrupted)
+        outcome = Outcome(plan, task.result(), interrupted.is_set())
+        if self.diagrams:
+            outcome.diagram = await asyncio.to_thread(self._save_diagram, outcome.run)
+        self.last = outcome
+        return outcome
+
+    async def _start_and_wait(self, plan: Plan, started: asyncio.Future[str]) -> Run:
+        """`Lab.run`, and a second wait when the server ends the first without the run's last event.
+
+        The time-skipping test server (`--in-process`) answers a long wait for a workflow's result
+        with an empty page after about 20 s; the SDK calls that `No completion event found`, though
+        the workflow is still running. Waiting again is right: the run has not ended.
+        """
+        try:
+            return await self.lab.run(
                 plan.script,
                 plan.prompt,
                 agent=plan.agent,
@@ -117,22 +178,18 @@ class Runner:
                 check=False,
                 timeout=self.timeout,
                 on_start=lambda handle: started.set_result(handle.id),
+                base_url=self.base_url if plan.script is None else None,
                 **plan.options,
             )
-        )
-        interrupted = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        loop.add_signal_handler(signal.SIGINT, interrupted.set)
-        try:
-            with ctrl_c_as_a_key(interrupted.set):
-                await self._follow(task, started, interrupted)
-        finally:
-            loop.remove_signal_handler(signal.SIGINT)
-        outcome = Outcome(plan, task.result(), interrupted.is_set())
-        if self.diagrams:
-            outcome.diagram = await asyncio.to_thread(self._save_diagram, outcome.run)
-        self.last = outcome
-        return outcome
+        except RuntimeError as exc:
+            if not started.done() or not _no_completion_yet(exc):
+                raise
+        while True:
+            try:
+                return await self.lab.follow(started.result(), check=False)
+            except RuntimeError as exc:
+                if not _no_completion_yet(exc):
+                    raise
 
     async def _follow(self, task: asyncio.Task[Run], started: asyncio.Future[str], interrupted: asyncio.Event) -> None:
         """Show progress until `task` ends; on Ctrl-C, ask Temporal to cancel the running workflow.
@@ -201,6 +258,8 @@ class Runner:
             print_(f"[bold]Diagram:[/bold] {outcome.diagram}")
         if link := self.link(run.workflow_id):
             print_(f"[bold]Web UI:[/bold] {link}")
+        elif self.no_link:
+            print_(f"[bold]Web UI:[/bold] [dim]{escape(self.no_link)}[/dim]")
 
     def summary(self, outcome: Outcome) -> dict[str, Any]:
         """The run as JSON data for scripts: id, status, answer, shape, files, where to look."""
@@ -219,5 +278,6 @@ class Runner:
             "sandbox": str(run.sandbox_dir),
             "diagram": str(outcome.diagram) if outcome.diagram else None,
             "web_ui": self.link(run.workflow_id),
+            "no_web_ui": None if self.link(run.workflow_id) else self.no_link,
             "seconds": round(run.seconds, 3),
         }

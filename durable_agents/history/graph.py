@@ -24,6 +24,9 @@ Status = Literal[
 """A step is `scheduled` until a worker picks it up (an activity) or it starts (a child), then `running`."""
 
 _SUMMARY = 60
+_MODEL_REQUESTS = ("__model_request", "__model_request_stream")
+_CODE_ERRORS = ("Type error in code", "Runtime error", "Code execution failed")
+"""How a `run_code` result that is an error begins: refused by the type checker, raised, stopped by a limit."""
 _TERMINAL = {
     "COMPLETED": "completed",
     "FAILED": "failed",
@@ -64,6 +67,9 @@ class Step:
     child: WorkflowNode | None = None
     inner: list[Step] = field(default_factory=list)
     """Calls made inside this step (programmatic tool calling groups its inner calls here)."""
+    refused: list[Step] = field(default_factory=list)
+    """For a model request: the calls it asked for that never became an activity or a child (an unknown
+    tool, bad arguments, an unknown subagent, the depth limit), each with what the model was told."""
 
 
 @dataclass
@@ -145,7 +151,7 @@ def _model_detail(response: Any) -> str:
 
 def _activity_step(attrs: Mapping[str, Any], batch: int) -> Step:
     activity_type = attrs["activityType"]["name"]
-    if activity_type.endswith("__model_request") or activity_type.endswith("__model_request_stream"):
+    if activity_type.endswith(_MODEL_REQUESTS):
         return Step("model", "model request", batch=batch, status="scheduled", activity_type=activity_type)
     call = _first_payload(attrs, "input")
     toolset = "__toolset__" in activity_type or "__mcp_server__" in activity_type
@@ -154,9 +160,10 @@ def _activity_step(attrs: Mapping[str, Any], batch: int) -> Step:
         return Step(
             "tool", call["name"], summarise_args(args), batch, "scheduled", activity_type=activity_type, call_id=call_id
         )
-    if toolset:  # an MCP server's get_tools and the like
+    if toolset:  # a call whose input is not recorded, or an MCP server's get_tools: an activity, not a tool call
+        kind: StepKind = "tool" if activity_type.endswith("__call_tool") else "activity"
         return Step(
-            "tool", activity_type.rsplit("__", 1)[-1], batch=batch, status="scheduled", activity_type=activity_type
+            kind, activity_type.rsplit("__", 1)[-1], batch=batch, status="scheduled", activity_type=activity_type
         )
     return Step("activity", activity_type, batch=batch, status="scheduled", activity_type=activity_type)
 
@@ -188,6 +195,7 @@ def build_graph(histories: Mapping[str, Mapping[str, Any]], root: str) -> Workfl
     workers: list[str] = []
     code_workers: list[str] = []
     workflow_type, status, result, failure = "", "running", "", ""
+    told: dict[str, str] = {}
 
     def seen(identity: str | None) -> None:
         if identity and identity not in workers:
@@ -198,6 +206,8 @@ def build_graph(histories: Mapping[str, Mapping[str, Any]], root: str) -> Workfl
         attrs = _attrs(event)
         eid = int(event["eventId"])
         batch = int(attrs.get("workflowTaskCompletedEventId", 0) or 0)
+        if kind == "ACTIVITY_TASK_SCHEDULED" and attrs["activityType"]["name"].endswith(_MODEL_REQUESTS):
+            told |= _answers(_first_payload(attrs, "input"))  # what the model was told so far
         if kind == "WORKFLOW_EXECUTION_STARTED":
             workflow_type = attrs["workflowType"]["name"]
         elif kind == "WORKFLOW_TASK_COMPLETED":
@@ -219,8 +229,7 @@ def build_graph(histories: Mapping[str, Mapping[str, Any]], root: str) -> Workfl
         else:
             _apply(kind, attrs, steps, seen)
     node_steps = _group_code_calls(list(steps.values()))
-    if status == "running" and node_steps and node_steps[-1].kind == "code":
-        node_steps[-1].status = "running"  # nothing came after the snippet yet: it is still running
+    _answer_calls(node_steps, told, status)
     return WorkflowNode(root, workflow_type, status, node_steps, result, failure, workers, code_workers)  # type: ignore[arg-type]
 
 
@@ -303,3 +312,65 @@ def _apply(kind: str, attrs: Mapping[str, Any], steps: dict[int, Step], seen: An
         step.status = "completed"
     elif kind == "TIMER_CANCELED":
         step.status = "cancelled"
+
+
+def _answers(request: Any) -> dict[str, str]:
+    """What a model request's messages told the model about each tool call: {tool call id: the text}."""
+    messages = request.get("messages", []) if isinstance(request, dict) else []
+    return {
+        part["tool_call_id"]: _text(part.get("content", ""))
+        for message in messages
+        if isinstance(message, dict) and message.get("kind") == "request"
+        for part in message.get("parts", [])
+        if part.get("part_kind") in ("tool-return", "retry-prompt") and part.get("tool_call_id")
+    }
+
+
+def _text(content: Any) -> str:
+    """A tool result as text; a list of validation errors as `content: Field required`."""
+    if isinstance(content, list) and content and all(isinstance(e, dict) and "msg" in e for e in content):
+        return "; ".join(f"{'.'.join(map(str, e.get('loc', [])))}: {e['msg']}".lstrip(": ") for e in content)
+    return content if isinstance(content, str) else json.dumps(content, ensure_ascii=False)
+
+
+def _told_line(text: str) -> str:
+    """The line of what the model was told that says what went wrong, cut short."""
+    lines = [line.strip() for line in text.splitlines() if line.strip()] or [""]
+    if any(line.startswith("Traceback") for line in lines):
+        return cut_at_word(lines[-1], 100)  # a traceback ends with the exception
+    marked = [line for line in lines if "Error" in line or line.startswith("error[")]
+    return cut_at_word((marked or lines)[0], 100)
+
+
+def cut_at_word(text: str, limit: int) -> str:
+    """`text` on one line, at most `limit` characters, cut at a space (not inside a word) and marked `…`."""
+    text = " ".join(text.split())
+    if len(text) <= limit:
+        return text
+    head = text[: limit - 1]
+    return (head.rsplit(" ", 1)[0] if " " in head[limit // 2 :] else head).rstrip(" ,;:") + "…"
+
+
+def _answer_calls(steps: list[Step], told: Mapping[str, str], status: str) -> None:
+    """Say what each code snippet ended as, and list under each model request the calls that never ran.
+
+    A `run_code` snippet is an error when its result says so (refused, raised, stopped); one that got
+    no result ended with the workflow (cancelled, terminated...), or is still running. A call with no
+    activity and no child was answered by the agent itself: an unknown tool, bad arguments, a spawn
+    the roster or the depth limit refused.
+    """
+    ran = {s.call_id for top in steps for s in (top, *top.inner) if s.call_id}
+    for step in steps:
+        if step.kind == "code":
+            answer = told.get(step.call_id)
+            if answer is None:
+                step.status = "running" if status == "running" else status  # type: ignore[assignment]
+            elif answer.startswith(_CODE_ERRORS):
+                step.outcome, step.failures = "code_error", [_told_line(answer)]
+        elif step.kind == "model":
+            for name, call_id, detail in step.calls:
+                if name in CODE_TOOLS or call_id in ran or call_id not in told:
+                    continue
+                refused = Step("tool", name, detail, step.batch, "completed", call_id=call_id, outcome="refused")
+                refused.failures.append(_told_line(told[call_id]))
+                step.refused.append(refused)

@@ -42,12 +42,16 @@ STATUS_COLOUR = {
     "running": "#0891b2",
     "scheduled": "#9ca3af",
 }
+WORKFLOW_COLOUR = "#374151"
+"""The border of a workflow (a run, a child) that completed; other statuses take `STATUS_COLOUR`."""
 WORKER_COLOURS = ["#0f766e", "#b45309", "#7c3aed", "#be185d", "#1d4ed8", "#4d7c0f"]
-LEGEND = [
-    ("model request", "model"),
-    ("tool call (activity)", "tool"),
-    ("child workflow", "child"),
-]
+SIDE_BY_SIDE = {"box": 4, "cluster": 2}
+"""At most this many steps of one batch in a row (boxes, or clusters: children and code snippets); the
+rest of the batch goes in rows below, so a wide fan-out stays readable instead of shrinking."""
+OUTPUT_PX = 1008
+"""The width of a JupyterLab output area at 1440 px: wider pictures get a scrollbar, never a smaller scale."""
+MIN_TEXT_PX = 11
+"""The smallest text a picture may show (tests/test_render.py measures every picture against it)."""
 
 
 class RendererMissing(RuntimeError):
@@ -128,7 +132,7 @@ class _Drawer:
 
     def workflow(self, graph: graphviz.Digraph, node: WorkflowNode, prefix: str, caption: str = "") -> tuple[str, str]:
         """Draw `node` as a cluster; returns the ids of its first and last nodes."""
-        colour = STATUS_COLOUR.get(node.status, "#374151")
+        colour = STATUS_COLOUR.get(node.status, WORKFLOW_COLOUR)
         title = [*caption.splitlines(), f"{node.workflow_type} · {node.workflow_id}"]
         title.append(f"{node.status}: {_cut(node.failure, 70)}" if node.failure else node.status)
         if self.show_workers and node.code_workers:
@@ -162,6 +166,10 @@ class _Drawer:
             for p in previous:
                 for head, _ in ends:
                     graph.edge(p, head)
+            wide = any(step.kind == "code" or (step.kind == "child" and step.child) for _, step in members)
+            per_row = SIDE_BY_SIDE["cluster" if wide else "box"]
+            for above, below in zip(ends, ends[per_row:], strict=False):  # rows of a wide batch, stacked
+                graph.edge(above[1], below[0], style="invis")
             previous = [tail for _, tail in ends]
         graph.node(end, "", shape="doublecircle", width="0.12", style="filled", fillcolor=colour, color=colour)
         for p in previous:
@@ -258,24 +266,40 @@ def to_dot(node: WorkflowNode, *, args: bool = True, workers: bool = True) -> st
     return graph.source
 
 
-FIT_WIDTH_PT = 620
-"""Pictures wider than this (in points; about 830 px) also offer a full-size copy to scroll."""
-
-
-def _fit(svg: str) -> tuple[str, float]:
-    """The SVG element alone, scaled down to the output's width (never up), and its own width in pt."""
+def _element(svg: str) -> str:
+    """The `<svg>` element alone (no XML prolog or doctype), drawn at its own size: never scaled."""
     element = svg[svg.index("<svg") :]
     head, rest = element.split(">", 1)
-    width = re.search(r'width="([\d.]+)pt"', head)
-    fitted = head.replace("<svg", '<svg style="max-width:100%;height:auto"', 1) + ">" + rest
-    return fitted, float(width.group(1)) if width else 0.0
+    return head.replace("<svg", '<svg style="max-width:none;height:auto"', 1) + ">" + rest
+
+
+def width_px(svg: str) -> float:
+    """How wide a browser draws the SVG at its own size (Graphviz gives points: 1 pt = 4/3 px)."""
+    head = svg[svg.index("<svg") :].split(">", 1)[0]
+    found = re.search(r'width="([\d.]+)(pt|px)?"', head)
+    if not found:
+        return 0.0
+    return float(found.group(1)) * (4 / 3 if found.group(2) == "pt" else 1)
+
+
+def smallest_text_px(svg: str) -> float:
+    """The smallest text in the SVG, in px at its own size (Graphviz's `font-size` is in points)."""
+    sizes = [float(size) for size in re.findall(r'font-size="([\d.]+)"', svg)]
+    return min(sizes, default=14.0) * 4 / 3 * width_px(svg) / max(_viewbox_width(svg), 1e-9)
+
+
+def _viewbox_width(svg: str) -> float:
+    head = svg[svg.index("<svg") :].split(">", 1)[0]
+    found = re.search(r'viewBox="[-\d.]+ [-\d.]+ ([\d.]+) [\d.]+"', head)
+    return float(found.group(1)) * 4 / 3 if found else width_px(svg)
 
 
 class Picture:
-    """A Graphviz picture: `.dot` is the source, `.svg` the drawing; in a notebook it fits the width.
+    """A Graphviz picture: `.dot` is the source, `.svg` the drawing; in a notebook, at its own size.
 
-    A picture wider than the output area is scaled down to fit, with a "full size" fold under it
-    that holds the same drawing at its own size (scroll sideways); `.save("x.svg")` keeps it whole.
+    A picture is never scaled down (its text would shrink below `MIN_TEXT_PX`): the diagrams keep
+    themselves narrow (a wide batch wraps into rows, `SIDE_BY_SIDE`), and one still wider than the
+    output area scrolls sideways. `.save("x.svg")` keeps it whole.
     """
 
     def __init__(self, dot: str) -> None:
@@ -286,15 +310,8 @@ class Picture:
         return render_svg(self.dot)
 
     def html(self) -> str:
-        """The picture as HTML: fitted to the width, plus a full-size fold when it had to shrink."""
-        fitted, width = _fit(self.svg)
-        if width <= FIT_WIDTH_PT:
-            return f"<div>{fitted}</div>"
-        whole = self.svg[self.svg.index("<svg") :]
-        return (
-            f"<div>{fitted}<details><summary>full size ({width:.0f} pt wide)</summary>"
-            f'<div style="overflow-x:auto">{whole}</div></details></div>'
-        )
+        """The picture as HTML, at its own size, in a box that scrolls sideways when it is wider than the output."""
+        return f'<div style="overflow-x:auto;max-width:100%">{_element(self.svg)}</div>'
 
     def _repr_html_(self) -> str:
         return self.html()
@@ -327,12 +344,14 @@ class Row:
 
 
 def side_by_side(pictures: dict[str, Picture]) -> Row:
-    """Several pictures in one row, each under its caption and shrunk to its share of the width."""
+    """Several pictures in a row, each under its caption, all at the same (their own) scale; those that
+    do not fit the width wrap onto the next line, as words do."""
     cells = "".join(
-        f'<div style="flex:1;min-width:0"><h4>{html.escape(caption)}</h4>{_fit(p.svg)[0]}</div>'
+        f'<div style="flex:0 0 auto;max-width:100%;overflow-x:auto"><h4>{html.escape(caption)}</h4>'
+        f"{_element(p.svg)}</div>"
         for caption, p in pictures.items()
     )
-    return Row(f'<div style="display:flex;gap:1em;align-items:flex-start">{cells}</div>')
+    return Row(f'<div style="display:flex;flex-wrap:wrap;gap:1em;align-items:flex-start">{cells}</div>')
 
 
 def legend() -> Picture:
@@ -343,7 +362,7 @@ def legend() -> Picture:
         "steps": [
             ("model request\n(an activity)", STYLE["model"]),
             ("tool call (an activity)\nargs, = result", STYLE["tool"]),
-            ("other activity\n(MCP get_tools)", STYLE["activity"]),
+            ("other activity\n(an MCP server's get_tools)", STYLE["activity"]),
             ("timer", STYLE["timer"]),
         ],
         "marks": [(text.replace(" / ", "\n"), {"shape": "box", **style}) for text, style in MARKS.values()],
@@ -360,22 +379,22 @@ def legend() -> Picture:
         firsts.append(f"n{r}_0")
     end = {"shape": "doublecircle", "width": "0.12", "style": "filled", "label": ""}
     with graph.subgraph(name="cluster_workflow") as flow:
-        flow.attr(label="", style="rounded", color="#374151")
+        flow.attr(label="", style="rounded", color=WORKFLOW_COLOUR)
         flow.node(
             "c_title",
             _left(["DemoAgentWorkflow · <workflow id>", "completed: a workflow, its status"]),
             shape="plaintext",
             **font,
         )
-        with flow.subgraph(name="cluster_spawned") as sub:
-            sub.attr(label="", style="rounded", color=STATUS_COLOUR["failed"])
+        with flow.subgraph(name="cluster_spawned") as sub:  # drawn as a run draws a completed child
+            sub.attr(label="", style="rounded", color=WORKFLOW_COLOUR)
             sub.node(
                 "s_title",
-                _left(["spawn researcher: <task>", "a child workflow, nested", "failed: <why>"]),
+                _left(["spawn researcher: <task>", "a child workflow, nested", "completed (red when it failed)"]),
                 shape="plaintext",
                 **font,
             )
-            sub.node("s_end", fillcolor=STATUS_COLOUR["failed"], color=STATUS_COLOUR["failed"], **end)
+            sub.node("s_end", fillcolor=WORKFLOW_COLOUR, color=WORKFLOW_COLOUR, **end)
             sub.edge("s_title", "s_end")
         with flow.subgraph(name="cluster_code") as code:
             code.attr(label="", style="rounded,filled", fillcolor="#fff7ed", color="#c2410c")
@@ -388,7 +407,7 @@ def legend() -> Picture:
             )
             code.node("k_end", fillcolor="#c2410c", color="#c2410c", **end)
             code.edge("k_title", "k_end")
-        flow.node("c_end", fillcolor="#374151", color="#374151", **end)
+        flow.node("c_end", fillcolor=WORKFLOW_COLOUR, color=WORKFLOW_COLOUR, **end)
         for inner in ("s", "k"):
             flow.edge("c_title", f"{inner}_title")
             flow.edge(f"{inner}_end", "c_end")

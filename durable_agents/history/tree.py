@@ -13,7 +13,9 @@ they read the graph and nothing else.
     │       └── ...
     └── model request → "done"
 
-`⚠` marks a tool call whose failure went back to the model (a retry prompt or a tool failure).
+`⚠` marks a tool call whose failure went back to the model (a retry prompt or a tool failure), a
+code snippet that was refused, raised or stopped, and, under the model request that asked for it, a
+call that never ran (`[refused]`: an unknown tool, bad arguments, a spawn the agent turned down).
 Steps scheduled together (parallel tool calls, parallel spawns) hang under a `parallel` node; the
 calls a `run_code` snippet made hang under it; a step run by another worker than the one running
 the workflow's code names that worker.
@@ -81,6 +83,8 @@ def step_label(step: Step, home: str | None = None) -> Text:
     elif step.kind == "code":
         label.append(step.label, style="bold cyan")
         label.append(f": {step.detail}  (workflow code; {len(step.inner)} call(s) inside)")
+        if model_visible:
+            label.append(f"  [{step.outcome.replace('_', ' ')}]", style="yellow")
     else:
         label.append(step.label)
         if step.detail:
@@ -104,6 +108,8 @@ def _add_steps(tree: Tree, steps: list[Step], home: str | None) -> None:
             parent = tree.add(Text(f"parallel ({len(members)} scheduled together)", style="italic"))
         for step in members:
             branch = parent.add(step_label(step, home))
+            for call in step.refused:
+                branch.add(step_label(call, home))
             if step.inner:
                 _add_steps(branch, step.inner, home)
             if step.child is not None:

@@ -119,8 +119,17 @@ class LiveView:
         if self._line is None:
             return
         event = html.escape(getattr(self, "_last_event", ""))
-        said = html.escape("".join(self.stream)[-160:])
+        said = html.escape(last_words("".join(self.stream), 160))
         self._line.update(HTML(f"<code>{event}</code>" + (f"<br><b>agent:</b> <code>{said}</code>" if said else "")))
+
+
+def last_words(text: str, limit: int) -> str:
+    """The end of `text`, at most `limit` characters, starting at a word (`…` marks what was left out)."""
+    text = " ".join(text.split())
+    if len(text) <= limit:
+        return text
+    tail = text[-(limit - 1) :]
+    return "…" + (tail.split(" ", 1)[1] if " " in tail[: limit // 2] else tail)
 
 
 def say(event: Any) -> str:

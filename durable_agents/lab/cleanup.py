@@ -74,7 +74,7 @@ async def reset(workbook: Path = WORKBOOK) -> Reset:
         await Lab.current.stop()
     processes = leftovers()
     names = [f"{Path(p.info['cmdline'][0]).name} (pid {p.pid})" for p in processes]
-    await asyncio.to_thread(reaper.reap, [p.pid for p in processes])
+    await asyncio.to_thread(reaper.reap, processes)
     cleared = sandboxes(workbook)
     for folder in cleared:
         shutil.rmtree(folder, ignore_errors=True)

@@ -11,13 +11,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import logging
 import os
 import signal
 import sys
 from collections.abc import Sequence
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 
 from dotenv import find_dotenv, load_dotenv
@@ -31,10 +29,7 @@ from temporalio.worker import (
 )
 
 from durable_agents.lab.exit import exit_now
-from durable_agents.workflows import WORKFLOWS
-
-VERSION_ENV = "DURABLE_AGENTS_WORKFLOW_VERSION"
-"""Names the version of the demo workflow a worker process runs (`durable_agents.lessons.versions.VERSIONS`)."""
+from durable_agents.workflows import VERSION_ENV, WORKFLOWS
 
 STICKY_TIMEOUT = timedelta(seconds=1)
 """How long a workflow's next task waits for the worker that ran its last one (its sticky queue).
@@ -95,40 +90,16 @@ def make_worker(client: Client, task_queue: str, identity: str, workflows: Seque
     )
 
 
-WORKER_LOG = "worker.log"
-"""The in-process worker's log file, in the lab's sandbox root beside the server's log."""
-
-
-def log_to_file(path: Path) -> Path:
-    """Send this process's Temporal SDK logs (failed attempts, cancelled activities, with tracebacks) to `path`.
-
-    A worker logs every failed activity attempt with its traceback. In a notebook those lines would
-    land under the cell that started the worker, for failures the workbook causes on purpose and the
-    history records anyway; so they go to a file, and the notebook reads the history instead.
-    Calling it again moves the log to the new `path`.
-    """
-    log = logging.getLogger("temporalio")
-    for old in [h for h in log.handlers if getattr(h, "durable_agents_log", False)]:
-        log.removeHandler(old)
-        old.close()
-    handler = logging.FileHandler(path)
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-    handler.durable_agents_log = True  # type: ignore[attr-defined]
-    log.addHandler(handler)
-    log.propagate = False
-    return path
-
-
 def chosen_workflows() -> Sequence[type]:
     """Today's workflows, or the version `$DURABLE_AGENTS_WORKFLOW_VERSION` names (notebook 07's deploys).
 
     A deploy of new code is a worker process started with other code; here the environment picks
-    which version of `DemoAgentWorkflow` the process registers (`durable_agents.lessons.versions`).
+    which version of `DemoAgentWorkflow` the process registers (`durable_agents.versions`).
     """
     name = os.environ.get(VERSION_ENV)
     if not name:
         return WORKFLOWS
-    from durable_agents.lessons.versions import version  # only a worker that asks loads the versions
+    from durable_agents.versions import version  # only a worker that asks loads the versions
 
     return [version(name)]
 
@@ -141,7 +112,8 @@ async def serve(address: str, namespace: str, task_queue: str, identity: str) ->
     stop = asyncio.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
-    loop.add_reader(sys.stdin.fileno(), lambda: stop.set() if not sys.stdin.buffer.read1(1) else None)
+    stdin = sys.stdin.buffer.raw  # unbuffered: a read returns what is there, and b'' once the parent is gone
+    loop.add_reader(stdin.fileno(), lambda: stop.set() if not stdin.read(1) else None)
     async with worker:
         print("READY", flush=True)
         await stop.wait()

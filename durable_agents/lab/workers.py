@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import os
 import signal
 import subprocess
@@ -22,13 +23,22 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from temporalio.api.enums.v1 import TaskQueueType
+from temporalio.api.taskqueue.v1 import TaskQueue
+from temporalio.api.workflowservice.v1 import DescribeTaskQueueRequest
+
+from durable_agents.lab import reaper
+
 READY_TIMEOUT = 60.0
 
 
 class WorkerStartError(RuntimeError):
     """A worker process exited before it polled: the message ends with the last lines of its log."""
 
-    def __init__(self, identity: str, exit_code: int | None, log: Path) -> None:
+    def __init__(self, identity: str, exit_code: int | None, log: Path, why: str = "") -> None:
+        if why:
+            super().__init__(f"Worker {identity} started, but {why}.")
+            return
         lines = log.read_text(errors="replace").strip().splitlines() if log.exists() else []
         tail = "\n".join(lines[-6:]) or "(its log is empty)"
         super().__init__(f"Worker {identity} did not start (exit code {exit_code}). The end of {log}:\n{tail}")
@@ -41,6 +51,7 @@ class WorkerPool:
     processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
     logs: dict[str, Path] = field(default_factory=dict)
     """Where each worker's output goes (`<sandbox root>/<identity>.log`)."""
+    _watchdog: subprocess.Popen[bytes] | None = None
 
     @property
     def identities(self) -> list[str]:
@@ -54,43 +65,73 @@ class WorkerPool:
         prefix: str = "worker",
         env: Mapping[str, str] | None = None,
         task_queue: str | None = None,
+        program: str | Path | None = None,
     ) -> WorkerPool:
         """Start `count` worker processes on `lab`'s task queue and wait until each one polls.
 
         `env` adds environment variables for the workers (e.g. a different retry policy);
-        `task_queue` puts them on another queue than the lab's (beside the lab's own worker).
+        `task_queue` puts them on another queue than the lab's (beside the lab's own worker);
+        `program` runs that Python file as each worker, with the arguments `ADDRESS TASK_QUEUE IDENTITY`.
         """
-        config = lab.client.service_client.config
+        address, queue = lab.client.service_client.config.target_host, task_queue or lab.task_queue
+        if program is not None and not Path(program).is_file():
+            raise FileNotFoundError(f"No worker program {program}: write it first (its %%writefile cell).")
         pool = cls()
         for n in range(1, count + 1):
             identity = f"{prefix}-{n}"
+            if program is None:
+                argv = ["-m", "durable_agents.lab.worker", address, "--namespace", lab.client.namespace]
+                argv += ["--task-queue", queue, "--identity", identity]
+            else:
+                argv = [str(Path(program).resolve()), address, queue, identity]
             pool.logs[identity] = lab.sandbox_root / f"{identity}.log"
             with pool.logs[identity].open("ab") as log:
                 pool.processes[identity] = subprocess.Popen(
-                    [
-                        sys.executable,
-                        "-m",
-                        "durable_agents.lab.worker",
-                        config.target_host,
-                        "--namespace",
-                        lab.client.namespace,
-                        "--task-queue",
-                        task_queue or lab.task_queue,
-                        "--identity",
-                        identity,
-                    ],
+                    [sys.executable, *argv],
                     stdin=subprocess.PIPE,
-                    stdout=subprocess.PIPE,
+                    stdout=subprocess.PIPE if program is None else log,
                     stderr=log,
                     start_new_session=True,
                     env={**os.environ, **(env or {})},
+                    cwd=None if program is None else Path(program).resolve().parent,
                 )
+        if program is not None:
+            pool._watchdog = reaper.guard([p.pid for p in pool.processes.values()])
+        ready = pool._ready if program is None else functools.partial(pool._polling, lab.client, queue)
         try:
-            await asyncio.wait_for(asyncio.gather(*(pool._ready(i) for i in pool.processes)), READY_TIMEOUT)
+            await asyncio.wait_for(asyncio.gather(*(ready(i) for i in pool.processes)), READY_TIMEOUT)
+        except TimeoutError:
+            await pool.stop()
+            raise TimeoutError(f"No worker polled {queue} within {READY_TIMEOUT:.0f} s; see {pool.logs}.") from None
         except BaseException:
             await pool.stop()
             raise
         return pool
+
+    async def _polling(self, client: Any, task_queue: str, identity: str) -> None:
+        """Wait until the server lists `identity` among `task_queue`'s workflow pollers (a reader's program).
+
+        A program that polls under another identity (no `identity=` given to its `Worker`, so the
+        SDK's `PID@host`) gets an error that says so.
+        """
+        process = self.processes[identity]
+        request = DescribeTaskQueueRequest(
+            namespace=client.namespace,
+            task_queue=TaskQueue(name=task_queue),
+            task_queue_type=TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW,
+        )
+        while process.poll() is None:
+            pollers = {p.identity for p in (await client.workflow_service.describe_task_queue(request)).pollers}
+            if identity in pollers:
+                return
+            if f"{process.pid}@" in " ".join(pollers):
+                other = next(p for p in pollers if p.startswith(f"{process.pid}@"))
+                raise WorkerStartError(
+                    identity, None, self.logs[identity],
+                    f"it polls as {other!r}: give its Worker(...) identity=sys.argv[3], the third argument",
+                )  # fmt: skip
+            await asyncio.sleep(0.2)
+        raise WorkerStartError(identity, process.returncode, self.logs[identity])
 
     async def _ready(self, identity: str) -> None:
         process = self.processes[identity]
@@ -128,3 +169,10 @@ class WorkerPool:
                 process.stdin.close()
             if process.stdout:
                 process.stdout.close()
+        if self._watchdog is not None:
+            # The workers it guarded are gone: end it without letting it reap their (maybe reused) pids.
+            self._watchdog.kill()
+            await asyncio.to_thread(self._watchdog.wait)
+            if self._watchdog.stdin:
+                self._watchdog.stdin.close()
+            self._watchdog = None

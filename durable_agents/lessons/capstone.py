@@ -5,13 +5,26 @@ so that researcher is told its read failed and says so. A `run_code` snippet gat
 then runs a long job (`slow`, which heartbeats) and writes `report.md` from what they answered.
 While the long job runs, `run_with_crash` kills the worker process that holds it: the other worker
 takes the next attempt, and the run finishes with nothing recorded done twice.
+
+The second part has the reader write it all from blank files: an agent module (an agent, a tool,
+a workflow), a worker program for it, and a function that drives a run through a crash.
+`replay_in_a_process` replays that run's history in a fresh interpreter that imports the reader's
+module (`python -m durable_agents.lessons.capstone AGENT_FILE HISTORY_FOLDER`), as a worker that
+picks the run up after a crash would.
 """
 
 from __future__ import annotations
 
 import asyncio
+import importlib
+import inspect
 import itertools
+import subprocess
+import sys
+import tempfile
+from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from durable_agents.lab import WorkerPool
@@ -81,3 +94,49 @@ async def run_with_crash(lab: Any, pool: Any, script: list[Step], agent: str = "
         if spare is not None:
             pool.processes.update((await spare).processes)
     return Crash(run, killed)
+
+
+YOUR_QUEUE = "your-agent"
+"""The task queue the reader's own workers poll (the lab's workers host other workflows)."""
+
+
+def workflows_in(agent_file: str | Path) -> list[type]:
+    """Every `@workflow.defn` class in the reader's module, imported by name from its folder (as a worker does)."""
+    path = Path(agent_file).resolve()
+    if str(path.parent) not in sys.path:
+        sys.path.insert(0, str(path.parent))
+    module = importlib.import_module(path.stem)
+    found = [c for _, c in inspect.getmembers(module, inspect.isclass) if hasattr(c, "__temporal_workflow_definition")]
+    return [c for c in found if c.__module__ == module.__name__]
+
+
+def replay_in_a_process(agent_file: str | Path, histories: Mapping[str, Any]) -> str:
+    """Replay `histories` in a new interpreter that imports `agent_file`: "" if they replay, else the error."""
+    from durable_agents.history.store import save_histories
+
+    with tempfile.TemporaryDirectory() as folder:
+        save_histories(dict(histories), folder)
+        done = subprocess.run(
+            [sys.executable, "-m", "durable_agents.lessons.capstone", str(Path(agent_file).resolve()), folder],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+    if done.returncode == 0:
+        return ""
+    lines = done.stderr.strip().splitlines()
+    return lines[-1] if lines else f"exit code {done.returncode}"
+
+
+async def _replay_main(agent_file: str, folder: str) -> None:
+    from durable_agents.history.replay import replay
+    from durable_agents.history.store import load_histories
+
+    workflows = workflows_in(agent_file)
+    if not workflows:
+        raise SystemExit(f"{agent_file} defines no @workflow.defn class.")
+    await replay(load_histories(folder), workflows)
+
+
+if __name__ == "__main__":
+    asyncio.run(_replay_main(*sys.argv[1:3]))

@@ -20,24 +20,45 @@ from typing import Any
 from temporalio.api.enums.v1 import PendingActivityState, PendingWorkflowTaskState
 from temporalio.client import WorkflowHandle
 
+from durable_agents.history.graph import decode_payload
 
-async def tool_in_flight(lab: Any, workflow_id: str, toolset: str = "faults", timeout: float = 30) -> str:
-    """Wait until an activity of `toolset` runs on a worker for `workflow_id`; returns that worker's identity."""
+
+async def tool_in_flight(lab: Any, workflow_id: str, toolset: str | None = "faults", timeout: float = 30) -> str:
+    """Wait until an activity of `toolset` (None: any tool) runs on a worker for `workflow_id`; returns
+    that worker's identity. Raises if the run ends first, or after `timeout` seconds."""
     handle = lab.client.get_workflow_handle(workflow_id)
+    wanted = "__call_tool" if toolset is None else f"__{toolset}__"
     deadline = asyncio.get_running_loop().time() + timeout
     while asyncio.get_running_loop().time() < deadline:
         await asyncio.sleep(0.1)
         description = await handle.describe()
         for pending in description.raw_description.pending_activities:
-            if f"__{toolset}__" in pending.activity_type.name and pending.last_worker_identity:
+            if wanted in pending.activity_type.name and pending.last_worker_identity:
                 return pending.last_worker_identity
-    raise TimeoutError(f"No {toolset} activity of {workflow_id} started on a worker within {timeout} s.")
+        if description.status is not None and description.status.name != "RUNNING":
+            what = "tool" if toolset is None else f"{toolset} tool"
+            raise RuntimeError(f"{workflow_id} ended ({description.status.name}) before any {what} was seen running: "
+                               "a tool must take a while (a second or more) to be caught in flight.")  # fmt: skip
+    raise TimeoutError(f"No {toolset or 'tool'} activity of {workflow_id} started on a worker within {timeout} s.")
 
 
-async def waiting(handle: WorkflowHandle[Any, Any]) -> list[dict[str, Any]]:
-    """What the server holds for a run, from `describe()`: its status and each pending activity or task."""
-    description = await handle.describe()
-    raw = description.raw_description
+async def waiting(handle: WorkflowHandle[Any, Any], settled: bool = False, timeout: float = 30) -> list[dict[str, Any]]:
+    """What the server holds for a run, from `describe()`: its status and each pending activity or task.
+
+    An activity is named by its tool (read from the history's scheduled event), its progress is the
+    seconds of work its last heartbeat recorded. `settled=True` first waits until no pending activity
+    is still `STARTED` on a worker (after a crash: until the server has timed the dead attempt out),
+    so the table says the same however soon it is asked.
+    """
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        description = await handle.describe()
+        raw = description.raw_description
+        started = [p for p in raw.pending_activities if p.state == PendingActivityState.PENDING_ACTIVITY_STATE_STARTED]
+        if not (settled and started) or asyncio.get_running_loop().time() > deadline:
+            break
+        await asyncio.sleep(0.2)
+    tools = _tools_by_activity_id(json.loads((await handle.fetch_history()).to_json()))
     status = description.status.name if description.status else "?"
     rows = [{"what": "workflow", "name": handle.id, "state": status, "attempt": "", "last worker": "", "progress": ""}]
     for pending in raw.pending_activities:
@@ -45,11 +66,11 @@ async def waiting(handle: WorkflowHandle[Any, Any]) -> list[dict[str, Any]]:
         rows.append(
             {
                 "what": "activity",
-                "name": pending.activity_type.name,
+                "name": tools.get(pending.activity_id, pending.activity_type.name),
                 "state": PendingActivityState.Name(pending.state).removeprefix("PENDING_ACTIVITY_STATE_"),
                 "attempt": pending.attempt,
                 "last worker": pending.last_worker_identity,
-                "progress": ", ".join(str(d) for d in details),
+                "progress": ", ".join(f"{d:.1f} s done" if isinstance(d, int | float) else str(d) for d in details),
             }
         )
     if raw.HasField("pending_workflow_task"):
@@ -58,6 +79,18 @@ async def waiting(handle: WorkflowHandle[Any, Any]) -> list[dict[str, Any]]:
         rows.append({"what": "workflow task", "name": "", "state": state, "attempt": task.attempt,
                      "last worker": "", "progress": ""})  # fmt: skip
     return rows
+
+
+def _tools_by_activity_id(history_json: dict[str, Any]) -> dict[str, str]:
+    """Each scheduled tool activity's id -> the tool it calls (`slow`), from the scheduled events' inputs."""
+    found = {}
+    for event in history_json["events"]:
+        attrs = event.get("activityTaskScheduledEventAttributes")
+        if attrs:
+            call = decode_payload((attrs.get("input") or {}).get("payloads", [None])[0])
+            if isinstance(call, dict) and "name" in call:
+                found[attrs["activityId"]] = call["name"]
+    return found
 
 
 def workflow_tasks(history_json: dict[str, Any]) -> list[dict[str, Any]]:
@@ -130,8 +163,10 @@ async def progress_at_least(handle: WorkflowHandle[Any, Any], seconds: float, ti
     """Wait until the run's pending activity has recorded at least `seconds` of progress in a heartbeat."""
     deadline = asyncio.get_running_loop().time() + timeout
     while asyncio.get_running_loop().time() < deadline:
-        for row in await waiting(handle):
-            if row["what"] == "activity" and row["progress"] and float(row["progress"]) >= seconds:
-                return float(row["progress"])
+        description = await handle.describe()
+        for pending in description.raw_description.pending_activities:
+            done = [json.loads(p.data) for p in pending.heartbeat_details.payloads]
+            if done and float(done[0]) >= seconds:
+                return float(done[0])
         await asyncio.sleep(0.1)
     raise TimeoutError(f"No activity of {handle.id} recorded {seconds} s of progress within {timeout} s.")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import html
 import re
 from dataclasses import dataclass, field
@@ -10,6 +11,7 @@ from typing import Any
 from durable_agents.errors import root_cause
 from durable_agents.history.events import ERROR_MARKS, event_rows, first_error_line, instructions
 from durable_agents.lessons.capstone import NOTES, TOPICS, expected_report
+from durable_agents.lessons.notebook import listed
 from durable_agents.scenarios import shape
 
 
@@ -183,8 +185,7 @@ def check_wrapping(run: Any) -> Check:
     wrote_then_read = "write_file" in names and "read_file" in names[names.index("write_file") :]
     check.require(
         wrote_then_read,
-        f"The tool activities were {', '.join(names) or 'none'}: read plan.txt back with call('read_file', ...) "
-        "after writing it.",
+        f"The tool activities were {listed(names)}: read plan.txt back with call('read_file', ...) after writing it.",
     )
     return check
 
@@ -197,10 +198,10 @@ def check_tools(run: Any) -> Check:
     steps = _tool_steps(run)
     flaky = [s for s in steps if s.label == "flaky"]
     if check.require(bool(flaky), "No flaky activity: add call('flaky', fail_times=1) to the parallel step."):
-        attempts = " and ".join(str(s.attempts) for s in flaky)
         check.require(
             any(s.attempts == 2 for s in flaky),
-            f"flaky took {attempts} attempt(s); with fail_times=1 it fails once, so it needs 2.",
+            f"flaky took {listed([s.attempts for s in flaky])} attempt(s); with fail_times=1 it fails once, so it "
+            "needs 2.",
         )
     check.require(
         not any(s.label == "word_count" for s in steps),
@@ -417,10 +418,20 @@ def check_your_code_tool(run: Any) -> Check:
     return check
 
 
-def check_prediction(prediction: list[str], run: Any) -> Check:
-    """Exercise 05: the reader predicted the run's shape (`scenarios.shape`) before running it."""
+def shape_steps(prediction: str | list[str]) -> list[str]:
+    """A predicted shape as its steps: a list as it is, or text in the tables' notation (`"model → flaky ×4 → model"`,
+    `->` or commas between steps)."""
+    if isinstance(prediction, str):
+        return [step for step in re.split(r"\s*(?:→|->|,)\s*", prediction.strip()) if step]
+    return [str(step) for step in prediction]
+
+
+def check_prediction(prediction: str | list[str], run: Any) -> Check:
+    """The reader predicted the run's shape (`scenarios.shape`) before running it: as a list, or as text
+    in the tables' notation."""
 
     check = Check("05 · predict the diagram")
+    prediction = shape_steps(prediction)
     actual = shape(run.graph())
     for index, (said, was) in enumerate(zip(prediction, actual, strict=False), start=1):
         if normalise(said) != normalise(was):
@@ -430,6 +441,20 @@ def check_prediction(prediction: list[str], run: Any) -> Check:
         len(prediction) == len(actual),
         f"You predicted {len(prediction)} steps, the history has {len(actual)}: "
         "does the workflow go on after a tool runs out of attempts?",
+    )
+    return check
+
+
+def check_retry_policy(prediction: str | list[str], run: Any) -> Check:
+    """Exercise 05: a retry policy under which `flaky(fail_times=3)` succeeds, and its history predicted first."""
+    check = check_prediction(prediction, run)
+    check.exercise = "05 · change a retry policy, predict the diagram"
+    flaky = [s for s in _tool_steps(run) if s.label == "flaky"]
+    attempts = flaky[0].attempts if flaky else 0
+    check.require(
+        run.error is None and bool(flaky) and flaky[0].status == "completed",
+        f"flaky took {attempts} attempt(s) and failed for good: it fails three times before it succeeds, so the "
+        "task wants a policy that allows at least 4 (my_attempts).",
     )
     return check
 
@@ -475,10 +500,11 @@ def check_your_tool(run: Any) -> Check:
         return check
     known, unknown = calls
     policy = next((row for row in run.activity_options() if row["tool"] == "fetch_rate"), {})
+    allowed = f"{policy.get('max_attempts')} attempts, the first retry after {policy.get('first_retry_after')}"
+    allowed = "1 attempt, no retry" if policy.get("max_attempts") == 1 else allowed
     check.require(
         policy.get("max_attempts") == 3 and policy.get("first_retry_after") == "0.100s",
-        f"The toolset's retry policy allows {policy.get('max_attempts')} attempt(s), the first retry after "
-        f"{policy.get('first_retry_after') or 'the default 1 s'}: give `activity_config` "
+        f"The toolset's retry policy allows {allowed}: give `activity_config` "
         "`retry_policy=RetryPolicy(maximum_attempts=3, initial_interval=timedelta(milliseconds=100))`.",
     )
     ended = "the model was told it failed" if known.outcome == "tool_failed" else known.status.replace("_", " ")
@@ -487,7 +513,12 @@ def check_your_tool(run: Any) -> Check:
         f"fetch_rate('USD') took {known.attempts} attempt(s), then {ended}: a busy service is transient, so "
         "raise `ToolRetryableError` and let Temporal try again (the second attempt succeeds).",
     )
-    how = "the model was told" if unknown.outcome == "tool_failed" else "the activity failed, and the run with it"
+    if unknown.outcome == "tool_failed":
+        how = "the model was told"
+    elif run.error is not None:
+        how = f"the activity {unknown.status}, and the run with it"
+    else:
+        how = f"the activity {unknown.status}; the run went on and ended {run.output!r}"
     check.require(
         unknown.attempts == 1 and unknown.outcome == "tool_failed",
         f"fetch_rate('XYZ') took {unknown.attempts} attempt(s), then {how}: no attempt will ever find a rate for "
@@ -531,10 +562,12 @@ def check_capstone(crash: Any) -> Check:
                 f"The researcher of {path} should try `read_file(path='{path}')`: it was never written, so the "
                 "model is told the read failed (the failure in this task), and answers that there are no notes.",
             )
-    lines = (run.files().get("report.md") or "").splitlines()
+    report = run.files().get("report.md")
+    lines = report.splitlines() if isinstance(report, str) else []
+    said = "There is no report.md" if report is None else f"report.md says {listed(lines, 'nothing')}"
     check.require(
         lines == expected_report(),
-        f"report.md says {lines}; it should be {expected_report()} (the researchers' answers, one a line).",
+        f"{said}; it should say {listed(expected_report())} (the researchers' answers, one a line).",
     )
     check.require(
         any(s.label == "write_file" and "report.md" in s.detail for s in inner),
@@ -562,7 +595,7 @@ def check_crash_prediction(prediction: list[str], run: Any) -> Check:
 
     check = Check("07 · what runs again after a crash")
     unknown = [p for p in prediction if p not in CRASH_STEPS]
-    if not check.require(not unknown, f"{unknown} are not steps here; use names from {list(CRASH_STEPS)}."):
+    if not check.require(not unknown, f"{listed(unknown)}: not steps here; use names from {listed(CRASH_STEPS)}."):
         return check
     again = {"workflow code"} if replays(run.history_json[run.workflow_id]) else set()
     for step in run.graph().steps:
@@ -587,7 +620,8 @@ async def check_patch(step: Any, before: Any, after: Any) -> Check:
     `before`: histories recorded before the change; `after`: histories of new runs under the
     patched version (`versions.PacedPatchedWorkflow`). The reader's version must replay both.
     """
-    from durable_agents.lessons.versions import PACING_PATCH, replay_against, with_step
+    from durable_agents.lessons.verdicts import replay_against
+    from durable_agents.versions import PACING_PATCH, with_step
 
     check = Check("07 · a replay-safe change")
     reader = with_step(step)
@@ -617,4 +651,192 @@ def check_long_running(run: Any) -> Check:
         "no reason given" not in told,
         "The model was told no reason for the denial: pass reason='...' with it; the model reads it.",
     )
+    return check
+
+
+# --- Code the reader writes, run by worker processes (06, 08, 09) ---------------------------------
+
+
+def _did_not_start(what: str, error: BaseException) -> str:
+    """A hint for a reader's worker program that never polled: the last line its log has, and the likely fix."""
+    text = str(error)
+    last = text.strip().splitlines()[-1] if text.strip() else type(error).__name__
+    fixes = {
+        "'ellipsis'": "fill in each `...` the starter left",
+        "cannot import name": "define it in your module (its TODOs say how), and rerun that `%%writefile` cell",
+        "ModuleNotFoundError": "a worker program runs from its own folder: keep your agent module beside it",
+        "(exit code 0)": "your program ended without polling: `await worker.run()` keeps it running",
+        "polls as": "pass `identity=identity` to `Worker(...)`",
+        "no such file": "run the `%%writefile` cell first",
+        "No worker program": "run the `%%writefile` cell first",
+    }
+    fix = next((f for key, f in fixes.items() if key in text), "read the error above and fix the file")
+    return f"{what} did not start polling: `{last}`. {fix[0].upper()}{fix[1:]}."
+
+
+def _strangers(run: Any, identities: set[str]) -> set[str]:
+    """Workers in the run's histories that are not the reader's."""
+    return {w for node in run.graph().walk() for w in node.workers if w not in identities}
+
+
+async def check_your_worker(lab: Any, program: str | Any) -> Check:
+    """Exercise 06, the second: the reader's worker program, two processes of it, one killed mid-tool.
+
+    Starts two processes of `program` on `lab`'s task queue (stop every other worker first), runs
+    the failover drill on them, and reads from the history that they ran it all and that the
+    survivor took over `slow`.
+    """
+    from durable_agents.lab import WorkerPool
+    from durable_agents.lessons.migration import failover_drill
+
+    check = Check("06 · your own worker process")
+    try:
+        mine = await WorkerPool.start(lab, 2, prefix="mine", program=program)
+    except (OSError, RuntimeError, TimeoutError) as exc:
+        check.require(False, _did_not_start("Your worker", exc))
+        return check
+    try:
+        drill = await asyncio.wait_for(failover_drill(lab, mine, seconds=1.5, compare=False), 120)
+    except TimeoutError:
+        check.require(False, "The drill did not finish in two minutes: is every other worker of this lab stopped?")
+        return check
+    finally:
+        survivors = set(mine.identities)
+        await mine.stop()
+    run = drill.run
+    if not check.require(run.error is None, f"The drill's run failed: `{root_cause(run.error)}`."):
+        return check
+    others = _strangers(run, survivors | {drill.killed})
+    check.require(
+        not others,
+        f"Workers {sorted(others)} ran part of the drill: stop every other worker of this lab first "
+        "(`await pool.stop()`), so that only yours poll.",
+    )
+    slow = [s for s in run.graph().steps if s.label == "slow"]
+    check.require(
+        bool(slow) and slow[0].attempts == 2 and slow[0].worker in survivors,
+        f"slow took {slow[0].attempts if slow else 0} attempt(s), the last on {slow[0].worker if slow else '?'}: "
+        f"after {drill.killed} died, the other of your workers should take the second attempt.",
+    )
+    return check
+
+
+YOUR_LONG_QUEUE = "your-approvals"
+"""The task queue of the worker process that loads the reader's approval tool (notebook 08)."""
+
+
+def check_your_approval(run: Any) -> Check:
+    """Exercise 08, the second: the reader's `pay` tool pays up to 1,000 at once and asks a person above that.
+
+    Read from the history: `INV-1` (120) is paid in the first agent run, before the wait for a
+    person (a timer); `INV-2` (9,000) is paid only after it (the person approved it).
+    """
+    check = Check("08 · your own approval-gated tool")
+    steps = run.graph().steps
+    waits = [s.event_id for s in steps if s.kind == "timer"]
+    if not check.require(
+        len(waits) <= 1,
+        f"The run asked a person {len(waits)} times: INV-2 was approved, then asked about again. Once a call "
+        "is approved, the tool is called with `ctx.tool_call_approved` True: pay then instead of raising.",
+    ):
+        return check
+    if not check.require(run.error is None, f"The run failed: `{root_cause(run.error)}`."):
+        return check
+    paid = {inv: [s for s in steps if s.label == "pay" and inv in s.detail and "paid" in s.result] for inv in INVOICES}
+    if not check.require(
+        any(s.label == "pay" for s in steps),
+        "No `pay` activity ran: does your file's `CAPABILITY` give a toolset with `pay`, and did you rerun the "
+        "`%%writefile` cell, then the cell that starts the worker?",
+    ):
+        return check
+    small, large = paid["INV-1"], paid["INV-2"]
+    check.require(
+        bool(small) and (not waits or small[0].event_id < waits[0]),
+        "The 120 EUR payment waited for a person (it was paid only after the wait): only payments over "
+        "1,000 need approval. Raise `ApprovalRequired()` only when `amount > 1000`.",
+    )
+    check.require(
+        bool(waits),
+        "The run never waited for a person: the 9,000 EUR payment went through unasked. In `pay`, when "
+        "`amount > 1000` and not `ctx.tool_call_approved`, raise `ApprovalRequired()`.",
+    )
+    if waits:
+        check.require(
+            bool(large) and large[-1].event_id > waits[0],
+            "INV-2 was not paid after the person approved it: the model was told "
+            f"{next((t for t in run.told() if 'INV-2' in t), 'nothing about INV-2')!r}. Once approved, "
+            "`ctx.tool_call_approved` is True: pay then.",
+        )
+    return check
+
+
+INVOICES = {"INV-1": 120, "INV-2": 9000}
+"""08's second exercise: the invoices the script pays, and their amounts in EUR."""
+
+
+async def check_your_agent(lab: Any, agent_file: str | Any, worker_file: str | Any, drive: Any) -> Check:
+    """Exercise 09, the second: the reader's own agent module, worker program and crash drive.
+
+    Starts two processes of `worker_file` on a task queue of their own, calls `await drive(lab,
+    workers, task_queue)` (which starts the reader's workflow, kills the worker that holds its tool,
+    and returns the workflow id), follows the run, reads its history, then replays that history in
+    a fresh process that imports `agent_file`.
+    """
+    from durable_agents.lab import WorkerPool
+    from durable_agents.lessons.capstone import YOUR_QUEUE, replay_in_a_process
+
+    check = Check("09 · your own durable agent")
+    try:
+        workers = await WorkerPool.start(lab, 2, prefix="yours", task_queue=YOUR_QUEUE, program=worker_file)
+    except (OSError, RuntimeError, TimeoutError) as exc:
+        check.require(False, _did_not_start("Your worker program", exc))
+        return check
+    started = set(workers.identities)
+    try:
+        try:
+            workflow_id = await asyncio.wait_for(drive(lab, workers, YOUR_QUEUE), 60)
+            if not check.require(
+                isinstance(workflow_id, str), f"`drive` returned {workflow_id!r}: return the workflow id (`handle.id`)."
+            ):
+                return check
+            run = await asyncio.wait_for(lab.follow(workflow_id, check=False), 90)
+        except Exception as exc:  # the reader's drive, or a run that never ends: both are hints here
+            check.require(False, f"Driving the run raised `{type(exc).__name__}: {exc}`.")
+            return check
+    finally:
+        killed = sorted(started - set(workers.identities))
+        await workers.stop()
+    graph = run.graph()
+    if not check.require(run.error is None, f"Your workflow failed: `{root_cause(run.error)}`."):
+        return check
+    check.require(
+        graph.workflow_type not in ("DemoAgentWorkflow", "LongRunWorkflow"),
+        f"The run is a `{graph.workflow_type}`, the workbook's: start your own workflow.",
+    )
+    models = [s for s in graph.steps if s.kind == "model"]
+    tools = [s for s in graph.steps if s.kind == "tool"]
+    check.require(
+        len(models) >= 2 and bool(tools),
+        f"The history has {len(models)} model request(s) and {len(tools)} tool call(s): your model should "
+        "call your tool first, then answer with what it returned.",
+    )
+    others = _strangers(run, started)
+    check.require(not others, f"Workers {sorted(others)} ran part of it: start it on the queue `drive` is given.")
+    if check.require(bool(killed), "No worker died: in `drive`, `workers.kill(...)` the one that holds your tool."):
+        again = [s for s in tools if s.attempts >= 2]
+        check.require(
+            bool(again) and again[0].worker not in killed,
+            f"{killed[0]} died, but no tool ran again ({', '.join(f'{s.label} ×{s.attempts}' for s in tools)}): "
+            "kill it while the tool runs (`durability.tool_in_flight(...)` says when), and make the tool take a "
+            "few seconds.",
+        )
+    repeated = [s.label for s in models if s.attempts > 1]
+    check.require(not repeated, f"A model request ran twice ({len(repeated)}): the crash should redo only the tool.")
+    if check.passed:
+        error = await asyncio.to_thread(replay_in_a_process, agent_file, run.histories)
+        check.require(
+            not error,
+            f"The history does not replay in a fresh process that imports your module: `{error}`. Workflow code "
+            "must make the same commands every time: no clock, randomness or I/O outside activities.",
+        )
     return check

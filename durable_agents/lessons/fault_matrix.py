@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from durable_agents.history.graph import Step, WorkflowNode
+from durable_agents.history.graph import Step, WorkflowNode, cut_at_word
 from durable_agents.lessons.notebook import table
 
 HANDLED_BY = {
@@ -19,6 +19,7 @@ HANDLED_BY = {
     "timed_out": "Temporal (start-to-close timeout)",
     "failed": "Temporal (no attempts left): the workflow fails",
     "not_retryable": "nobody: not retryable, the workflow fails",
+    "code_error": "the model (the snippet's error; its other calls were cancelled)",
     "cancelled": "cancellation",
     "child_failed": "the parent's model (spawn failed)",
     "terminated": "the operator (terminate)",
@@ -32,6 +33,8 @@ def _steps(node: WorkflowNode) -> list[Step]:
 def incident(node: WorkflowNode) -> tuple[str, Step] | None:
     """The first thing that went wrong in a workflow, and its kind (a key of `HANDLED_BY`)."""
     for step in _steps(node):
+        if step.kind == "code" and step.outcome == "code_error":  # before the calls inside it it cancelled
+            return "code_error", step
         if step.kind == "child" and step.child is not None and step.child.status == "failed":
             return "child_failed", step
         if step.status == "failed" and step.attempts == 1:
@@ -52,21 +55,28 @@ def fault_row(case: str, run: Any) -> dict[str, Any]:
     graph = run.graph()
     found = incident(graph)
     kind, step = found if found else ("", None)
-    told = run.told()
-    if step is not None and step.outcome in ("model_retry", "tool_failed"):
-        saw = step.failures[0]  # the tool's error, as the model got it
-    elif graph.status == "completed" and len(told) > 1:
-        saw = told[-1]
-    else:
-        saw = "(nothing: no model turn after it)"
     return {
         "case": case,
         "step": (step.label if step else "") + (f" {step.detail}" if step and step.kind == "model" else ""),
         "handled by": HANDLED_BY.get(kind, "nothing went wrong"),
-        "the model saw": " ".join(saw.split())[:80],
+        "the model saw": cut_at_word(model_saw(graph, step, run.told()), 90),
         "attempts": step.attempts if step else 1,
         "workflow": graph.status,
     }
+
+
+def model_saw(graph: WorkflowNode, step: Step | None, told: list[str]) -> str:
+    """What the model was told about the incident, in words: the error it got, the result after a retry,
+    or that it saw nothing (Temporal retried a model request, or no model turn came after)."""
+    if step is not None and step.outcome in ("model_retry", "tool_failed", "code_error") and step.failures:
+        return step.failures[0]  # the tool's or the snippet's error, as the model got it
+    if step is not None and step.kind == "model" and step.status == "completed":
+        return "nothing: Temporal retried the request; the model only ever saw the attempt that worked"
+    if step is not None and step.kind == "tool" and step.status == "completed":
+        return f"the result of the attempt that worked: {step.result or '(no text)'}"
+    if graph.status == "completed" and len(told) > 1:
+        return told[-1] or "(an empty result)"
+    return "nothing: no model turn after it"
 
 
 def fault_matrix(runs: dict[str, Any]) -> Any:

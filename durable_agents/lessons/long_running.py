@@ -1,6 +1,6 @@
 """Notebook 08 (long-running agents): start a `LongRunWorkflow`, answer it, and measure what it costs.
 
-    job = await start_long_run(lab, [call("delete_file", path="a.txt"), final("done")])
+    job = await lab.start_long_run([call("delete_file", path="a.txt"), final("done")])
     calls = await job.wait_pending()              # what the run waits on (the `pending` query)
     await job.approve(calls[0].call_id)          # a person answers (the `answer` update)
     run = await job.result()                     # a `Run`, like `lab.run` gives
@@ -18,117 +18,22 @@ import functools
 import itertools
 import time
 from collections.abc import Awaitable, Sequence
-from dataclasses import dataclass, field
-from datetime import timedelta
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
 import graphviz
-from temporalio.client import WorkflowFailureError, WorkflowHandle, WorkflowHistory, WorkflowUpdateFailedError
+from temporalio.client import WorkflowFailureError, WorkflowHistory, WorkflowUpdateFailedError
 
 from durable_agents.history import store
-from durable_agents.history.render import render_svg
-from durable_agents.lab.lab import Lab, LabError
-from durable_agents.lab.run import Run, RunFailed
+from durable_agents.history.render import Picture
+from durable_agents.lab.lab import Lab
+from durable_agents.lab.long_run import LongRunJob
+from durable_agents.lab.run import Run
 from durable_agents.lab.worker import make_worker
 from durable_agents.lab.workers import WorkerPool
 from durable_agents.script import Step, call, final, parallel
-from durable_agents.workflows import DAY, LONG_RUN_AGENTS, Answer, LongRun, LongRunWorkflow, PendingCall
-
-
-@dataclass
-class LongRunJob:
-    """A `LongRunWorkflow` that is running: ask what it waits on, answer it, collect the outcome."""
-
-    lab: Lab
-    handle: WorkflowHandle[Any, str]
-    sandbox_dir: Path
-    started: float = field(default_factory=time.monotonic)
-
-    @property
-    def workflow_id(self) -> str:
-        return self.handle.id
-
-    async def pending(self) -> list[PendingCall]:
-        """The calls the run waits on now (the workflow's `pending` query)."""
-        return await self.handle.query(LongRunWorkflow.pending)
-
-    async def wait_pending(self, timeout: float = 30) -> list[PendingCall]:
-        """Poll `pending` until the run waits on something; raise if it ends or `timeout` passes first."""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if calls := await self.pending():
-                return calls
-            if (await self.handle.describe()).status.name != "RUNNING":
-                raise RuntimeError(f"{self.workflow_id} ended without waiting for anyone.")
-            await asyncio.sleep(0.05)
-        raise TimeoutError(f"{self.workflow_id} waited on no call within {timeout} s.")
-
-    async def answer(self, answer: Answer) -> str:
-        """Send one answer (the `answer` update); returns what the workflow decided, or raises
-        `WorkflowUpdateFailedError` with the validator's reason."""
-        return await self.handle.execute_update(LongRunWorkflow.answer, answer)
-
-    async def approve(self, call_id: str) -> str:
-        return await self.answer(Answer(call_id, approve=True))
-
-    async def deny(self, call_id: str, reason: str = "") -> str:
-        return await self.answer(Answer(call_id, approve=False, reason=reason))
-
-    async def choose(self, call_id: str, **choices: str | list[str]) -> str:
-        """Answer an `ask_user_question` call: header=label (or a list of labels)."""
-        picked = {h: [v] if isinstance(v, str) else list(v) for h, v in choices.items()}
-        return await self.answer(Answer(call_id, choices=picked))
-
-    async def signal(self, answer: Answer) -> None:
-        """The same answer as a signal: accepted by the server whatever it says."""
-        await self.handle.signal(LongRunWorkflow.answer_signal, answer)
-
-    async def result(self, check: bool = True) -> Run:
-        """Wait for the run (following continue-as-new) and collect its latest history as a `Run`."""
-        output, error = None, None
-        try:
-            output = await self.handle.result()
-        except WorkflowFailureError as exc:
-            error = exc.cause or exc
-        histories = await store.fetch_histories(self.lab.client, self.workflow_id)
-        store.save_if_requested(histories)
-        run = Run(self.workflow_id, output, self.sandbox_dir, histories, error, time.monotonic() - self.started)
-        if error is not None and check:
-            raise RunFailed(run)
-        return run
-
-    async def chain(self) -> list[WorkflowHistory]:
-        """The history of every run in the continue-as-new chain, first run first."""
-        return await store.fetch_chain(self.lab.client, self.workflow_id)
-
-
-async def start_long_run(
-    lab: Lab,
-    script: Sequence[Step | dict[str, Any]],
-    prompt: str = "Do the task.",
-    *,
-    agent: str = "long_run",
-    answer_within: float = DAY,
-    on_timeout: Literal["deny", "approve"] = "deny",
-    continue_as_new: bool = True,
-    task_queue: str | None = None,
-    timeout: float = 120,
-) -> LongRunJob:
-    """Start a `LongRunWorkflow` following `script`; `answer_within` seconds for a person to answer."""
-    if agent not in LONG_RUN_AGENTS:
-        raise LabError(f"LongRunWorkflow hosts {', '.join(LONG_RUN_AGENTS)}; run {agent!r} with lab.run(...).")
-    wid, request = lab.request(script, prompt, agent=agent)
-    job = LongRun(request, answer_within=answer_within, on_timeout=on_timeout, continue_as_new=continue_as_new)
-    handle = await lab.client.start_workflow(
-        LongRunWorkflow.run,
-        job,
-        id=wid,
-        task_queue=task_queue or lab.task_queue,
-        run_timeout=timedelta(seconds=timeout + answer_within),
-    )
-    return LongRunJob(lab, handle, Path(request.sandbox_dir))
-
+from durable_agents.workflows import DAY, Answer, PendingCall
 
 # --- A person in the loop ------------------------------------------------------------------------
 
@@ -139,6 +44,36 @@ CLEANUP_SCRIPT: list[Step] = [
     final("cleaned up"),
 ]
 """The exercise's script: write three files, then ask to delete all three in one turn."""
+
+
+PAY_SCRIPT: list[Step] = [
+    parallel(call("pay", invoice="INV-1", amount=120), call("pay", invoice="INV-2", amount=9000)),
+    final("paid"),
+]
+"""08's second exercise: pay two invoices in one turn, 120 EUR and 9,000 EUR (the reader's `pay` tool)."""
+
+
+STILL_ASKING = "still asking after every call was approved"
+"""The reason `approve_every_ask` gives when it terminates a run that would never stop asking."""
+
+
+async def approve_every_ask(job: LongRunJob, timeout: float = 30) -> Run:
+    """Approve every call the run asks about, as a person would, until it ends; the run's outcome.
+
+    A run still going after `timeout` seconds (a tool that asks again however often it is approved)
+    is terminated with `STILL_ASKING`, so the check can say so.
+    """
+    deadline = time.monotonic() + timeout
+    while (await job.handle.describe()).status.name == "RUNNING":
+        if time.monotonic() > deadline:
+            await job.handle.terminate(reason=STILL_ASKING)
+            break
+        for pending in await job.pending():
+            if pending.answer is None:
+                with contextlib.suppress(WorkflowUpdateFailedError):  # answered meanwhile: nothing to do
+                    await job.approve(pending.call_id)
+        await asyncio.sleep(0.1)
+    return await job.result(check=False)
 
 
 def approval_buttons(job: LongRunJob, calls: Sequence[PendingCall]) -> Any:
@@ -176,6 +111,21 @@ async def refusal(update: Awaitable[Any]) -> str | None:
     return None
 
 
+class AnswerRefused(RuntimeError):
+    """The workflow's validator refused an update; the message is its reason (no SDK traceback to read)."""
+
+
+async def sent(update: Awaitable[Any]) -> Any:
+    """Send an update and return the workflow's reply; a refusal raises `AnswerRefused` with the validator's
+    reason as its last line, instead of a long traceback through the SDK's client."""
+    reason = None
+    try:
+        return await update
+    except WorkflowUpdateFailedError as exc:
+        reason = str(exc.cause)
+    raise AnswerRefused(f"the workflow refused the update: {reason}")
+
+
 def call_text(pending: PendingCall) -> str:
     """`delete_file(path='a.txt')`: the call as the model made it."""
     return f"{pending.tool}({', '.join(f'{k}={v!r}' for k, v in pending.args.items())})"
@@ -208,7 +158,7 @@ async def deadline_drill(deadline: float = DAY, on_timeout: Literal["deny", "app
     lab = await Lab.start("time-skipping", ui=False, replace_current=False)
     try:
         script = [call("write_file", path="a.txt", content="keep me?"), call("delete_file", path="a.txt"), final("ok")]
-        job = await start_long_run(lab, script, answer_within=deadline, on_timeout=on_timeout)
+        job = await lab.start_long_run(script, answer_within=deadline, on_timeout=on_timeout)
         started = time.monotonic()
         run = await job.result()
         wall = time.monotonic() - started
@@ -247,7 +197,7 @@ async def crash_drill(lab: Lab, waiter: asyncio.Task[WorkerPool] | None = None) 
             call("delete_file", path="draft.txt"),
             final("draft deleted"),
         ]
-        job = await start_long_run(lab, script, task_queue=CRASH_QUEUE)
+        job = await lab.start_long_run(script, task_queue=CRASH_QUEUE)
         pending = await job.wait_pending()
         killed = last_workflow_worker(await job.handle.fetch_history())
         pool.kill(killed)
@@ -302,22 +252,42 @@ def chain_rows(chain: Sequence[WorkflowHistory]) -> list[dict[str, Any]]:
     return rows
 
 
-class ChainDiagram:
-    """A continue-as-new chain drawn: one box per run, linked by `continued as new`."""
+class ChainDiagram(Picture):
+    """A continue-as-new chain drawn: one box per run, linked by `continued as new`, `PER_ROW` runs a row.
+
+    A long chain wraps onto more rows (the last run of a row leads down to the first of the next),
+    so it stays inside a notebook's output area at the size its text is drawn."""
+
+    PER_ROW = 3
 
     def __init__(self, chain: Sequence[WorkflowHistory]) -> None:
-        graph = graphviz.Digraph("chain", graph_attr={"rankdir": "LR", "fontname": "Helvetica"})
+        font = {"fontname": "Helvetica", "fontsize": "10"}
+        graph = graphviz.Digraph(
+            "chain", graph_attr={"rankdir": "TB", "nodesep": "0.5", "ranksep": "0.45", **font}, node_attr=font
+        )
         rows = chain_rows(chain)
         for row in rows:
             label = f"run {row['run']}\n{row['events']} events, {row['KB']} KB\n{row['model requests']} model requests"
             colour = "#dcfce7" if row["ended"] == "completed" else "#dbeafe"
             graph.node(f"r{row['run']}", label, shape="box", style="rounded,filled", fillcolor=colour)
+        for start in range(0, len(rows), self.PER_ROW):
+            with graph.subgraph() as line:
+                line.attr(rank="same")
+                for row in rows[start : start + self.PER_ROW]:
+                    line.node(f"r{row['run']}")
+        for a, b in zip(rows, rows[self.PER_ROW :], strict=False):  # columns: each row under the one before
+            graph.edge(f"r{a['run']}", f"r{b['run']}", style="invis", weight="10")
         for a, b in itertools.pairwise(rows):
-            graph.edge(f"r{a['run']}", f"r{b['run']}", label="continued\nas new", fontsize="9")
-        self.dot = graph.source
-
-    def _repr_svg_(self) -> str:
-        return render_svg(self.dot)
+            wraps = a["run"] % self.PER_ROW == 0  # from the end of a row back to the start of the next
+            graph.edge(
+                f"r{a['run']}",
+                f"r{b['run']}",
+                label="continued\nas new",
+                fontsize="9",
+                fontname="Helvetica",
+                **({"constraint": "false"} if wraps else {}),
+            )
+        super().__init__(graph.source)
 
 
 Variant = Literal["one history", "continue-as-new", "compaction"]
@@ -347,7 +317,7 @@ async def measure_growth(
     async def one(variant: Variant) -> tuple[str, list[WorkflowHistory]]:
         agent = "compacting" if variant == "compaction" else "long_run"
         script = pages_script(max(marks), page_size)
-        job = await start_long_run(lab, script, agent=agent, continue_as_new=variant == "continue-as-new")
+        job = await lab.start_long_run(script, agent=agent, continue_as_new=variant == "continue-as-new")
         run = await job.result()
         return str(run.output), await job.chain()
 
@@ -419,7 +389,7 @@ async def oversize_rows(lab: Lab, size: int = 200_000) -> list[dict[str, Any]]:
 
     async def one(keep: str) -> dict[str, Any]:
         script = [call("download", name="report.txt", size=size, keep=keep), call("list_files"), final("summarised")]
-        job = await start_long_run(lab, script)
+        job = await lab.start_long_run(script)
         run = await job.result()
         history = run.histories[run.workflow_id]
         return {
@@ -435,7 +405,7 @@ async def oversize_rows(lab: Lab, size: int = 200_000) -> list[dict[str, Any]]:
 
 async def oversize_inline(lab: Lab, size: int = 3_000_000, wait: float = 8) -> str:
     """Return a result over the 2 MB payload limit inline and report what happens within `wait` s."""
-    job = await start_long_run(lab, [call("download", name="huge.txt", size=size), final("never")])
+    job = await lab.start_long_run([call("download", name="huge.txt", size=size), final("never")])
     try:
         await asyncio.wait_for(job.handle.result(), wait)
         return "completed (no error)"

@@ -1,4 +1,4 @@
-"""Small display helpers for the notebooks: package code shown in place, and plain tables."""
+"""Small display helpers for the notebooks: package code shown in place, plain tables, values in a sentence."""
 
 from __future__ import annotations
 
@@ -64,3 +64,13 @@ def table(rows: Iterable[Mapping[str, Any]], columns: list[str] | None = None) -
     head = "".join(_cell("th", c, align[c]) for c in columns)
     body = "".join("<tr>" + "".join(_cell("td", row.get(c, ""), align[c]) for c in columns) + "</tr>" for row in rows)
     return HTML(f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>")
+
+
+def listed(values: Iterable[Any], empty: str = "none") -> str:
+    """Values as a sentence writes them: `2`, `'a.txt' and 'b.txt'`, `1, 2 and 3`; `empty` when there are none.
+
+    A check's hint quotes what the history shows; `[]` or `['x']` in a sentence reads as code."""
+    items = [repr(v) if isinstance(v, str) else str(v) for v in values]
+    if not items:
+        return empty
+    return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} and {items[-1]}"

@@ -23,3 +23,16 @@ solution_scripts = {
 solution = [capstone.write_notes(), code(solution_snippet, scripts=solution_scripts), final("The report is in report.md.")]
 solution_crash = await capstone.run_with_crash(lab, pool, solution)
 exercises.check_capstone(solution_crash).assert_passed()
+
+
+# One way to do it (try your own first): the files notebooks/solutions/my_agent.py and my_agent_worker.py.
+async def solution_drive(lab, workers, task_queue):
+    handle = await lab.client.start_workflow(
+        "MyWorkflow", "Research Temporal", id=lab.new_workflow_id("mine"), task_queue=task_queue
+    )
+    workers.kill(await durability.tool_in_flight(lab, handle.id, toolset=None))
+    return handle.id
+
+
+check = await exercises.check_your_agent(lab, "solutions/my_agent.py", "solutions/my_agent_worker.py", solution_drive)
+check.assert_passed()

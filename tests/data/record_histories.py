@@ -14,7 +14,9 @@ import sys
 from pathlib import Path
 
 from durable_agents.history.store import save_histories
-from durable_agents.lab import Lab
+from durable_agents.lab import Lab, WorkerPool
+from durable_agents.lessons.migration import family_script
+from durable_agents.scenarios import SCENARIOS as CATALOGUE
 from durable_agents.script import call, code, final, parallel, spawn
 
 HERE = Path(__file__).parent / "histories"
@@ -62,6 +64,21 @@ SCENARIOS = {
     ),
 }
 
+FROM_THE_CATALOGUE = [
+    "ptc_hostile_code_is_model_visible",
+    "ptc_runaway_loop_is_stopped",
+    "parent_cancel_interrupts_ptc_calls",
+    "bad_arguments_are_model_visible",
+    "unknown_subagent_is_model_visible",
+    "depth_limit_is_model_visible",
+    "mcp_tools_are_activities",
+    "ptc_first_failure_cancels_siblings",
+    "transient_model_failure_retries",
+]
+"""Scenarios of `durable_agents.scenarios` recorded as the catalogue runs them (the tree tests read them)."""
+for _name in FROM_THE_CATALOGUE:
+    SCENARIOS[_name] = dict(script=CATALOGUE[_name].script, check=False, **CATALOGUE[_name].run_options())
+
 
 async def main(names: list[str]) -> None:
     for name in names or SCENARIOS:
@@ -75,5 +92,22 @@ async def main(names: list[str]) -> None:
             print(f"{name}: {run.output or run.error!r} -> {[p.name for p in paths]}")
 
 
+async def two_workers() -> None:
+    """Notebook 06's "who ran what": four subagents spawned at once, on two worker processes."""
+    shutil.rmtree(HERE / "four_spawns_two_workers", ignore_errors=True)
+    async with await Lab.start("dev", ui=False, in_process_worker=False, sandbox_root="/tmp/record-sandbox") as lab:
+        pool = await WorkerPool.start(lab, 2)
+        try:
+            script, agent = family_script("direct-spawns", 4)
+            run = await lab.run(script, agent=agent)
+        finally:
+            await pool.stop()
+        paths = save_histories(run.histories, HERE / "four_spawns_two_workers")
+        print(f"four_spawns_two_workers: {run.output!r} -> {[p.name for p in paths]}")
+
+
 if __name__ == "__main__":
+    if sys.argv[1:] == ["four_spawns_two_workers"]:
+        asyncio.run(two_workers())
+        sys.exit()
     asyncio.run(main(sys.argv[1:]))

@@ -1,7 +1,7 @@
 """A static site of the executed notebooks, for reading before a workshop.
 
-    uv run python -m durable_agents.lessons.site            # writes site/index.html and one page per notebook
-    uv run python -m durable_agents.lessons.site out 01 03  # elsewhere, only some notebooks
+    uv run python -m durable_agents.maintenance.site            # writes site/index.html and one page per notebook
+    uv run python -m durable_agents.maintenance.site out 01 03  # elsewhere, only some notebooks
 
 Built with nbconvert, which comes with JupyterLab: no new dependency and no Node toolchain, each
 notebook executed in a fresh kernel exactly as the tests run it, and every output kept as the

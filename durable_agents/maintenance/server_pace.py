@@ -1,6 +1,6 @@
 """How fast a bare Temporal dev server runs a step, with no Pydantic AI in the way (issue 9's question).
 
-`uv run python -m durable_agents.lessons.server_pace [--workflows 6] [--activities 20]`
+`uv run python -m durable_agents.maintenance.server_pace [--workflows 6] [--activities 20]`
 
 Starts a dev server (the lab's binary and dynamic config), then runs `--workflows` workflows one
 after another, each `--activities` no-op activities in a row, and prints the milliseconds per
@@ -28,7 +28,7 @@ from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 from durable_agents.lab import binaries
-from durable_agents.lab.lab import DEV_SERVER_CONFIG, quiet_runtime
+from durable_agents.lab.servers import DEV_SERVER_CONFIG, quiet_runtime
 
 
 @activity.defn

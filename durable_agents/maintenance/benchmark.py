@@ -1,4 +1,4 @@
-"""Benchmark the workbook: `uv run python -m durable_agents.lessons.benchmark [--repeats N] [--only NN ...]`.
+"""Benchmark the workbook: `uv run python -m durable_agents.maintenance.benchmark [--repeats N] [--only NN ...]`.
 
 Reports medians over N repeats, as Markdown tables (run with PYTHONDONTWRITEBYTECODE=1, as CI does):
 - per notebook, where the time goes in a fresh kernel (kernel start, the set-up cell, the other cells,

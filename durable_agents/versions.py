@@ -1,4 +1,4 @@
-"""Changed versions of the demo workflow (notebook 07): changes that break a replay, the fix, a safe change.
+"""Changed versions of the demo workflow, as a deploy of new code brings them: what a worker can run.
 
 Every class here is registered under the same workflow type name as today's `DemoAgentWorkflow`,
 as new code deployed over old runs would be. Replaying a history recorded by today's code against
@@ -13,22 +13,21 @@ one of them tells whether a worker running it could carry those runs on:
   the `TemporalDurability` capability under the same name: runs the wrapper started replay under it.
 
 A worker process runs one of them when `$DURABLE_AGENTS_WORKFLOW_VERSION` names it
-(`WorkerPool.start(lab, env={VERSION_ENV: "paced"})`); `replay_against` replays offline.
+(`WorkerPool.start(lab, env={VERSION_ENV: "paced"})`); notebook 07 replays histories against
+them offline (`durable_agents.lessons.verdicts`). They are runtime code, not a lesson's: a worker
+process registers them.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import ClassVar
 
-from pydantic_ai.durable_exec.temporal import PydanticAIPlugin, PydanticAIWorkflow, TemporalDurability
+from pydantic_ai.durable_exec.temporal import PydanticAIWorkflow, TemporalDurability
 from temporalio import workflow
-from temporalio.client import WorkflowHistory
 from temporalio.common import RetryPolicy
-from temporalio.worker import Replayer
 from temporalio.workflow import ActivityConfig
 
 with workflow.unsafe.imports_passed_through():
@@ -37,9 +36,7 @@ with workflow.unsafe.imports_passed_through():
 
     from durable_agents.agent import build_agent
     from durable_agents.deps import AgentRequest, DemoDeps
-    from durable_agents.lab.lab import quiet_runtime
-    from durable_agents.lab.worker import VERSION_ENV
-    from durable_agents.workflows import AGENTS, DemoAgentWorkflow
+    from durable_agents.workflows import AGENTS, VERSION_ENV, DemoAgentWorkflow
 
 PACING_PATCH = "pace-before-first-request"
 """The patch id that guards the pacing step."""
@@ -71,7 +68,7 @@ RENAMED_AGENTS = hosting(assistant_agent)
 class RenamedAgentWorkflow(PydanticAIWorkflow):
     """v2: the demo agent renamed `assistant`: its activities are `agent__assistant__...`, not `agent__demo__...`."""
 
-    __pydantic_ai_agents__: ClassVar = list(RENAMED_AGENTS.values())
+    __pydantic_ai_agents__ = tuple(RENAMED_AGENTS.values())
 
     @workflow.run
     async def run(self, request: AgentRequest) -> str:
@@ -123,7 +120,7 @@ DEPRECATED_AGENTS = agents_with_step(pace_always)
 class PacedWorkflow(PydanticAIWorkflow):
     """v2: the demo agent pauses before its first model request, unguarded: old runs no longer replay."""
 
-    __pydantic_ai_agents__: ClassVar = list(PACED_AGENTS.values())
+    __pydantic_ai_agents__ = tuple(PACED_AGENTS.values())
 
     @workflow.run
     async def run(self, request: AgentRequest) -> str:
@@ -134,7 +131,7 @@ class PacedWorkflow(PydanticAIWorkflow):
 class PacedPatchedWorkflow(PydanticAIWorkflow):
     """v2 fixed: the pause behind `workflow.patched`, so old runs replay and new runs pause."""
 
-    __pydantic_ai_agents__: ClassVar = list(PATCHED_AGENTS.values())
+    __pydantic_ai_agents__ = tuple(PATCHED_AGENTS.values())
 
     @workflow.run
     async def run(self, request: AgentRequest) -> str:
@@ -145,7 +142,7 @@ class PacedPatchedWorkflow(PydanticAIWorkflow):
 class PacedDeprecatedWorkflow(PydanticAIWorkflow):
     """v3: every run from before v2 is closed; `deprecate_patch` keeps runs started under v2 replaying."""
 
-    __pydantic_ai_agents__: ClassVar = list(DEPRECATED_AGENTS.values())
+    __pydantic_ai_agents__ = tuple(DEPRECATED_AGENTS.values())
 
     @workflow.run
     async def run(self, request: AgentRequest) -> str:
@@ -157,7 +154,7 @@ class WithStepWorkflow(PydanticAIWorkflow):
     """The notebook exercise's version: the demo agent runs a step written in the notebook (see `with_step`)."""
 
     agents: ClassVar[dict[str, Agent[DemoDeps, str]]] = dict(AGENTS)
-    __pydantic_ai_agents__: ClassVar = list(AGENTS.values())
+    __pydantic_ai_agents__ = tuple(AGENTS.values())
 
     @workflow.run
     async def run(self, request: AgentRequest) -> str:
@@ -173,7 +170,7 @@ def with_step(step: Step) -> type:
     one such class and each call sets its agents: replay with it before calling this again.
     """
     WithStepWorkflow.agents = agents_with_step(step)
-    WithStepWorkflow.__pydantic_ai_agents__ = list(WithStepWorkflow.agents.values())
+    WithStepWorkflow.__pydantic_ai_agents__ = tuple(WithStepWorkflow.agents.values())
     return WithStepWorkflow
 
 
@@ -199,7 +196,7 @@ RETUNED_AGENTS = hosting(retuned_agent)
 class RetunedWorkflow(PydanticAIWorkflow):
     """v2, safe: the same steps with other timeouts and retry policies (120 s, 5 attempts for the model)."""
 
-    __pydantic_ai_agents__: ClassVar = list(RETUNED_AGENTS.values())
+    __pydantic_ai_agents__ = tuple(RETUNED_AGENTS.values())
 
     @workflow.run
     async def run(self, request: AgentRequest) -> str:
@@ -215,7 +212,7 @@ LEGACY_AS_CAPABILITY = hosting(build_agent("legacy"), name="legacy")
 class LegacyAsCapabilityWorkflow(PydanticAIWorkflow):
     """Today's workflow with the `legacy` agent rebuilt with the capability: the migration off `TemporalAgent`."""
 
-    __pydantic_ai_agents__: ClassVar = list(LEGACY_AS_CAPABILITY.values())
+    __pydantic_ai_agents__ = tuple(LEGACY_AS_CAPABILITY.values())
 
     @workflow.run
     async def run(self, request: AgentRequest) -> str:
@@ -239,114 +236,3 @@ def version(name: str) -> type:
     if name not in VERSIONS:
         raise ValueError(f"${VERSION_ENV}={name!r} names no workflow version: use one of {', '.join(VERSIONS)}.")
     return VERSIONS[name]
-
-
-# ---- replaying against a version, and reading the verdict ----
-
-
-@dataclass
-class Verdict:
-    """The outcome of replaying one history against one version of the workflow."""
-
-    workflow_id: str
-    version: str
-    error: BaseException | None
-    history: WorkflowHistory | None = None
-
-    @property
-    def passed(self) -> bool:
-        return self.error is None
-
-    @property
-    def nondeterministic(self) -> bool:
-        """True when the replay failed because the code made other commands than the history recorded."""
-        return is_nondeterminism(self.error)
-
-    def explain(self) -> str:
-        """Why it replays or not, in plain words."""
-        if self.error is None:
-            return "the code made the commands the history recorded, in the same order"
-        return explain_nondeterminism(self.error, self.history)
-
-    def row(self) -> dict[str, str]:
-        """One row of a table: history, version, replays?, why."""
-        replays = "yes" if self.passed else "no"
-        return {"history": self.workflow_id, "version": self.version, "replays": replays, "why": self.explain()}
-
-
-async def replay_against(
-    histories: Mapping[str, WorkflowHistory], workflow_class: type, name: str | None = None
-) -> list[Verdict]:
-    """Replay each history against `workflow_class` (a version of `DemoAgentWorkflow`); never raises."""
-    replayer = Replayer(workflows=[workflow_class], plugins=[PydanticAIPlugin()], runtime=quiet_runtime())
-    label = name or next((n for n, cls in VERSIONS.items() if cls is workflow_class), workflow_class.__name__)
-    verdicts = []
-    for wid, history in histories.items():
-        result = await replayer.replay_workflow(history, raise_on_replay_failure=False)
-        verdicts.append(Verdict(wid, label, result.replay_failure, history))
-    return verdicts
-
-
-def is_nondeterminism(error: BaseException | str | None) -> bool:
-    """True for Temporal's non-determinism error (code TMPRL1100), and for no other failure."""
-    return error is not None and "[TMPRL1100] Nondeterminism error" in str(error)
-
-
-_ACTIVITY_RENAMED = re.compile(
-    r"Activity type of scheduled event '(?P<recorded>[^']+)' does not match activity type of activity command "
-    r"'(?P<asked>[^']+)'"
-)
-_OTHER_COMMAND = re.compile(
-    r"(?P<machine>\w+) machine does not handle this event: HistoryEvent\(id: (?P<id>\d+), (?P<event>\w+)"
-)
-_NO_COMMAND = re.compile(r"No command scheduled for event HistoryEvent\(id: (?P<id>\d+), (?P<event>\w+)")
-_UNMATCHED_PATCH = re.compile(r"patch marker encountered for change (?P<patch>\S+), but there is no corresponding")
-
-COMMANDS = {
-    "Timer": "start a timer",
-    "Activity": "schedule an activity",
-    "ChildWorkflow": "start a child workflow",
-    "Patch": "record a patch marker",
-    "CompleteWorkflow": "complete the workflow",
-}
-"""What each of Temporal's command state machines (named in its errors) was asked to do."""
-
-
-def describe_event(history: WorkflowHistory | None, event_id: int, kind: str) -> str:
-    """One history event in words: `the activity 'agent__demo__model_request' was scheduled`."""
-    event = next((e for e in history.events if e.event_id == event_id), None) if history else None
-    if kind == "ActivityTaskScheduled":
-        name = event.activity_task_scheduled_event_attributes.activity_type.name if event else ""
-        return f"the activity {name!r} was scheduled" if name else "an activity was scheduled"
-    if kind == "TimerStarted":
-        return "a timer was started"
-    if kind == "MarkerRecorded":
-        return "a marker was recorded"
-    if kind == "StartChildWorkflowExecutionInitiated":
-        return "a child workflow was started"
-    return f"a {kind} event was recorded"
-
-
-def explain_nondeterminism(error: BaseException | str | None, history: WorkflowHistory | None = None) -> str:
-    """Temporal's non-determinism error read out: what the history recorded, and what the code asked for instead.
-
-    Pass the history that was replayed to name the recorded step (an activity's type, say).
-    """
-    text = str(error or "")
-    if not is_nondeterminism(text):
-        return f"not a non-determinism error: {text.splitlines()[0] if text else 'no error'}"
-    if found := _ACTIVITY_RENAMED.search(text):
-        return (
-            f"the history scheduled the activity {found['recorded']!r} where the code now schedules "
-            f"{found['asked']!r}: the activity's name changed"
-        )
-    if found := _OTHER_COMMAND.search(text):
-        recorded = describe_event(history, int(found["id"]), found["event"])
-        asked = COMMANDS.get(found["machine"], f"make a {found['machine']} command")
-        return f"at event {found['id']} the history says {recorded}; the code asked to {asked} instead"
-    if found := _NO_COMMAND.search(text):
-        recorded = describe_event(history, int(found["id"]), found["event"])
-        return f"at event {found['id']} the history says {recorded}; the code asked for nothing there"
-    if found := _UNMATCHED_PATCH.search(text):
-        return f"the history recorded the patch {found['patch']!r}, but the code did not check it at that point"
-    return text.split("Nondeterminism error: ", 1)[-1].split('"')[0]

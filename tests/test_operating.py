@@ -1,0 +1,213 @@
+"""Operating durable agents (notebook 10), asserted from histories and the server: a reset's point and
+the new run's first events, a paused activity's state, a conversation by update-with-start, and the
+exercise's check with each kind of answer."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import pytest
+from temporalio.client import WorkflowUpdateFailedError
+
+from durable_agents.history.store import fetch_chain
+from durable_agents.lab import Lab
+from durable_agents.lessons import operating as op
+from durable_agents.lessons.durability import until_task_fails
+from durable_agents.script import call, final
+from durable_agents.versions import RenamedAgentWorkflow
+
+
+def types(history, first=1, last=None):
+    return [r["type"] for r in op.events_table(history, first, last)]
+
+
+async def test_a_reset_keeps_the_first_turn_and_redoes_the_second_on_v2(lab: Lab):
+    bad = await op.rewind_drill.bad_run(lab, op.REWIND_SCRIPT)
+    old = bad.histories[bad.workflow_id]
+    assert bad.files() == {"notes.md": "oops"}
+    requests = op.model_requests(old)
+    point = op.reset_point(old, request=2)
+    assert types(old, point, point + 1) == ["WORKFLOW_TASK_COMPLETED", "ACTIVITY_TASK_SCHEDULED"]
+    assert point + 1 == requests[1]
+
+    fixed = await op.rewind_drill.reset(lab, bad.workflow_id, point)
+    new = fixed.histories[fixed.workflow_id]
+    latest = await lab.client.get_workflow_handle(bad.workflow_id).describe()
+    assert latest.run_id == fixed.reset_run_id != old.run_id
+    # The new run holds the old one's events up to the point, then the reset, then v2's work.
+    assert [e.event_type for e in new.events[: point - 1]] == [e.event_type for e in old.events[: point - 1]]
+    assert types(new, point, point + 4) == [
+        "WORKFLOW_TASK_FAILED",
+        "WORKFLOW_TASK_SCHEDULED",
+        "WORKFLOW_TASK_STARTED",
+        "WORKFLOW_TASK_COMPLETED",
+        "ACTIVITY_TASK_SCHEDULED",
+    ]
+    assert op.events_table(new, point, point)[0]["about"].startswith("reset_workflow")
+    assert op.model_requests(new) == [requests[0], point + 4]
+    assert fixed.output == "I will not overwrite notes.md: I wrote it earlier in this run."
+    assert fixed.files() == {"notes.md": "oops"}, "a reset does not undo what a tool did"
+    assert op.kept_and_redone(old, new) == {
+        "old run's events": len(old.events),
+        "events copied from it": point - 1,
+        "activities kept (not run again)": 2,
+        "activities the new run ran": 1,
+        "of them model requests": 1,
+    }
+    identities = {
+        e.workflow_task_started_event_attributes.identity
+        for e in new.events
+        if e.HasField("workflow_task_started_event_attributes")
+    }
+    assert identities == {"v1-worker", "v2-worker"}
+
+
+async def test_a_paused_tool_waits_takes_new_options_and_carries_on(lab: Lab):
+    handle = await lab.start_run([call("flaky", fail_times=8), final("done")])
+    activity_id = await op.pending_tool(lab, handle.id)
+    await op.pause_activity(lab, handle.id, activity_id, reason="down")
+    paused = await op.activity_state(lab, handle.id, activity_id)
+    assert paused["state"] == "PAUSED" and paused["paused because"] == "down"
+    assert paused["maximum attempts"] == 5 and paused["attempt"] < 5
+    await op.retry_activity_with(lab, handle.id, activity_id, maximum_attempts=20, initial_interval=0.05)
+    retuned = await op.activity_state(lab, handle.id, activity_id)
+    assert (retuned["state"], retuned["maximum attempts"], retuned["retry interval"]) == ("PAUSED", 20, "0.05 s")
+    assert retuned["attempt"] == paused["attempt"], "nothing was attempted while paused"
+    await op.reset_activity(lab, handle.id, activity_id, keep_paused=True)
+    again = await op.activity_state(lab, handle.id, activity_id)
+    assert (again["state"], again["attempt"]) == ("PAUSED", 1)
+    await op.unpause_activity(lab, handle.id, activity_id)
+    run = await lab.follow(handle.id)
+    assert run.output == "done"
+    # The history keeps the policy the workflow asked for; the attempt that ran shows the server's.
+    assert op.attempts(run.histories[handle.id]) == [
+        {"activity": activity_id, "tool": "flaky", "recorded maximum attempts": 5, "ended on attempt": 9}
+    ]
+
+
+async def test_the_first_message_starts_the_conversation_and_is_accepted_in_its_first_task(lab: Lab):
+    script = [call("write_file", path="todo.md", content="milk"), final("Noted."), final("Milk.")]
+    cid = f"chat-{lab.new_workflow_id()}"
+    assert await op.say(lab, cid, "Remember milk.", script) == "Noted."
+    started = await op.history_now(lab, cid)
+    assert types(started, 1, 5) == [
+        "WORKFLOW_EXECUTION_STARTED",
+        "WORKFLOW_TASK_SCHEDULED",
+        "WORKFLOW_TASK_STARTED",
+        "WORKFLOW_TASK_COMPLETED",
+        "WORKFLOW_EXECUTION_UPDATE_ACCEPTED",
+    ]
+    with pytest.raises(WorkflowUpdateFailedError) as refused:
+        await op.say(lab, cid, "  ", script)
+    assert "Say something" in str(refused.value.cause)
+    assert await op.say(lab, cid, "What was it?", script) == "Milk."
+    run = await op.close(lab, cid)
+    history = run.histories[cid]
+    assert history.run_id == started.run_id, "every message went to the run the first one started"
+    assert [(u["update"], u["input"]) for u in op.updates(history)] == [
+        ("say", "Remember milk."),
+        ("say", "What was it?"),
+        ("close", ""),
+    ]
+    assert run.output == 6  # request, tool call, tool result, answer; then request, answer
+
+
+async def test_a_reset_carries_later_updates_to_the_new_run(lab: Lab):
+    script = [final("one"), final("two")]
+    cid = f"chat-{lab.new_workflow_id()}"
+    await op.say(lab, cid, "first", script)
+    await op.say(lab, cid, "second", script)
+    before = await op.history_now(lab, cid)
+    second = op.updates(before)[1]["event"]
+    point = max(r["event"] for r in op.events_table(before, last=second) if r["type"] == "WORKFLOW_TASK_COMPLETED")
+    await op.reset_workflow(lab, cid, point)
+    after = (await op.close(lab, cid)).histories[cid]
+    assert [(u["input"], u["how"]) for u in op.updates(after)] == [
+        ("first", "sent by a client"),
+        ("second", "carried over by the reset"),
+        ("", "sent by a client"),
+    ]
+    assert "WORKFLOW_EXECUTION_UPDATE_ADMITTED" in types(after, point)
+
+
+@pytest.fixture(scope="module")
+async def short_lab(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Lab]:
+    """A dev server that suggests continue-as-new at 30 events: a conversation outgrows it in three messages."""
+    async with await Lab.start(
+        ui=False, sandbox_root=tmp_path_factory.mktemp("chat"), replace_current=False, suggest_continue_as_new_after=30
+    ) as lab:
+        yield lab
+
+
+async def test_a_long_conversation_continues_as_new_between_messages(short_lab: Lab):
+    script = [final(f"reply {n}") for n in range(1, 6)]
+    cid = f"chat-{short_lab.new_workflow_id()}"
+    replies = [await op.say(short_lab, cid, f"message {n}", script) for n in range(1, 6)]
+    assert replies == [f"reply {n}" for n in range(1, 6)], "the conversation was carried over: the script went on"
+    run = await op.close(short_lab, cid)
+    assert run.output == 10
+    chain = await fetch_chain(short_lab.client, cid)
+    assert len(chain) > 1
+    assert sum(len(op.updates(h)) for h in chain) == 6  # five messages and the close
+
+
+@pytest.mark.parametrize(
+    ("answer", "passes", "hint"),
+    [
+        (lambda history: None, False, "Return an event id"),
+        (lambda history: op.model_requests(history)[0], False, "a reset point is a WORKFLOW_TASK_COMPLETED"),
+        (lambda history: op.reset_point(history, request=2), False, "did not run it again"),
+        (lambda history: op.reset_point(history, request=3), False, "which its guard refuses"),
+        (lambda history: op.reset_point(history, request=1), True, ""),
+        (
+            lambda history: min(r["event"] for r in op.events_table(history) if r["type"] == "WORKFLOW_TASK_COMPLETED"),
+            True,
+            "",
+        ),
+    ],
+    ids=["starter", "not-a-task", "too-late", "after-the-overwrite", "solution", "written-otherwise"],
+)
+async def test_the_rewind_exercise(lab: Lab, answer, passes, hint):
+    check = await op.check_rewind(lab, answer)
+    assert check.passed == passes, check.hints
+    assert hint in " ".join(check.hints)
+
+
+async def test_pinned_runs_stay_on_v1_new_runs_start_on_v2_and_an_auto_upgrade_run_moves(lab: Lab):
+    deployment = await op.Deployment.start(lab, "v1")
+    try:
+        pinned = await deployment.start_run(op.SLOW_SCRIPT)
+        moving = await deployment.start_run(op.SLOW_SCRIPT, auto_upgrade=True)
+        await deployment.roll_out("v2", RenamedAgentWorkflow)
+        fresh = await deployment.start_run([final("v2")])
+        assert {v["version"]: v["status"] for v in await deployment.versions()} == {"v1": "DRAINING", "v2": "CURRENT"}
+        pinned_run = await lab.follow(pinned.id, save=False)
+        fresh_run = await lab.follow(fresh.id, save=False)
+        on = {(r["worker"], r["version"]) for r in op.task_versions(pinned_run.histories[pinned.id])}
+        assert on == {("v1-worker", "v1")}, "every workflow task of the pinned run ran on v1"
+        assert {(r["worker"], r["version"]) for r in op.task_versions(fresh_run.histories[fresh.id])} == {
+            ("v2-worker", "v2")
+        }
+        scheduled = fresh_run.histories[fresh.id].events[6].activity_task_scheduled_event_attributes
+        assert scheduled.activity_type.name == "agent__assistant__model_request", "v2's renamed agent ran it"
+        failed = await until_task_fails(moving)
+        assert "Nondeterminism" in failed["note"]
+        moved = op.task_versions(await moving.fetch_history())
+        assert moved[0]["version"] == "v1" and moved[-1] == {
+            **moved[-1],
+            "workflow task": "failed",
+            "worker": "v2-worker",
+        }
+        assert (await op.versioning_of(moving))["override"] == "auto-upgrade"
+        assert (await op.versioning_of(pinned))["on version"] == "v1"
+        await moving.terminate()
+    finally:
+        await deployment.stop()
+
+
+async def test_external_storage_keeps_large_payloads_out_of_the_history(lab: Lab):
+    inline, external = await op.external_storage_rows(lab, size=200_000, threshold=10_000)
+    assert inline["history bytes"] > 200_000 and inline["references"] == 0
+    assert external["history bytes"] < 20_000, "only references and small payloads are left in the history"
+    assert external["references"] >= 2  # the tool's result and the model request that carries it
+    assert external["bytes stored outside"] > 200_000
