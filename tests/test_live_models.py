@@ -7,6 +7,7 @@ from __future__ import annotations
 import inspect
 import json
 import os
+import re
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -112,7 +113,7 @@ async def test_a_live_model_writes_the_file_through_activities(lab, recorded, mo
     [
         ("rate-limited", "status 429", "Rate limit reached"),
         ("server-error", "status 500", "The server had an error"),
-        ("dropped", "drop", "onnection"),
+        ("dropped", "drop", "onnection|disconne"),  # httpx words a dropped connection either way
         ("slow", "delayed reply", "timed out"),
     ],
 )
@@ -128,7 +129,7 @@ async def test_a_failed_model_request_is_retried_by_temporal_not_by_the_client(
     # one failed request, no retry by the client: Temporal's second attempt, then the follow-up
     assert [r.answered for r in recorded.asked(cassette)] == [answered, "reply", "reply"]
     [first, *_] = run.graph().steps
-    assert first.kind == "model" and first.attempts == 2 and failure in first.failures[-1]
+    assert first.kind == "model" and first.attempts == 2 and re.search(failure, first.failures[-1])
     assert "model request" in the_tree(run).splitlines()[1] and "×2 attempts" in the_tree(run).splitlines()[1]
     assert await replay(run.histories) == 1
 
