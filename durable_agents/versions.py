@@ -23,7 +23,6 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import ClassVar
 
 from pydantic_ai.durable_exec.temporal import PydanticAIWorkflow, TemporalDurability
 from temporalio import workflow
@@ -149,28 +148,26 @@ class PacedDeprecatedWorkflow(PydanticAIWorkflow):
         return await run_agent(request, DEPRECATED_AGENTS)
 
 
-@workflow.defn(name="DemoAgentWorkflow", sandboxed=False)
-class WithStepWorkflow(PydanticAIWorkflow):
-    """The notebook exercise's version: the demo agent runs a step written in the notebook (see `with_step`)."""
+def with_step(step: Step) -> type[PydanticAIWorkflow]:
+    """A version of the demo workflow whose demo agent runs `step` before its first model request.
 
-    agents: ClassVar[dict[str, Agent[DemoDeps, str]]] = dict(AGENTS)
-    __pydantic_ai_agents__ = tuple(AGENTS.values())
-
-    @workflow.run
-    async def run(self, request: AgentRequest) -> str:
-        return await run_agent(request, type(self).agents)
-
-
-def with_step(step: Step) -> type:
-    """`WithStepWorkflow`, its demo agent now running `step` before its first model request.
-
-    For the notebook exercise: the step is a function written in a notebook, so this class runs
+    For the notebook exercise: the step is a function written in a notebook, so the class runs
     outside Temporal's sandbox (`sandboxed=False`: the sandbox re-imports a workflow's module, and
-    a notebook is not one). Temporal wants workflow classes defined at module level, so there is
-    one such class and each call sets its agents: replay with it before calling this again.
+    a notebook is not one). Each call defines a class of its own, so an earlier one keeps its step.
+    It is for replaying (notebook 07's check); a worker registers the module-level versions above.
     """
-    WithStepWorkflow.agents = agents_with_step(step)
-    WithStepWorkflow.__pydantic_ai_agents__ = tuple(WithStepWorkflow.agents.values())
+    agents = agents_with_step(step)
+
+    @workflow.defn(name="DemoAgentWorkflow", sandboxed=False)
+    class WithStepWorkflow(PydanticAIWorkflow):
+        """The notebook exercise's version: the demo agent runs a step written in the notebook."""
+
+        __pydantic_ai_agents__ = tuple(agents.values())
+
+        @workflow.run
+        async def run(self, request: AgentRequest) -> str:
+            return await run_agent(request, agents)
+
     return WithStepWorkflow
 
 
