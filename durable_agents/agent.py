@@ -175,7 +175,9 @@ mcp_agent = build_agent("mcp_demo", toolsets=[units_toolset()])
 ptc_agent = build_agent("ptc", extra=ptc_capabilities())
 yours_agent = build_agent("yours", extra=your_capabilities())
 """The demo agent plus the capability in the reader's own file, in a worker process started with
-`$DURABLE_AGENTS_YOUR_TOOLS` (notebook 05); elsewhere the demo agent under another name."""
+`$DURABLE_AGENTS_YOUR_TOOLS` (notebooks 02, 03, 05); elsewhere the demo agent under another name."""
+yours_ptc_agent = build_agent("yours_ptc", extra=[*your_capabilities(), *ptc_capabilities()])
+"""The `ptc` agent plus the reader's capability, the same way (notebook 04): their tools, called from code."""
 EVENTS_TOPIC = "agent-events"
 streaming_agent = build_agent("streaming", event_stream_topic=EVENTS_TOPIC)
 """The demo agent publishing its own events (model text, tool calls, results) to a Workflow Stream
@@ -184,7 +186,19 @@ STREAMING_AGENTS = {streaming_agent.name: EVENTS_TOPIC}
 """The agents that publish their events, and the topic each publishes to."""
 
 DURABLE_AGENTS.update(
-    {a.name: a for a in (demo_agent, reader_agent, notes_agent, mcp_agent, ptc_agent, streaming_agent, yours_agent)}
+    {
+        a.name: a
+        for a in (
+            demo_agent,
+            reader_agent,
+            notes_agent,
+            mcp_agent,
+            ptc_agent,
+            streaming_agent,
+            yours_agent,
+            yours_ptc_agent,
+        )
+    }
 )
 
 
