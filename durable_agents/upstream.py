@@ -156,6 +156,18 @@ def is_workflow_class(cls: object) -> bool:
     return isinstance(cls, type) and hasattr(cls, "__temporal_workflow_definition")
 
 
+def no_completion_yet(exc: BaseException) -> bool:
+    """Whether `exc` is the SDK's word for a wait on a result that ended before the workflow did.
+
+    For: `demo/runner.py`, which waits again (see `Runner._start_and_wait`). Relies on the text of the
+    `RuntimeError` that `WorkflowHandle.result` raises. Would be replaced by an exception class of its own.
+    """
+    return isinstance(exc, RuntimeError) and str(exc) == NO_COMPLETION
+
+
+NO_COMPLETION = "No completion event found"
+
+
 # ---- CPython ----
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import contextvars
+import inspect
 import multiprocessing.spawn
 import signal
 import subprocess
@@ -151,6 +152,15 @@ def test_a_workflow_class_can_be_recognised():
     with relied_on("the __temporal_workflow_definition of @workflow.defn"):
         assert upstream.is_workflow_class(Probe), "a @workflow.defn class is not recognised"
         assert not upstream.is_workflow_class(type("Plain", (), {}))
+
+
+def test_a_wait_that_ended_early_is_recognised():
+    from temporalio.client import WorkflowHandle
+
+    with relied_on("the text of WorkflowHandle.result's RuntimeError"):
+        assert f'RuntimeError("{upstream.NO_COMPLETION}")' in inspect.getsource(WorkflowHandle.result)
+        assert upstream.no_completion_yet(RuntimeError(upstream.NO_COMPLETION))
+        assert not upstream.no_completion_yet(RuntimeError("another"))
 
 
 def test_the_exit_handlers_can_be_run_early():

@@ -63,11 +63,6 @@ class Outcome:
         return self.status == "completed"
 
 
-def _no_completion_yet(exc: RuntimeError) -> bool:
-    """The SDK's words for a wait that ended before the workflow did (see `Runner._start_and_wait`)."""
-    return str(exc) == "No completion event found"
-
-
 @contextlib.contextmanager
 def sigint_calls(callback: Callable[[], None]) -> Iterator[None]:
     """While a run is under way, a SIGINT calls `callback`; afterwards the loop's earlier SIGINT handler
@@ -184,13 +179,13 @@ class Runner:
                 **plan.options,
             )
         except RuntimeError as exc:
-            if not started.done() or not _no_completion_yet(exc):
+            if not started.done() or not upstream.no_completion_yet(exc):
                 raise
         while True:
             try:
                 return await self.lab.follow(started.result(), check=False)
             except RuntimeError as exc:
-                if not _no_completion_yet(exc):
+                if not upstream.no_completion_yet(exc):
                     raise
 
     async def _follow(self, task: asyncio.Task[Run], started: asyncio.Future[str], interrupted: asyncio.Event) -> None:
