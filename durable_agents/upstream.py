@@ -119,7 +119,6 @@ def bound_print_output(max_bytes: int) -> None:
     def bounded(capture: Any) -> None:
         capture.callback = CollectString(max_bytes=max_bytes)
 
-    bounded.max_bytes = max_bytes  # type: ignore[attr-defined]  # what `tests/test_upstream.py` reads back
     _monty_exec().PrintCapture.__init__ = bounded
 
 
