@@ -9,7 +9,7 @@ from typing import Any
 
 from pydantic_ai import Agent, DeferredToolRequests, RunContext
 from pydantic_ai.capabilities import AbstractCapability, PrepareTools
-from pydantic_ai.durable_exec.temporal import TemporalDurability, worker_registrations
+from pydantic_ai.durable_exec.temporal import TemporalDurability
 from pydantic_ai.exceptions import (
     ModelAPIError,
     ModelQuotaExceededError,
@@ -23,6 +23,7 @@ from temporalio import workflow
 from temporalio.common import RetryPolicy
 from temporalio.workflow import ActivityConfig
 
+from durable_agents import upstream
 from durable_agents.capabilities import (
     FaultsCapability,
     NotesCapability,
@@ -258,8 +259,7 @@ def activity_names(agent: Agent[DemoDeps, str]) -> list[str]:
     durability = TemporalDurability.from_agent(agent)
     if durability is None:
         raise ValueError(f"Agent {agent.name!r} has no TemporalDurability capability.")
-    activities, _ = worker_registrations(durability)
-    return [fn.__temporal_activity_definition.name for fn in activities]  # type: ignore[attr-defined]
+    return [upstream.activity_name(fn) for fn in durability.temporal_activities]
 
 
 chat_agent = build_agent("chat")

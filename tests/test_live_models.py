@@ -19,7 +19,7 @@ from pydantic_ai.durable_exec.temporal import TemporalDurability
 from pydantic_ai.exceptions import ModelQuotaExceededError, ModelRequestRejectedError, ModelRequestTimeout
 from rich.console import Console
 
-from durable_agents import live
+from durable_agents import live, upstream
 from durable_agents.agent import demo_agent, non_retryable_model_errors
 from durable_agents.demo.repl import Repl
 from durable_agents.demo.routes import prompt_plan
@@ -150,7 +150,7 @@ def test_model_errors_that_must_not_retry_extend_pydantic_ais_default():
     assert tuple(default) == ()  # pydantic-ai-slim 2.62; upstream's later default covers more
     durability = TemporalDurability.from_agent(demo_agent)
     assert durability is not None
-    assert durability._non_retryable_model_errors == non_retryable_model_errors()
+    assert upstream.model_errors_never_retried(durability) == non_retryable_model_errors()
     assert set(non_retryable_model_errors()) == {
         ModelRequestRejectedError,
         ModelQuotaExceededError,
