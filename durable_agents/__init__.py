@@ -1,9 +1,10 @@
 """Durable agents workbook: Pydantic AI agents as Temporal workflows that grow at run time.
 
 The agent runtime is at the top, read top-down, each module importing only those above it:
-`script` (the scripted model) -> `deps` (what a run carries) -> `errors` -> `capabilities/`
-(the tools) -> `agent` (the demo agents, made durable) -> `workflows` (what a worker runs) ->
-`versions` (changed versions of it, as a deploy brings them);
+`upstream` (every private name of a library it relies on) -> `script` (the scripted model) ->
+`deps` (what a run carries) -> `errors` -> `capabilities/` (the tools) -> `agent` (the demo agents,
+made durable) -> `workflows` (what a worker runs) -> `versions` (changed versions of it, as a deploy
+brings them);
 `legacy` is the deprecated wrapper form, `live` the opt-in real models, `mcp_server` a small MCP
 server, `scenarios` the matrix the tests run.
 

@@ -9,7 +9,7 @@ from typing import Any, Protocol, runtime_checkable
 
 from pydantic_ai import Agent, DeferredToolRequests, RunContext
 from pydantic_ai.capabilities import AbstractCapability, PrepareTools
-from pydantic_ai.durable_exec.temporal import TemporalDurability, worker_registrations
+from pydantic_ai.durable_exec.temporal import TemporalDurability
 from pydantic_ai.exceptions import (
     ModelAPIError,
     ModelQuotaExceededError,
@@ -23,6 +23,7 @@ from temporalio import workflow
 from temporalio.common import RetryPolicy
 from temporalio.workflow import ActivityConfig
 
+from durable_agents import upstream
 from durable_agents.capabilities import (
     FaultsCapability,
     NotesCapability,
@@ -183,7 +184,9 @@ mcp_agent = build_agent("mcp_demo", toolsets=[units_toolset()])
 ptc_agent = build_agent("ptc", extra=ptc_capabilities())
 yours_agent = build_agent("yours", extra=your_capabilities())
 """The demo agent plus the capability in the reader's own file, in a worker process started with
-`$DURABLE_AGENTS_YOUR_TOOLS` (notebook 05); elsewhere the demo agent under another name."""
+`$DURABLE_AGENTS_YOUR_TOOLS` (notebooks 02, 03, 05); elsewhere the demo agent under another name."""
+yours_ptc_agent = build_agent("yours_ptc", extra=[*your_capabilities(), *ptc_capabilities()])
+"""The `ptc` agent plus the reader's capability, the same way (notebook 04): their tools, called from code."""
 EVENTS_TOPIC = "agent-events"
 streaming_agent = build_agent("streaming", event_stream_topic=EVENTS_TOPIC)
 """The demo agent publishing its own events (model text, tool calls, results) to a Workflow Stream
@@ -194,7 +197,16 @@ STREAMING_AGENTS = {streaming_agent.name: EVENTS_TOPIC}
 DURABLE_AGENTS.update(
     {
         a.name: a
-        for a in (demo_agent, reader_agent, notes_agent, mcp_agent, ptc_agent, streaming_agent, yours_agent)
+        for a in (
+            demo_agent,
+            reader_agent,
+            notes_agent,
+            mcp_agent,
+            ptc_agent,
+            streaming_agent,
+            yours_agent,
+            yours_ptc_agent,
+        )
         if a.name is not None
     }
 )
@@ -257,8 +269,7 @@ def activity_names(agent: Agent[DemoDeps, str]) -> list[str]:
     durability = TemporalDurability.from_agent(agent)
     if durability is None:
         raise ValueError(f"Agent {agent.name!r} has no TemporalDurability capability.")
-    activities, _ = worker_registrations(durability)
-    return [fn.__temporal_activity_definition.name for fn in activities]  # type: ignore[attr-defined]
+    return [upstream.activity_name(fn) for fn in durability.temporal_activities]
 
 
 chat_agent = build_agent("chat")

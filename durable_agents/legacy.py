@@ -12,11 +12,10 @@ from __future__ import annotations
 import warnings
 from typing import Any
 
-from pydantic_ai._run_context import _CURRENT_RUN_CONTEXT
-from pydantic_ai._warnings import PydanticAIDeprecationWarning
 from pydantic_ai.durable_exec.temporal import TemporalAgent, TemporalRunContext
+from pydantic_ai.exceptions import PydanticAIDeprecationWarning
 
-from durable_agents import live
+from durable_agents import live, upstream
 from durable_agents.agent import BASE_ACTIVITY, MODEL_ACTIVITY, build_agent
 from durable_agents.capabilities.faults import FAST_RETRIES
 from durable_agents.deps import DemoDeps
@@ -29,7 +28,7 @@ class _PublishedRunContext(TemporalRunContext[Any]):
     @classmethod
     def restore(cls, *args: Any, **kwargs: Any) -> Any:
         ctx = super().restore(*args, **kwargs)
-        _CURRENT_RUN_CONTEXT.set(ctx)  # this activity's task has its own context: nothing leaks
+        upstream.make_run_context_current(ctx)  # this activity's task has its own context: nothing leaks
         return ctx
 
 

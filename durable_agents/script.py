@@ -19,7 +19,6 @@ from typing import Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 from pydantic_ai import ModelResponse, TextPart, ToolCallPart
-from pydantic_ai._run_context import get_current_run_context
 from pydantic_ai.exceptions import ModelRequestRejectedError, ModelUnavailableError
 from pydantic_ai.messages import ModelMessage
 from pydantic_ai.models import Model, ModelRequestParameters, StreamedResponse
@@ -27,6 +26,8 @@ from pydantic_ai.models.test import TestStreamedResponse
 from pydantic_ai.settings import ModelSettings
 from pydantic_ai.usage import RequestUsage
 from temporalio import activity
+
+from durable_agents import upstream
 
 
 class ToolCall(BaseModel):
@@ -306,7 +307,7 @@ class ScriptedModel(Model):
     ) -> ModelResponse:
         script, start = self._script, 0
         if script is None:
-            deps = getattr(get_current_run_context(), "deps", None)
+            deps = getattr(upstream.current_run_context(), "deps", None)
             script, start = getattr(deps, "script", None), getattr(deps, "script_start", 0)
         if script is None:
             raise ScriptError("The scripted model has no script: pass script=[...] to the run.")

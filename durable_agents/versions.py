@@ -23,7 +23,6 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import ClassVar
 
 from pydantic_ai.durable_exec.temporal import PydanticAIWorkflow, TemporalDurability
 from temporalio import workflow
@@ -149,28 +148,42 @@ class PacedDeprecatedWorkflow(PydanticAIWorkflow):
         return await run_agent(request, DEPRECATED_AGENTS)
 
 
+@dataclass
+class StepSlot:
+    """The step `WithStepWorkflow`'s demo agent runs before its first model request (none until `with_step`)."""
+
+    step: Step | None = None
+
+    async def __call__(self) -> None:
+        if self.step is not None:
+            await self.step()
+
+
+READERS_STEP = StepSlot()
+WITH_STEP_AGENTS = agents_with_step(READERS_STEP)
+
+
 @workflow.defn(name="DemoAgentWorkflow", sandboxed=False)
 class WithStepWorkflow(PydanticAIWorkflow):
     """The notebook exercise's version: the demo agent runs a step written in the notebook (see `with_step`)."""
 
-    agents: ClassVar[dict[str, Agent[DemoDeps, str]]] = dict(AGENTS)
-    __pydantic_ai_agents__ = tuple(AGENTS.values())
+    __pydantic_ai_agents__ = tuple(WITH_STEP_AGENTS.values())
 
     @workflow.run
     async def run(self, request: AgentRequest) -> str:
-        return await run_agent(request, type(self).agents)
+        return await run_agent(request, WITH_STEP_AGENTS)
 
 
-def with_step(step: Step) -> type:
+def with_step(step: Step) -> type[WithStepWorkflow]:
     """`WithStepWorkflow`, its demo agent now running `step` before its first model request.
 
     For the notebook exercise: the step is a function written in a notebook, so this class runs
     outside Temporal's sandbox (`sandboxed=False`: the sandbox re-imports a workflow's module, and
-    a notebook is not one). Temporal wants workflow classes defined at module level, so there is
-    one such class and each call sets its agents: replay with it before calling this again.
+    a notebook is not one). Temporal wants workflow classes (and their run methods) defined at module
+    level, so there is one such class, built once, and the step it runs sits in a slot of its own
+    (`READERS_STEP`): the class and its agents never change. Replay with it before calling this again.
     """
-    WithStepWorkflow.agents = agents_with_step(step)
-    WithStepWorkflow.__pydantic_ai_agents__ = tuple(WithStepWorkflow.agents.values())
+    READERS_STEP.step = step
     return WithStepWorkflow
 
 

@@ -52,9 +52,9 @@ async def test_the_run_waits_while_no_worker_lives(crash):
     assert crash["killed"] == ["worker-1", "worker-2"] and crash["holder"] in crash["killed"]
     assert rows[0]["what"] == "workflow" and rows[0]["state"] == "RUNNING"
     [activity] = [r for r in rows if r["what"] == "activity"]
-    assert activity["name"] == "agent__demo__toolset__faults__call_tool"
+    assert activity["name"] == "slow"  # the tool, read from the history's scheduled event
     assert activity["last worker"] == crash["holder"]
-    assert float(activity["progress"]) >= 0.5, "slow's progress was recorded in its heartbeat details"
+    assert float(activity["progress"].removesuffix(" s done")) >= 0.5, "slow's progress is in its heartbeat details"
 
 
 async def test_a_fresh_worker_replays_and_finishes(crash):

@@ -15,30 +15,94 @@ from durable_agents.lessons.exercises import check_ptc, check_spawn, check_tools
 from durable_agents.script import call, final, parallel
 
 
+async def test_reading_check(lab):
+    """00: counts typed as numbers or as text, the tool as typed; wrong counts say which way to look."""
+    from durable_agents.lessons.exercises import check_reading
+
+    run = await lab.run(
+        [
+            call("write_file", path="a.txt", content="x"),
+            parallel(call("read_file", path="a.txt"), call("list_files")),
+            final("ok"),
+        ]
+    )
+    starter = check_reading(run, activities=0, model_requests=0, first_tool="?")
+    assert any("You counted 0 activities: too few" in h for h in starter.hints)
+    assert any("replace '?'" in h for h in starter.hints)
+    wrong = check_reading(run, activities=7, model_requests=3, first_tool="read_file")
+    assert any("You counted 7 activities: too many" in h for h in wrong.hints)
+    assert any("The first tool was not 'read_file'" in h and "tool* column (event" in h for h in wrong.hints)
+    assert len(wrong.hints) == 2
+    check_reading(run, activities=6, model_requests=3, first_tool="write_file").assert_passed()
+    check_reading(run, activities="6", model_requests=" 3 ", first_tool=" Write_File ").assert_passed()
+    assert any(
+        "'six' is not a number" in h
+        for h in check_reading(run, activities="six", model_requests=3, first_tool="write_file").hints
+    )
+
+
 async def test_wrapping_check(lab):
     starter = check_wrapping(await lab.run([call("write_file", path="plan.txt", content="one"), final("done")]))
     assert not starter.passed
     assert any("1 line(s)" in h for h in starter.hints)
-    assert any("read plan.txt back" in h for h in starter.hints)
+    assert any("were 'write_file': read plan.txt back" in h for h in starter.hints)
+    read_first = [
+        call("read_file", path="plan.txt"),
+        call("write_file", path="plan.txt", content="a\nb\nc"),
+        final("a"),
+    ]
+    assert any("read plan.txt back" in h for h in check_wrapping(await lab.run(read_first, tool_retries=3)).hints)
     solution = [
         call("write_file", path="plan.txt", content="a\nb\nc"),
         call("read_file", path="plan.txt"),
         final("a"),
     ]
     assert check_wrapping(await lab.run(solution)).passed
+    # Written differently: the plan as a list joined, a parallel list_files beside the read.
+    other = [
+        call("write_file", path="plan.txt", content="\n".join(["wake", "read", "wrap"])),
+        parallel(call("read_file", path="plan.txt"), call("list_files")),
+        final("wake"),
+    ]
+    check_wrapping(await lab.run(other)).assert_passed()
 
 
 async def test_tools_check(lab):
-    starter = check_tools(await lab.run([call("flaky", fail_times=0), final("done")]))
+    starter = check_tools(await lab.run([call("word_count", text="replace me"), final("done")]))
     assert not starter.passed
-    assert any("with fail_times=1 it needs 2" in h for h in starter.hints)
-    assert any("never told a word count" in h for h in starter.hints)
+    assert any("No flaky activity" in h for h in starter.hints)
     wrong_count = [
         parallel(call("flaky", fail_times=1), call("word_count", text="a b")),
         call("write_file", path="count.txt", content="3"),
         final("x"),
     ]
     assert any("write the number word_count returned (2)" in h for h in check_tools(await lab.run(wrong_count)).hints)
+    two_turns = [
+        call("flaky", fail_times=1),
+        call("word_count", text="a b"),
+        call("write_file", path="count.txt", content="2"),
+        final("x"),
+    ]
+    hints = check_tools(await lab.run(two_turns)).hints
+    assert hints == [
+        "The model's turns asked for flaky | word_count | write_file: put flaky and word_count in one turn, "
+        "`parallel(call('flaky', ...), call('word_count', ...))`."
+    ]
+    no_retry = [parallel(call("flaky", fail_times=0), call("word_count", text="a b")), final("x")]
+    assert any("flaky took 1 attempt(s)" in h for h in check_tools(await lab.run(no_retry)).hints)
+    solution = [
+        parallel(call("flaky", fail_times=1), call("word_count", text="one two three four")),
+        call("write_file", path="count.txt", content="4"),
+        final("done"),
+    ]
+    check_tools(await lab.run(solution)).assert_passed()
+    # Written differently: word_count first in the turn, the count with a newline after it.
+    other = [
+        parallel(call("word_count", text="durable agents"), call("flaky", fail_times=1)),
+        call("write_file", path="count.txt", content="2\n"),
+        final("done"),
+    ]
+    check_tools(await lab.run(other)).assert_passed()
 
 
 async def test_spawn_check(lab):
@@ -54,7 +118,15 @@ async def test_spawn_check(lab):
         spawn("poet", "Write poem.txt", [call("write_file", path="poem.txt", content="verse"), final("done")]),
         final("A poem was written."),
     ]
+    read_only = check_spawn(await lab.run(solution, roster={"poet": Role("reader", "Rhyme.")}, tool_retries=3))
+    assert any("The poet was told `Unknown tool name: 'write_file'" in h and "'reader'" in h for h in read_only.hints)
+    assert not any("call('write_file'" in h for h in read_only.hints)
     assert check_spawn(await lab.run(solution, roster={"poet": Role("demo", "Rhyme.")})).passed
+    # Written differently: the spawn in a parallel turn beside another tool, the poem in several lines.
+    poet = [call("write_file", path="poem.txt", content="a line\nof verse"), final("done")]
+    other = [parallel(spawn("poet", "Write poem.txt", poet), call("list_files")), final("A poem was written.")]
+    other_run = await lab.run(other, roster={"poet": Role("demo", "Verse only.")})
+    check_spawn(other_run).assert_passed()
 
 
 async def test_ptc_check(lab):
@@ -64,13 +136,20 @@ async def test_ptc_check(lab):
     starter = check_ptc(await lab.run([code(sequential + "    total += n * n\ntotal"), final("done")], agent="ptc"))
     assert not starter.passed
     assert any("write only squares/2.txt" in h for h in starter.hints)
-    assert any("asyncio.gather" in h for h in starter.hints)
+    assert any("6 writes were scheduled in 6 workflow tasks" in h for h in starter.hints)
+    assert any("The snippet returned" in h and "91" in h for h in starter.hints)
     solution = (
         "import asyncio\nevens = [n for n in range(1, 7) if n % 2 == 0]\n"
         "await asyncio.gather(*[write_file(path=f'squares/{n}.txt', content=str(n * n)) for n in evens])\n"
         "sum(n * n for n in evens)"
     )
     assert check_ptc(await lab.run([code(solution), final("56")], agent="ptc")).passed
+    other = (
+        "import asyncio\ncalls = []\ntotal = 0\nfor n in range(1, 7):\n    if n % 2:\n        continue\n"
+        "    calls.append(write_file(path='squares/' + str(n) + '.txt', content=f'{n ** 2}'))\n    total += n ** 2\n"
+        "await asyncio.gather(*calls)\ntotal"
+    )
+    check_ptc(await lab.run([code(other), final("56")], agent="ptc")).assert_passed()
 
 
 async def test_prediction_check(lab):
@@ -81,6 +160,18 @@ async def test_prediction_check(lab):
     assert any("Step 2: you predicted 'flaky', the history says 'flaky ×2'" in h for h in wrong.hints)
     assert check_prediction(["model", "flaky ×2", "model"], run).passed
     assert any("you predicted 2 steps" in h.lower() for h in check_prediction(["model", "flaky ×2"], run).hints)
+
+
+def test_answers_are_read_as_a_person_types_them():
+    """One normaliser for every check: numbers as text, the arrow notation, case, spacing."""
+    from durable_agents.lessons.exercises import answer, as_steps
+
+    assert {answer(v) for v in (3, "3", " 3.0 ", "about 3", "3 s")} == {"3"}
+    assert answer("3") != answer("4") and answer("3") != answer("33")
+    shapes = ("model → flaky ×4 → model", "Model -> flaky x4 -> model", ["model", "flaky*4", "MODEL"])
+    assert {answer(v) for v in shapes} == {"model → flaky ×4 → model"}
+    assert as_steps("model → flaky ×4 → model") == ["model", "flaky ×4", "model"]
+    assert answer(" In one  Activity ") == "in one activity" and answer(True) == answer("Yes") == "yes"
 
 
 def test_predictions_are_read_as_a_person_types_them():
@@ -175,6 +266,10 @@ def test_prediction_moments_compare_each_guess():
 
     actual = {"largest parent history": "inline", "attempts slow takes": 2}
     assert check_predictions("x", {"largest parent history": " Inline", "attempts slow takes": "2"}, actual).passed
+    assert check_predictions("x", {"largest parent history": "inline.", "attempts slow takes": "2.0"}, actual).passed
+    assert check_predictions("x", {"largest parent history": "INLINE", "attempts slow takes": 2}, actual).passed
+    starter = check_predictions("x", {"largest parent history": "?", "attempts slow takes": "?"}, actual)
+    assert len(starter.hints) == 2 and all("no guess yet" in h for h in starter.hints)
     wrong = check_predictions("x", {"largest parent history": "child workflow", "attempts slow takes": 1}, actual)
     assert wrong.hints == [
         "largest parent history: you guessed 'child workflow', the history says 'inline'.",
@@ -374,6 +469,181 @@ async def test_your_tool_check_runs_the_readers_file_in_a_worker_process(tmp_pat
     assert "allows 1 attempt, no retry" in hints
     assert "fetch_rate('USD') took 1 attempt(s), then the model was told it failed" in hints
     assert "fetch_rate('XYZ') took 1 attempt(s), then the activity failed" in hints
+
+
+WORDS_VARIANTS = {
+    # Wrong: the settings on the toolset's activities all right, but shout still an activity.
+    "wrong": (
+        "from dataclasses import dataclass, field\nfrom datetime import timedelta\n"
+        "from pydantic_ai.capabilities import AbstractCapability\nfrom pydantic_ai.toolsets import FunctionToolset\n"
+        "from temporalio.common import RetryPolicy\nfrom temporalio.workflow import ActivityConfig\n"
+        "async def define(word: str) -> str:\n    return {'durable': 'able to withstand wear'}[word]\n"
+        "async def shout(text: str) -> str:\n    return text.upper() + '!'\n"
+        "@dataclass\nclass Words(AbstractCapability):\n    toolset_id: str = 'words'\n"
+        "    activity_config: ActivityConfig = field(default_factory=lambda: ActivityConfig(\n"
+        "        start_to_close_timeout=timedelta(seconds=5), retry_policy=RetryPolicy(maximum_attempts=2)))\n"
+        "    def get_toolset(self):\n        return FunctionToolset([define, shout], id=self.toolset_id)\n"
+        "CAPABILITY = Words()\n"
+    ),
+    # Right, written differently: tools registered with the toolset's decorator, settings as a dict.
+    "other": (
+        "from datetime import timedelta\n"
+        "from pydantic_ai.capabilities import AbstractCapability\nfrom pydantic_ai.toolsets import FunctionToolset\n"
+        "from temporalio.common import RetryPolicy\n"
+        "words = FunctionToolset(id='words')\n"
+        "@words.tool_plain(metadata={'temporal': {'start_to_close_timeout': timedelta(seconds=5),\n"
+        "                                         'retry_policy': RetryPolicy(maximum_attempts=2)}})\n"
+        "async def define(word: str) -> str:\n    return 'able to withstand wear' if word == 'durable' else '?'\n"
+        "@words.tool_plain(metadata={'temporal': False})\n"
+        "async def shout(text: str) -> str:\n    return f'{text.upper()}!'\n"
+        "class Words(AbstractCapability):\n    def get_toolset(self):\n        return words\n"
+        "CAPABILITY = Words()\n"
+    ),
+}
+
+
+async def test_your_toolset_check_runs_the_readers_file_in_a_worker_process(tmp_path):
+    """02's second exercise: the starter and a wrong file fail with hints quoting the history; the solution and a
+    differently-written file pass. Each runs in a worker process of its own, on its own task queue."""
+    from durable_agents.lessons.exercises import check_your_toolset
+    from durable_agents.lessons.your_code import run_your_code
+    from tests.conftest import NOTEBOOKS
+
+    files = {"starter": tmp_path / "starter.py", "solution": NOTEBOOKS / "solutions" / "my_words.py"}
+    files["starter"].write_text(notebook_cell("02_tools_as_activities.ipynb", "%%writefile").split("\n", 1)[1])
+    variants = {**WORDS_VARIANTS, "sync": WORDS_VARIANTS["other"].replace("async def shout", "def shout")}
+    for name, source in variants.items():
+        files[name] = tmp_path / f"{name}.py"
+        files[name].write_text(source)
+    script = [parallel(call("define", word="durable"), call("shout", text="durable")), final("done")]
+    async with await Lab.start(
+        "time-skipping", sandbox_root=tmp_path / "sandbox", replace_current=False, in_process_worker=False
+    ) as lab:
+        checks = {name: check_your_toolset(await run_your_code(lab, path, script)) for name, path in files.items()}
+    starter = " ".join(checks["starter"].hints)
+    assert "scheduled `define` with start_to_close 30s and max_attempts 3" in starter
+    assert "scheduled `shout` as an activity (agent__yours__toolset__words__call_tool)" in starter
+    assert checks["wrong"].hints and all("`shout`" in h for h in checks["wrong"].hints)
+    assert any("The run failed" in h and "Make the tool function async" in h for h in checks["sync"].hints)
+    checks["solution"].assert_passed()
+    checks["other"].assert_passed()
+
+
+POET_OTHER = """
+from pydantic_ai.capabilities import AbstractCapability
+from pydantic_ai.toolsets import FunctionToolset
+
+verse = FunctionToolset(id="verse")
+
+
+@verse.tool_plain
+async def rhyme(word: str) -> str:
+    return {"flow": "go, slow"}.get(word, "")
+
+
+class Poet(AbstractCapability):
+    def get_instructions(self):
+        return ["Write only Rhyming Couplets.", "Keep them short."]
+
+    def get_toolset(self):
+        return verse
+
+
+CAPABILITY = Poet()
+"""
+
+
+async def test_your_subagent_check_reads_the_childs_history(tmp_path):
+    """03's second exercise: the starter, the right file with the wrong agent, the solution, another right file."""
+    from durable_agents.deps import Role
+    from durable_agents.lessons.exercises import check_your_subagent
+    from durable_agents.lessons.your_code import run_your_code
+    from durable_agents.script import spawn
+    from tests.conftest import NOTEBOOKS
+
+    starter, other = tmp_path / "starter.py", tmp_path / "other.py"
+    starter.write_text(notebook_cell("03_spawn.ipynb", "%%writefile").split("\n", 1)[1])
+    other.write_text(POET_OTHER)
+    solution = NOTEBOOKS / "solutions" / "my_poet.py"
+    poet = [call("rhyme", word="flow"), call("write_file", path="poem.txt", content="slow\nknow"), final("done")]
+    script = [spawn("poet", "Write poem.txt", poet), final("A poem was written.")]
+    cases = {"starter": (starter, "demo"), "wrong": (solution, "demo"), "solution": (solution, "yours"),
+             "other": (other, "yours"), "no roster": (solution, None)}  # fmt: skip
+    async with await Lab.start(
+        "time-skipping", sandbox_root=tmp_path / "sandbox", replace_current=False, in_process_worker=False
+    ) as lab:
+        checks = {}
+        for name, (path, agent) in cases.items():
+            roster = {"poet": Role(agent, "Write the poem you are asked for.")} if agent else None
+            checks[name] = check_your_subagent(await run_your_code(lab, path, script, roster=roster, tool_retries=3))
+    starter_hints = " ".join(checks["starter"].hints)
+    assert "The poet ran the `demo` agent" in starter_hints
+    assert "The poet was told `Unknown tool name: 'rhyme'" in starter_hints
+    assert "none says it writes rhyming couplets" in starter_hints
+    assert [h for h in checks["wrong"].hints if "Role('yours', ...)" in h]
+    assert checks["no roster"].hints == [
+        "The parent was told `No subagent 'poet'. The roster has: generic, researcher.`: add 'poet' to the roster."
+    ]
+    checks["solution"].assert_passed()
+    checks["other"].assert_passed()
+
+
+PRICES_OTHER = """
+from pydantic_ai.capabilities import AbstractCapability
+from pydantic_ai.toolsets import FunctionToolset
+
+shop = FunctionToolset(id="shop")
+
+
+@shop.tool_plain
+async def price(item: str) -> float:
+    return round({"apple": 0.5, "bread": 2.25, "cheese": 4.75}[item], 2)
+
+
+class Shop(AbstractCapability):
+    def get_toolset(self):
+        return shop
+
+
+CAPABILITY = Shop()
+"""
+
+
+async def test_your_code_tool_check_reads_the_snippets_calls(tmp_path):
+    """04's second exercise: the starter (text, one by one), numbers one by one, the solution, another right answer."""
+    from durable_agents.lessons.exercises import check_your_code_tool
+    from durable_agents.lessons.your_code import run_your_code
+    from durable_agents.script import code
+    from tests.conftest import NOTEBOOKS
+
+    starter, other = tmp_path / "starter.py", tmp_path / "other.py"
+    starter.write_text(notebook_cell("04_ptc.ipynb", "%%writefile").split("\n", 1)[1])
+    other.write_text(PRICES_OTHER)
+    solution = NOTEBOOKS / "solutions" / "my_prices.py"
+    one_by_one = "total = 0\nfor item in ['apple', 'bread', 'cheese']:\n    total += await price(item=item)\ntotal"
+    gathered = "import asyncio\nsum(await asyncio.gather(*[price(item=i) for i in ['apple', 'bread', 'cheese']]))"
+    unpacked = (
+        "import asyncio\n"
+        "a, b, c = await asyncio.gather(price(item='apple'), price(item='bread'), price(item='cheese'))\na + b + c"
+    )
+    cases = {"starter": (starter, one_by_one), "wrong": (solution, one_by_one), "solution": (solution, gathered),
+             "other": (other, unpacked)}  # fmt: skip
+    async with await Lab.start(
+        "time-skipping", sandbox_root=tmp_path / "sandbox", replace_current=False, in_process_worker=False
+    ) as lab:
+        checks = {
+            name: check_your_code_tool(await run_your_code(lab, path, [code(snippet), final("7.5")], agent="yours_ptc"))
+            for name, (path, snippet) in cases.items()
+        }
+    assert (
+        checks["starter"].hints[0].startswith("No `price` call ran: the snippet was told `error[unsupported-operator]")
+    )
+    assert checks["wrong"].hints == [
+        "The 3 `price` calls were scheduled in 3 workflow tasks, one after another: `await asyncio.gather(...)` them "
+        "so they run together."
+    ]
+    checks["solution"].assert_passed()
+    checks["other"].assert_passed()
 
 
 # --- Code the reader writes, run by worker processes: the starter, a wrong answer, the solution, and a

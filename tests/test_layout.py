@@ -10,6 +10,7 @@ from pathlib import Path
 PACKAGE = Path(__file__).parent.parent / "durable_agents"
 
 RUNTIME = [
+    "upstream",
     "script",
     "deps",
     "errors",

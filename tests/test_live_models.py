@@ -7,6 +7,7 @@ from __future__ import annotations
 import inspect
 import json
 import os
+import re
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -18,7 +19,7 @@ from pydantic_ai.durable_exec.temporal import TemporalDurability
 from pydantic_ai.exceptions import ModelQuotaExceededError, ModelRequestRejectedError, ModelRequestTimeout
 from rich.console import Console
 
-from durable_agents import live
+from durable_agents import live, upstream
 from durable_agents.agent import demo_agent, non_retryable_model_errors
 from durable_agents.demo.repl import Repl
 from durable_agents.demo.routes import prompt_plan
@@ -112,7 +113,7 @@ async def test_a_live_model_writes_the_file_through_activities(lab, recorded, mo
     [
         ("rate-limited", "status 429", "Rate limit reached"),
         ("server-error", "status 500", "The server had an error"),
-        ("dropped", "drop", "onnection"),
+        ("dropped", "drop", "onnection|disconne"),  # httpx words a dropped connection either way
         ("slow", "delayed reply", "timed out"),
     ],
 )
@@ -128,7 +129,7 @@ async def test_a_failed_model_request_is_retried_by_temporal_not_by_the_client(
     # one failed request, no retry by the client: Temporal's second attempt, then the follow-up
     assert [r.answered for r in recorded.asked(cassette)] == [answered, "reply", "reply"]
     [first, *_] = run.graph().steps
-    assert first.kind == "model" and first.attempts == 2 and failure in first.failures[-1]
+    assert first.kind == "model" and first.attempts == 2 and re.search(failure, first.failures[-1])
     assert "model request" in the_tree(run).splitlines()[1] and "×2 attempts" in the_tree(run).splitlines()[1]
     assert await replay(run.histories) == 1
 
@@ -149,7 +150,7 @@ def test_model_errors_that_must_not_retry_extend_pydantic_ais_default():
     assert tuple(default) == ()  # pydantic-ai-slim 2.62; upstream's later default covers more
     durability = TemporalDurability.from_agent(demo_agent)
     assert durability is not None
-    assert durability._non_retryable_model_errors == non_retryable_model_errors()
+    assert upstream.model_errors_never_retried(durability) == non_retryable_model_errors()
     assert set(non_retryable_model_errors()) == {
         ModelRequestRejectedError,
         ModelQuotaExceededError,

@@ -10,6 +10,7 @@ import time
 
 import psutil
 
+from durable_agents import upstream
 from durable_agents.lab import cleanup, forkserver
 from durable_agents.lab.logs import WORKER_LOG
 from durable_agents.script import call, final
@@ -39,7 +40,7 @@ def test_the_faults_capability_sets_its_own_toolsets_settings():
         }
     )
     durability = TemporalDurability.from_agent(build_agent("settings_probe", capabilities=[mine]))
-    config = durability._toolset_activity_config["faults"]  # what the generated activities are scheduled with
+    config = upstream.toolset_activity_config(durability, "faults")  # what its activities are scheduled with
     assert config["start_to_close_timeout"] == timedelta(seconds=7)
     assert config["retry_policy"].maximum_attempts == 9
 

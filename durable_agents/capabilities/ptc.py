@@ -39,12 +39,14 @@ from typing import Any, TypeVar, TypeVarTuple, Unpack
 from anyio.from_thread import BlockingPortal
 from pydantic_ai import RunContext
 from pydantic_ai.capabilities import AbstractCapability
-from pydantic_ai_harness import CodeMode, _monty_exec
+from pydantic_ai_harness import CodeMode
 from pydantic_ai_harness.code_mode import CodeModeResourceLimits
 from pydantic_core import PydanticSerializationError, to_json
-from pydantic_monty import AsyncMonty, CollectString, MontyCrashedError
+from pydantic_monty import AsyncMonty, MontyCrashedError
 from temporalio import workflow
 
+from durable_agents import upstream
+from durable_agents.capabilities.counts import execution_counts
 from durable_agents.deps import DemoDeps
 from durable_agents.errors import ToolExecutionError, ToolValidationError
 
@@ -60,14 +62,8 @@ LIMITS: CodeModeResourceLimits = {"max_memory": 64 * 1024 * 1024, "max_duration_
 PRINT_LIMIT = 256 * 1024
 """The most one snippet may print, in bytes (Monty's own default is 10 MiB); past it the snippet fails
 with a `MemoryError` the model reads. The model is shown at most `PART_LIMIT` characters of it anyway,
-and handling 10 MiB of output in workflow code costs more than a snippet's whole budget."""
-
-
-def _bounded_print_capture(capture: _monty_exec.PrintCapture) -> None:
-    capture.callback = CollectString(max_bytes=PRINT_LIMIT)
-
-
-_monty_exec.PrintCapture.__init__ = _bounded_print_capture  # type: ignore[method-assign, assignment]  # the harness offers no setting for it
+and handling 10 MiB of output in workflow code costs more than a snippet's whole budget.
+`ptc_capabilities` applies it (`upstream.bound_print_output`: the harness offers no setting for it)."""
 
 BACKSTOP_SECONDS = 30.0
 """The Monty pool's own per-turn deadline: only a backstop, should the guard below ever miss."""
@@ -131,7 +127,7 @@ class SnippetTimeLimit:
             if workflow.patched(self.marker()):
                 raise TimeLimitError()
             return portal.call(fn, *args)
-        session = getattr(getattr(fn, "func", None), "__self__", None)  # `feed_start` starts the snippet
+        session = upstream.monty_session(fn)  # the first turn starts the snippet in its session
         if session is not None:
             self.session = session
         pid = getattr(self.session, "worker_pid", None)
@@ -166,7 +162,6 @@ class SnippetTimeLimit:
 
 
 _snippet_limit: contextvars.ContextVar[SnippetTimeLimit | None] = contextvars.ContextVar("snippet_limit", default=None)
-_harness_call_monty = _monty_exec.call_monty
 
 
 _Args = TypeVarTuple("_Args")
@@ -176,16 +171,13 @@ _T = TypeVar("_T")
 async def _call_monty(portal: BlockingPortal | None, fn: Callable[[Unpack[_Args]], Awaitable[_T]], *args: *_Args) -> _T:
     """`CodeMode`'s single door into Monty, with the running snippet's time limit applied.
 
-    The harness offers no hook per turn, so this replaces `_monty_exec.call_monty` (which every
-    turn goes through); outside a snippet of a workflow it is the harness's own function.
+    The harness offers no hook per turn, so `ptc_capabilities` routes every turn through this
+    (`upstream.route_monty_calls`); outside a snippet of a workflow it is the harness's own function.
     """
     limit = _snippet_limit.get()
     if portal is None or limit is None:
-        return await _harness_call_monty(portal, fn, *args)
+        return await upstream.harness_call_monty(portal, fn, *args)
     return limit.turn(portal, fn, args)
-
-
-_monty_exec.call_monty = _call_monty
 
 
 @dataclass
@@ -197,9 +189,8 @@ class LimitSnippetTime(AbstractCapability[DemoDeps]):
     ) -> Any:
         if call.tool_name != "run_code" or not workflow.in_workflow():
             return await handler(args)
-        run = workflow.instance()
-        number = getattr(run, "_ptc_snippets", 0)  # counted per execution: a replay starts again at 0
-        run._ptc_snippets = number + 1
+        counts = execution_counts()  # counted per execution: a replay starts again at 0
+        number, counts.snippets = counts.snippets, counts.snippets + 1
         token = _snippet_limit.set(SnippetTimeLimit(number, task=workflow.now()))
         try:
             return await handler(args)
@@ -305,7 +296,11 @@ class CancelSiblingsOnFailure(AbstractCapability[DemoDeps]):
 
 
 def ptc_capabilities() -> list[AbstractCapability[DemoDeps]]:
-    """`run_code` over every other tool of the agent, with sibling cancellation and a time limit per snippet."""
+    """`run_code` over every other tool of the agent, with sibling cancellation and a time limit per snippet.
+
+    It applies the two patches the time limit needs to the harness (each once, however often it is called)."""
+    upstream.route_monty_calls(_call_monty)
+    upstream.bound_print_output(PRINT_LIMIT)
     return [
         # The harness types the pool as `AsyncMontyWebsocket`; the local `AsyncMonty` pool has the same interface.
         CodeMode(resource_limits=LIMITS, max_tool_calls=50, monty_sandbox=monty_pool),  # type: ignore[arg-type]

@@ -24,6 +24,7 @@ from pydantic_ai.toolsets import FunctionToolset
 from temporalio import workflow
 from temporalio.exceptions import ChildWorkflowError, WorkflowAlreadyStartedError
 
+from durable_agents.capabilities.counts import execution_counts
 from durable_agents.capabilities.one_toolset import one_toolset
 from durable_agents.deps import AgentRequest, DemoDeps
 from durable_agents.errors import ToolExecutionError, ToolValidationError, root_cause
@@ -74,9 +75,9 @@ def child_workflow_id(parent_id: str, agent_name: str, number: int) -> str:
 def next_child_number() -> int:
     """How many children this workflow execution has spawned, this one included (kept on the workflow
     instance, so a replay, which builds a new instance, counts again from the start)."""
-    run = workflow.instance()
-    run._spawned = getattr(run, "_spawned", 0) + 1
-    return run._spawned
+    counts = execution_counts()
+    counts.children += 1
+    return counts.children
 
 
 @dataclass

@@ -26,6 +26,7 @@ from pydantic import TypeAdapter
 from rich.console import Console
 from rich.markup import escape
 
+from durable_agents import upstream
 from durable_agents.demo.routes import Plan
 from durable_agents.errors import root_cause
 from durable_agents.history.graph import build_graph
@@ -62,25 +63,21 @@ class Outcome:
         return self.status == "completed"
 
 
-def _no_completion_yet(exc: RuntimeError) -> bool:
-    """The SDK's words for a wait that ended before the workflow did (see `Runner._start_and_wait`)."""
-    return str(exc) == "No completion event found"
-
-
 @contextlib.contextmanager
 def sigint_calls(callback: Callable[[], None]) -> Iterator[None]:
     """While a run is under way, a SIGINT calls `callback`; afterwards the loop's earlier SIGINT handler
     (the command's: stop cleanly with status 130) is back. asyncio has no public way to read a
-    handler, hence the look at the loop's table."""
+    handler, hence `upstream.signal_handler`."""
     loop = asyncio.get_running_loop()
-    earlier = getattr(loop, "_signal_handlers", {}).get(signal.SIGINT)
+    earlier = upstream.signal_handler(loop, signal.SIGINT)
     loop.add_signal_handler(signal.SIGINT, callback)
     try:
         yield
     finally:
         loop.remove_signal_handler(signal.SIGINT)
         if earlier is not None:
-            loop.add_signal_handler(signal.SIGINT, earlier._callback, *earlier._args)
+            callback, args = earlier
+            loop.add_signal_handler(signal.SIGINT, callback, *args)
 
 
 def typed(buffer: str, data: str) -> str:
@@ -182,13 +179,13 @@ class Runner:
                 **plan.options,
             )
         except RuntimeError as exc:
-            if not started.done() or not _no_completion_yet(exc):
+            if not started.done() or not upstream.no_completion_yet(exc):
                 raise
         while True:
             try:
                 return await self.lab.follow(started.result(), check=False)
             except RuntimeError as exc:
-                if not _no_completion_yet(exc):
+                if not upstream.no_completion_yet(exc):
                     raise
 
     async def _follow(self, task: asyncio.Task[Run], started: asyncio.Future[str], interrupted: asyncio.Event) -> None:

@@ -39,6 +39,15 @@ def told(history_json: dict[str, Any]) -> list[str]:
     ]
 
 
+def instructions(history_json: dict[str, Any]) -> list[str]:
+    """The instructions each model request of a history carried, in order (the agent's and the run's, joined)."""
+    return [
+        str(message.get("instructions") or "")
+        for message in conversation(history_json)
+        if message.get("kind") == "request"
+    ]
+
+
 def _about(kind: str, attrs: Mapping[str, Any]) -> str:
     """What one event is about, in a few words: the activity, the worker, the failure, the workflow."""
     if "activityType" in attrs:
@@ -56,13 +65,25 @@ def _about(kind: str, attrs: Mapping[str, Any]) -> str:
 
 
 def event_rows(history_json: dict[str, Any]) -> list[dict[str, Any]]:
-    """The history as Temporal recorded it, one row per event: its id, its type, what it is about."""
+    """The history as Temporal recorded it, one row per event: its id, its type, what it is about, and
+    for a scheduled tool call the tool it calls (from the activity's input, as the Web UI shows it)."""
     rows = []
     for event in history_json["events"]:
         kind = event["eventType"].removeprefix("EVENT_TYPE_")
         attrs = event_attrs(event)
-        rows.append({"event": int(event["eventId"]), "type": kind, "about": _about(kind, attrs)})
+        tool = _tool_name(attrs) if kind == "ACTIVITY_TASK_SCHEDULED" else ""
+        rows.append({"event": int(event["eventId"]), "type": kind, "about": _about(kind, attrs), "tool": tool})
     return rows
+
+
+def _tool_name(scheduled: Mapping[str, Any]) -> str:
+    """The tool a scheduled `call_tool` activity calls ('' for any other activity)."""
+    payloads = scheduled.get("input", {}).get("payloads") or [{}]
+    try:
+        args = json.loads(base64.b64decode(payloads[0].get("data", "")))
+    except ValueError:
+        return ""
+    return args.get("name", "") if isinstance(args, dict) else ""
 
 
 ERROR_MARKS = ("Error:", "error[", "crashed")
@@ -81,14 +102,13 @@ def activity_options(history_json: dict[str, Any]) -> list[dict[str, Any]]:
         attrs = event.get("activityTaskScheduledEventAttributes")
         if not attrs:
             continue
-        args = json.loads(base64.b64decode(attrs["input"]["payloads"][0]["data"]))
         retry = attrs.get("retryPolicy", {})
         rows.append(
             {
                 "activity": attrs["activityType"]["name"],
-                "tool": args.get("name", "") if isinstance(args, dict) else "",
+                "tool": _tool_name(attrs),
                 "start_to_close": attrs.get("startToCloseTimeout", ""),
-                "heartbeat": attrs.get("heartbeatTimeout", ""),
+                "heartbeat": "none" if attrs.get("heartbeatTimeout", "0s") == "0s" else attrs["heartbeatTimeout"],
                 "max_attempts": retry.get("maximumAttempts", 0) or "unlimited",
                 "first_retry_after": retry.get("initialInterval", ""),
             }

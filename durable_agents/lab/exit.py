@@ -11,11 +11,12 @@ no race, and no final garbage collection of the ~1 s it costs a process that imp
 
 from __future__ import annotations
 
-import atexit
 import contextlib
 import os
 import sys
 from collections.abc import Callable
+
+from durable_agents import upstream
 
 
 def exit_now(main: Callable[[], object]) -> None:
@@ -35,7 +36,7 @@ def exit_now(main: Callable[[], object]) -> None:
     elif not isinstance(code, int):  # `sys.exit("message")`: Python prints it and exits with 1
         print(code, file=sys.stderr)
         code = 1
-    atexit._run_exitfuncs()
+    upstream.run_exit_handlers()
     for stream in (sys.stdout, sys.stderr):
         with contextlib.suppress(OSError, ValueError):  # a closed pipe: nothing more can be written anyway
             stream.flush()

@@ -18,11 +18,12 @@ import multiprocessing
 import os
 import subprocess
 import sys
-import types
 from collections.abc import Mapping, Sequence
 from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import IO
+
+from durable_agents import upstream
 
 PRELOAD = [
     "dotenv",
@@ -30,7 +31,6 @@ PRELOAD = [
     "fastmcp.client.transports",
     "genai_prices.data",
     "pydantic_ai.durable_exec.temporal",
-    "pydantic_ai.durable_exec.temporal._function_toolset",
     "pydantic_ai.mcp",
     "pydantic_ai.models.anthropic",
     "pydantic_ai.models.function",
@@ -42,6 +42,7 @@ PRELOAD = [
     "pydantic_ai_harness.compaction",
     "temporalio.client",
     "temporalio.worker",
+    *upstream.PRELOAD,
 ]
 """What the fork server imports: every third-party module `durable_agents.lab.worker` needs
 (tests/test_workers.py checks that the worker imports nothing else but this package)."""
@@ -107,11 +108,10 @@ def start_worker(argv: Sequence[str], env: Mapping[str, str], log: Path) -> Fork
     # target lives there: a notebook kernel's is harmless, but a script's or a command's would
     # import the package before the child has its environment (or, unguarded, run again). The
     # worker needs nothing from it, so the child is shown an empty one.
-    main, sys.modules["__main__"] = sys.modules["__main__"], types.ModuleType("__main__")
     try:
-        process.start()
+        with upstream.main_module_hidden():
+            process.start()
     finally:
-        sys.modules["__main__"] = main
         for end in ends:
             end.close()  # the child has its own copies
     return ForkedWorker(process, open(stdin_w, "wb", buffering=0), open(stdout_r, "rb"))

@@ -40,14 +40,15 @@ from temporalio.client import Client, WorkflowHandle
 from temporalio.worker import Worker
 
 from durable_agents.agent import STREAMING_AGENTS
-from durable_agents.lab import logs, long_run, reaper, servers
+from durable_agents.lab import logs, reaper, servers
 from durable_agents.lab.errors import Interrupted, LabError
 from durable_agents.lab.following import Operator, collect, watching
+from durable_agents.lab.long_run import LongRunJob
 from durable_agents.lab.options import RunOptions, Script
 from durable_agents.lab.run import Run, RunFailed
 from durable_agents.lab.servers import Server
 from durable_agents.lab.worker import make_worker
-from durable_agents.workflows import LONG_RUN_AGENTS, AgentRequest, DemoAgentWorkflow
+from durable_agents.workflows import DAY, LONG_RUN_AGENTS, AgentRequest, DemoAgentWorkflow, LongRun, LongRunWorkflow
 
 Kind = Literal["dev", "time-skipping", "existing"]
 KINDS: tuple[Kind, ...] = ("dev", "time-skipping", "existing")
@@ -267,11 +268,38 @@ class Lab:
         return handle
 
     async def start_long_run(
-        self, script: Script, prompt: str = "Do the task.", **settings: Any
-    ) -> long_run.LongRunJob:
-        """Start a `LongRunWorkflow` (an agent that may wait for people): see `long_run.start`."""
+        self,
+        script: Script,
+        prompt: str = "Do the task.",
+        *,
+        agent: str = "long_run",
+        answer_within: float = DAY,
+        on_timeout: Literal["deny", "approve"] = "deny",
+        continue_as_new: bool = True,
+        task_queue: str | None = None,
+        timeout: float = 120,
+    ) -> LongRunJob:
+        """Start a `LongRunWorkflow` (an agent that may wait for people) following `script`.
+
+        `answer_within` seconds for a person to answer (then `on_timeout` decides); `timeout` is the
+        agent's own time besides; `continue_as_new=False` keeps one history however long it grows.
+        """
+        __tracebackhide__ = True
         self._require_running()
-        return await long_run.start(self, script, prompt, **settings)
+        if agent not in LONG_RUN_AGENTS:
+            raise LabError(f"LongRunWorkflow hosts {', '.join(LONG_RUN_AGENTS)}; run {agent!r} with lab.run(...).")
+        wid, request = self.request(script, prompt, agent=agent, timeout=timeout)
+        job = LongRun(request, answer_within=answer_within, on_timeout=on_timeout, continue_as_new=continue_as_new)
+        start = self.client.start_workflow(
+            LongRunWorkflow.run,
+            job,
+            id=wid,
+            task_queue=task_queue or self.task_queue,
+            run_timeout=timedelta(seconds=timeout + answer_within),
+        )
+        handle = await self.wait(start, f"Temporal to start run {wid}")
+        self._started[wid] = (handle, time.monotonic())
+        return LongRunJob(self, handle)
 
     async def follow(self, workflow_id: str, *, check: bool = True, save: bool = True) -> Run:
         """Wait for a run to close, then collect its histories (see `run`); any run of this lab's server.

@@ -5,35 +5,43 @@
     await job.approve(calls[0].call_id)          # a person answers (the `answer` update)
     run = await job.result()                     # a `Run`, like `lab.run` gives
 
-A client of the lab (the lab's own messages send users here), so it lives in the lab wing; the
-workflow code is in `durable_agents.workflows`, notebook 08's drills in `lessons/long_running.py`.
+`Lab.start_long_run` starts one and hands back a `LongRunJob`; the workflow code is in
+`durable_agents.workflows`, notebook 08's drills in `lessons/long_running.py`.
 """
 
 from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Awaitable
 from dataclasses import dataclass
-from datetime import timedelta
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Protocol, TypeVar
 
-from temporalio.client import WorkflowExecutionStatus, WorkflowHandle, WorkflowHistory
+from temporalio.client import Client, WorkflowExecutionStatus, WorkflowHandle, WorkflowHistory
 
 from durable_agents.history import store
-from durable_agents.lab.errors import LabError
-from durable_agents.lab.options import Script
 from durable_agents.lab.run import Run
-from durable_agents.workflows import DAY, LONG_RUN_AGENTS, Answer, LongRun, LongRunWorkflow, PendingCall
+from durable_agents.workflows import Answer, LongRunWorkflow, PendingCall
 
-if TYPE_CHECKING:
-    from durable_agents.lab.lab import Lab
+T = TypeVar("T")
+
+
+class Host(Protocol):
+    """What a long run needs of the lab that started it (a `Lab`)."""
+
+    @property
+    def client(self) -> Client: ...
+
+    def wait(self, awaitable: Awaitable[T], what: str, run_id: str | None = None) -> Awaitable[T]: ...
+
+    def follow(self, workflow_id: str, *, check: bool = True) -> Awaitable[Run]: ...
 
 
 @dataclass
 class LongRunJob:
     """A `LongRunWorkflow` that is running: ask what it waits on, answer it, collect the outcome."""
 
-    lab: Lab
+    lab: Host
     handle: WorkflowHandle[Any, str]
 
     @property
@@ -84,32 +92,3 @@ class LongRunJob:
     async def chain(self) -> list[WorkflowHistory]:
         """The history of every run in the continue-as-new chain, first run first."""
         return await store.fetch_chain(self.lab.client, self.workflow_id)
-
-
-async def start(
-    lab: Lab,
-    script: Script,
-    prompt: str = "Do the task.",
-    *,
-    agent: str = "long_run",
-    answer_within: float = DAY,
-    on_timeout: Literal["deny", "approve"] = "deny",
-    continue_as_new: bool = True,
-    task_queue: str | None = None,
-    timeout: float = 120,
-) -> LongRunJob:
-    """Start a `LongRunWorkflow` following `script`; `answer_within` seconds for a person to answer."""
-    if agent not in LONG_RUN_AGENTS:
-        raise LabError(f"LongRunWorkflow hosts {', '.join(LONG_RUN_AGENTS)}; run {agent!r} with lab.run(...).")
-    wid, request = lab.request(script, prompt, agent=agent, timeout=timeout)
-    job = LongRun(request, answer_within=answer_within, on_timeout=on_timeout, continue_as_new=continue_as_new)
-    start = lab.client.start_workflow(
-        LongRunWorkflow.run,
-        job,
-        id=wid,
-        task_queue=task_queue or lab.task_queue,
-        run_timeout=timedelta(seconds=timeout + answer_within),
-    )
-    handle = await lab.wait(start, f"Temporal to start run {wid}")
-    lab._started[wid] = (handle, time.monotonic())
-    return LongRunJob(lab, handle)

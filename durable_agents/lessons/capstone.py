@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from durable_agents import upstream
 from durable_agents.lab import Lab, Run, WorkerPool
 from durable_agents.lessons.durability import tool_in_flight
 from durable_agents.script import Step, ToolCall, code
@@ -106,7 +107,7 @@ def workflows_in(agent_file: str | Path) -> list[type]:
     if str(path.parent) not in sys.path:
         sys.path.insert(0, str(path.parent))
     module = importlib.import_module(path.stem)
-    found = [c for _, c in inspect.getmembers(module, inspect.isclass) if hasattr(c, "__temporal_workflow_definition")]
+    found = [c for _, c in inspect.getmembers(module, inspect.isclass) if upstream.is_workflow_class(c)]
     return [c for c in found if c.__module__ == module.__name__]
 
 

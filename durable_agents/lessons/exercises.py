@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from durable_agents.errors import root_cause
-from durable_agents.history.events import event_rows
+from durable_agents.history.events import ERROR_MARKS, event_rows, first_error_line, instructions
 from durable_agents.lessons.capstone import NOTES, TOPICS, expected_report
 from durable_agents.lessons.notebook import listed
 from durable_agents.scenarios import shape
@@ -53,9 +53,52 @@ def normalise(step: str) -> str:
 
     `Flaky x4`, `flaky×4`, `flaky * 4` and `flaky  ×4` all become `flaky ×4`; `flaky ×3!` becomes `flaky ×3 !`.
     """
-    text = " ".join(step.lower().split())
+    text = " ".join(str(step).lower().split())
     text = re.sub(r"(?:\s+x|\s*[×*])\s*(\d+)", r" ×\1", text)
     return re.sub(r"\s*!$", " !", text).strip()
+
+
+ARROW = re.compile(r"\s*(?:→|->|=>)\s*")
+"""Between the steps of a shape as the tables write it (`model → flaky ×4 → model`), or as typed (`->`)."""
+
+NUMBER = re.compile(r"(?:about\s+|~\s*)?(-?\d+(?:\.\d+)?)(?:\s*(?:s|secs?|seconds?))?")
+"""A number as a person might type it: `3`, `3.0`, `about 5`, `~5`, `1 s`, `5 seconds`."""
+
+
+def as_steps(value: Any) -> list[str]:
+    """A predicted shape, typed as a list of steps or as one string in the tables' arrow notation."""
+    if isinstance(value, str):
+        return [normalise(s) for s in ARROW.split(value.strip()) if s.strip()]
+    return [normalise(s) for s in value]
+
+
+def as_number(value: Any) -> float | None:
+    """`value` as a number if a person meant one (`3`, `"3"`, `" 3.0 "`, `"about 5 s"`), else None."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int | float):
+        return float(value)
+    match = NUMBER.fullmatch(" ".join(str(value).lower().split()))
+    return float(match.group(1)) if match else None
+
+
+def answer(value: Any) -> str:
+    """One spelling for every answer a check compares: numbers as numbers whether typed as text or not,
+    shapes in the arrow notation (from a list or a string), yes/no for booleans, case and spacing ignored."""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    number = as_number(value)
+    if number is not None:
+        return f"{number:g}"
+    if isinstance(value, list | tuple):
+        return " → ".join(as_steps(value))
+    text = str(value)
+    return " → ".join(as_steps(text)) if ARROW.search(text) else normalise(text).strip(" .'\"")
+
+
+def unanswered(value: Any) -> bool:
+    """The starter's placeholder (`"?"`, `""`, `None`) is still there."""
+    return value is None or str(value).strip() in ("", "?")
 
 
 def _started(exercise: str, run: Any) -> Check:
@@ -69,39 +112,59 @@ def _tool_steps(run: Any) -> list[Any]:
     return [s for s in run.graph().steps if s.kind == "tool"]
 
 
-def check_reading(run: Any, *, activities: int, model_requests: int, first_tool: str) -> Check:
+def _turns(run: Any, workflow_id: str | None = None) -> list[list[str]]:
+    """The tools the model asked for in each of its turns, read from its model requests."""
+    root = run.graph()
+    node = next((n for n in root.walk() if n.workflow_id == (workflow_id or run.workflow_id)), root)
+    return [[name for name, _, _ in s.calls] for s in node.steps if s.kind == "model" and s.calls]
+
+
+def _count(check: Check, what: str, typed: Any, actual: int, how: str) -> None:
+    """Require a counted number (typed as a number or as text), with a hint that says which way to look."""
+    number = as_number(typed)
+    if not check.require(number is not None, f"{what}: {typed!r} is not a number; write the count, e.g. 4."):
+        return
+    way = "too few" if number < actual else "too many"
+    check.require(number == actual, f"You counted {number:g} {what}: {way}. {how}")
+
+
+def check_reading(run: Any, *, activities: Any, model_requests: Any, first_tool: str) -> Check:
     """Exercise 00: read a raw history: how many activities, how many of them model requests, the first tool."""
     check = Check("00 · read a history")
     rows = event_rows(run.history_json[run.workflow_id])
-    scheduled = [row["about"] for row in rows if row["type"] == "ACTIVITY_TASK_SCHEDULED"]
-    check.require(
-        activities == len(scheduled),
-        f"You counted {activities} activities; count the ACTIVITY_TASK_SCHEDULED events (one per activity).",
+    scheduled = [row for row in rows if row["type"] == "ACTIVITY_TASK_SCHEDULED"]
+    _count(check, "activities", activities, len(scheduled), "Count the ACTIVITY_TASK_SCHEDULED rows: one per activity.")
+    requests = sum(row["about"].endswith("__model_request") for row in scheduled)
+    _count(
+        check,
+        "model requests",
+        model_requests,
+        requests,
+        "Count the ACTIVITY_TASK_SCHEDULED rows whose activity ends in `__model_request` (the rest call tools).",
     )
-    requests = sum(name.endswith("__model_request") for name in scheduled)
-    check.require(
-        model_requests == requests,
-        f"You counted {model_requests} model requests; count the scheduled activities whose name ends in "
-        "`__model_request` (the rest are tool calls).",
-    )
-    tools = [s.label for s in _tool_steps(run)]
-    check.require(
-        bool(tools) and first_tool.strip().lower() == tools[0],
-        f"The first tool was not {first_tool!r}: in the diagram it is the first green box, under the first "
-        "model request, which says what it asked for.",
-    )
+    tools = [(row["event"], row["tool"]) for row in scheduled if row["tool"]]
+    if unanswered(first_tool):
+        check.require(False, "Name the first tool: replace '?' with the name in the table's *tool* column.")
+    elif tools:
+        event, tool = tools[0]
+        check.require(
+            answer(first_tool) == tool,
+            f"The first tool was not {first_tool!r}: find the first ACTIVITY_TASK_SCHEDULED row with a name in "
+            f"the *tool* column (event {event}).",
+        )
     return check
 
 
 def check_predictions(exercise: str, guesses: dict[str, Any], actual: dict[str, Any]) -> Check:
-    """A predict-then-run moment: each guess against what the history says (read as typed: case, spacing)."""
+    """A predict-then-run moment: each guess against what the history says (see `answer`: `"3"` is 3,
+    case and spacing do not matter)."""
     check = Check(exercise)
-    for question, answer in actual.items():
-        guess = guesses.get(question, "")
-        check.require(
-            normalise(str(guess)) == normalise(str(answer)),
-            f"{question}: you guessed {guess!r}, the history says {answer!r}.",
-        )
+    for question, was in actual.items():
+        guess = guesses.get(question)
+        if unanswered(guess):
+            check.require(False, f"{question}: no guess yet; replace '?' with yours (before looking at the run).")
+        else:
+            check.require(answer(guess) == answer(was), f"{question}: you guessed {guess!r}, the history says {was!r}.")
     return check
 
 
@@ -134,21 +197,70 @@ def check_tools(run: Any) -> Check:
         return check
     steps = _tool_steps(run)
     flaky = [s for s in steps if s.label == "flaky"]
-    check.require(bool(flaky), "No flaky activity: add call('flaky', fail_times=1) to the parallel step.")
-    check.require(
-        not flaky or any(s.attempts == 2 for s in flaky),  # no flaky at all: the hint above says so
-        f"flaky took {listed([s.attempts for s in flaky])} attempt(s); with fail_times=1 it needs 2.",
-    )
+    if check.require(bool(flaky), "No flaky activity: add call('flaky', fail_times=1) to the parallel step."):
+        check.require(
+            any(s.attempts == 2 for s in flaky),
+            f"flaky took {listed([s.attempts for s in flaky])} attempt(s); with fail_times=1 it fails once, so it "
+            "needs 2.",
+        )
     check.require(
         not any(s.label == "word_count" for s in steps),
         "word_count showed up as an activity; it is workflow-native and should not.",
+    )
+    turns = _turns(run)
+    check.require(
+        any({"flaky", "word_count"} <= set(turn) for turn in turns),
+        f"The model's turns asked for {' | '.join(', '.join(t) for t in turns) or 'no tools'}: put flaky and "
+        "word_count in one turn, `parallel(call('flaky', ...), call('word_count', ...))`.",
     )
     counts = [t for t in run.told() if t.isdigit()]
     check.require(bool(counts), "The model was never told a word count: call word_count(text=...) in the same turn.")
     written = run.files().get("count.txt")
     check.require(
         written is not None and written.strip() in counts,
-        f"count.txt holds {written!r}; write the number word_count returned ({', '.join(counts) or '?'}).",
+        f"{'No count.txt' if written is None else f'count.txt holds {written!r}'}; write the number word_count "
+        f"returned ({', '.join(counts) or '?'}) to count.txt.",
+    )
+    return check
+
+
+WORDS_SCRIPT_ANSWERS = {"define": "able to withstand wear", "shout": "DURABLE!"}
+"""What `define(word='durable')` and `shout(text='durable')` return in exercise 02's second task."""
+
+
+def check_your_toolset(run: Any) -> Check:
+    """Exercise 02, the second: the reader's `words` toolset, in their own file, run by a worker process.
+
+    `define` is an activity with its own settings (5 s a try, two tries); `shout` is workflow-native.
+    Judged from the history and what the model was told, however the file is written.
+    """
+    check = Check("02 · your own toolset, in a worker process")
+    if run.error is not None:
+        cause = root_cause(run.error).rstrip(".")
+        check.require(False, f"The run failed: {cause}. (Does your file give `define` and `shout`?)")
+        return check
+    scheduled = [r for r in event_rows(run.history_json[run.workflow_id]) if r["type"] == "ACTIVITY_TASK_SCHEDULED"]
+    options = {row["tool"]: row for row in run.activity_options()}
+    told = "\n".join(run.told())
+    define = options.get("define")
+    if check.require(define is not None, "No `define` activity ran: is `define` in your toolset, not workflow-native?"):
+        event = next(r["event"] for r in scheduled if r["tool"] == "define")
+        check.require(
+            (define["start_to_close"], define["max_attempts"]) == ("5s", 2),
+            f"Event {event} scheduled `define` with start_to_close {define['start_to_close']} and max_attempts "
+            f"{define['max_attempts']}: give it its own settings, `Tool(define, metadata={{'temporal': ActivityConfig("
+            "start_to_close_timeout=timedelta(seconds=5), retry_policy=RetryPolicy(maximum_attempts=2))})`.",
+        )
+        check.require(WORDS_SCRIPT_ANSWERS["define"] in told, "The model was never told what `define` returned.")
+    shouted = next((r for r in scheduled if r["tool"] == "shout"), {})
+    check.require(
+        not shouted,
+        f"Event {shouted.get('event')} scheduled `shout` as an activity ({shouted.get('about')}): it is pure "
+        "computation, so make it workflow-native, `Tool(shout, metadata={'temporal': False})`.",
+    )
+    check.require(
+        WORDS_SCRIPT_ANSWERS["shout"] in told,
+        "The model was never told `DURABLE!`: `shout` should return its text in capitals, with a '!'.",
     )
     return check
 
@@ -167,8 +279,17 @@ def check_spawn(run: Any) -> Check:
     check.require(
         "No script for the subagent task" not in told, "The poet had no script: give spawn(...) its third argument."
     )
+    poet_told = [line for wid in poets for text in run.told(wid) for line in text.splitlines()]
+    refused = next((line for line in poet_told if "Unknown tool name" in line), None)
+    if refused:
+        check.require(
+            False,
+            f"The poet was told `{refused.strip()}`: its agent has no such tool. Give the role an agent that can "
+            "write files: Role('demo', ...), not 'reader'.",
+        )
     poem = run.files().get("poem.txt", "")
-    check.require(bool(poem.strip()), "No poem.txt: in the poet's script, call('write_file', path='poem.txt', ...).")
+    if not refused:
+        check.require(bool(poem.strip()), "No poem.txt: in the poet's script, call('write_file', path='poem.txt').")
     check.require(
         run.output == "A poem was written.", f"The parent answered {run.output!r}, not 'A poem was written.'."
     )
@@ -186,16 +307,114 @@ def check_ptc(run: Any) -> Check:
     writes = [s for s in codes[0].inner if s.label == "write_file"]
     files = run.files()
     wanted = {f"squares/{n}.txt": str(n * n) for n in (2, 4, 6)}
+    written = {k: v for k, v in files.items() if k.startswith("squares/")}
     check.require(
-        {k: v for k, v in files.items() if k.startswith("squares/")} == wanted,
-        f"The sandbox holds {sorted(files)}; write only squares/2.txt, 4.txt, 6.txt with 4, 16, 36 "
-        "(an `if n % 2 == 0` skips the odd ones).",
+        written == wanted,
+        f"The sandbox holds {', '.join(f'{k} ({v})' for k, v in written.items()) or 'no squares'}; write only "
+        "squares/2.txt, 4.txt, 6.txt with 4, 16, 36 (an `if n % 2 == 0` skips the odd ones).",
     )
     check.require(
         len(writes) >= 2 and len({s.batch for s in writes}) == 1,
-        "The writes ran one after another: collect them and `await asyncio.gather(*calls)` so they run together.",
+        f"The {len(writes)} writes were scheduled in {len({s.batch for s in writes})} workflow tasks, one after "
+        "another: collect them and `await asyncio.gather(*calls)` so they start together.",
     )
-    check.require(any(t.strip().endswith("56") for t in run.told()), "The snippet should end with the sum, 56.")
+    result = run.told()[-1].strip() if run.told() else ""
+    check.require(
+        as_number(result.splitlines()[-1] if result else "") == 56,
+        f"The snippet returned {result[-60:]!r}: make its last line the sum of the squares, 56.",
+    )
+    return check
+
+
+def _node(run: Any, workflow_id: str) -> Any:
+    return next(n for n in run.graph().walk() if n.workflow_id == workflow_id)
+
+
+def _said(told: list[str], phrase: str) -> str | None:
+    """The first line of what a model was told that contains `phrase` (None if no line does)."""
+    return next((line.strip() for text in told for line in text.splitlines() if phrase in line), None)
+
+
+def check_your_subagent(run: Any) -> Check:
+    """Exercise 03, the second: a `poet` subagent running the reader's own agent (the `yours` agent with
+    their capability: its instructions and a `rhyme` tool) in a worker process, writing a couplet."""
+    check = Check("03 · your own subagent, in a worker process")
+    if run.error is not None:
+        check.require(False, f"The run failed: {root_cause(run.error).rstrip('.')}.")
+        return check
+    poets = [wid for wid in run.histories if ".poet-" in wid]
+    if not poets:
+        refused = _said(run.told(), "No subagent")
+        fix = "add 'poet' to the roster" if refused else "spawn('poet', 'Write poem.txt', [...]) in the script"
+        check.require(False, f"The parent was told `{refused}`: {fix}." if refused else f"No poet ran: {fix}.")
+        return check
+    poet = poets[0]
+    activities = [r["about"] for r in event_rows(run.history_json[poet]) if r["type"] == "ACTIVITY_TASK_SCHEDULED"]
+    agent = activities[0].split("__")[1] if activities else "?"
+    check.require(
+        agent == "yours",
+        f"The poet ran the `{agent}` agent (its activities are `agent__{agent}__…`): your file extends the `yours` "
+        "agent, so give the role Role('yours', ...).",
+    )
+    told = run.told(poet)
+    rhymes = [s for s in _node(run, poet).steps if s.label == "rhyme"]
+    unknown = (_said(told, "Unknown tool name") or "").split(" Available tools")[0]
+    check.require(
+        bool(rhymes),
+        f"The poet was told `{unknown}`: give your toolset the `rhyme` tool."
+        if unknown
+        else "The poet never called `rhyme`: keep call('rhyme', ...) in its script.",
+    )
+    sent = instructions(run.history_json[poet])
+    check.require(
+        any("couplet" in text.lower() for text in sent),
+        f"The poet's model was sent the instructions {sent[-1] if sent else ''!r}: none says it writes rhyming "
+        "couplets. Your capability's `get_instructions()` returns the poet's own instructions.",
+    )
+    lines = [line for line in str(run.files().get("poem.txt", "")).splitlines() if line.strip()]
+    check.require(len(lines) == 2, f"poem.txt has {len(lines)} line(s): a couplet is two, joined by '\\n'.")
+    return check
+
+
+def check_your_code_tool(run: Any) -> Check:
+    """Exercise 04, the second: the reader's `price` tool, in their own file, called three times from one
+    snippet under `asyncio.gather`, returning numbers the snippet adds up (7.5)."""
+    check = _started("04 · your own tool, called from code", run)
+    if not check.passed:
+        return check
+    codes = [s for s in run.graph().steps if s.kind == "code"]
+    if not check.require(bool(codes), "No run_code step: the script needs code(my_snippet) as its first step."):
+        return check
+    told = run.told()
+    result = told[-1] if told else ""
+    prices = [s for s in codes[0].inner if s.label == "price"]
+    error = first_error_line(result) if any(mark in result for mark in ERROR_MARKS) else ""
+    if not prices:
+        check.require(
+            False,
+            f"No `price` call ran: the snippet was told `{error}`. Monty checks a snippet against each tool's "
+            "signature before it runs it, and code can only add up numbers: make `price` return a float, and "
+            "say so (`-> float`)."
+            if error
+            else "The snippet never called `price`: does your file's toolset give it?",
+        )
+        return check
+    check.require(len(prices) == 3, f"{len(prices)} `price` calls ran: ask for apple, bread and cheese.")
+    texts = [s for s in prices if as_number(s.result.strip("'\"")) is None]
+    check.require(
+        not texts,
+        f"`price` returned {texts[0].result if texts else ''} (event {texts[0].event_id if texts else ''}): code "
+        "adds up what a tool returns, so return the number itself, a float.",
+    )
+    check.require(
+        len({s.batch for s in prices}) == 1,
+        f"The 3 `price` calls were scheduled in {len({s.batch for s in prices})} workflow tasks, one after another: "
+        "`await asyncio.gather(...)` them so they run together.",
+    )
+    check.require(
+        as_number(result.strip().splitlines()[-1] if result.strip() else "") == 7.5,
+        f"The snippet was told `{first_error_line(result)[-120:]}`: end it with the sum of the three prices, 7.5.",
+    )
     return check
 
 

@@ -8,12 +8,18 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-from IPython.display import HTML, Markdown
+from IPython.display import HTML
+from pygments import highlight
+from pygments.formatters import HtmlFormatter
+from pygments.lexers import PythonLexer
 
 PACKAGE = Path(__file__).parents[1]
 
+CODE_STYLE = "white-space: pre; overflow-x: auto; word-break: normal; overflow-wrap: normal; padding: 0.5em 0.8em;"
+"""Code keeps its lines: too wide for the page, it scrolls sideways instead of breaking mid-word."""
 
-def show_source(obj: Any) -> Markdown:
+
+def show_source(obj: Any) -> HTML:
     """The source of a function, class or module from the package, as a highlighted code block.
 
     The code lives once, in the package, and the notebook shows it where it is discussed.
@@ -22,17 +28,41 @@ def show_source(obj: Any) -> Markdown:
     where = path.relative_to(PACKAGE.parent) if path.is_relative_to(PACKAGE.parent) else path.name
     lines, start = inspect.getsourcelines(obj)
     anchor = f"{where}" + (f", line {start}" if start else "")
-    return Markdown(f"`{anchor}`\n\n```python\n{''.join(lines).rstrip()}\n```")
+    code = highlight("".join(lines).rstrip(), PythonLexer(), HtmlFormatter(nowrap=True, noclasses=True))
+    return HTML(f"<p><code>{html.escape(anchor)}</code></p><pre style='{CODE_STYLE}'>{code}</pre>")
+
+
+def _is_number(value: Any) -> bool:
+    if isinstance(value, bool):
+        return False
+    if isinstance(value, int | float):
+        return True
+    try:
+        float(str(value).replace(",", ""))
+    except ValueError:
+        return False
+    return True
+
+
+def _cell(tag: str, value: Any, align: str) -> str:
+    text = str(value)
+    # A name or an id (no spaces) stays on one line; a sentence wraps.
+    wrap = "nowrap" if text and not any(c.isspace() for c in text) and len(text) <= 80 else "normal"
+    return f"<{tag} style='text-align: {align}; white-space: {wrap}; vertical-align: top'>{html.escape(text)}</{tag}>"
 
 
 def table(rows: Iterable[Mapping[str, Any]], columns: list[str] | None = None) -> HTML:
-    """An HTML table of dict rows (the keys of the first row are the columns, unless given)."""
+    """An HTML table of dict rows (the keys of the first row are the columns, unless given).
+
+    Columns of numbers are right-aligned, text columns left-aligned; names and ids are not wrapped.
+    """
     rows = list(rows)
     columns = columns or (list(rows[0]) if rows else [])
-    head = "".join(f"<th>{html.escape(c)}</th>" for c in columns)
-    body = "".join(
-        "<tr>" + "".join(f"<td>{html.escape(str(row.get(c, '')))}</td>" for c in columns) + "</tr>" for row in rows
-    )
+    align = {
+        c: "right" if all(_is_number(r.get(c)) for r in rows if r.get(c) not in (None, "")) else "left" for c in columns
+    }
+    head = "".join(_cell("th", c, align[c]) for c in columns)
+    body = "".join("<tr>" + "".join(_cell("td", row.get(c, ""), align[c]) for c in columns) + "</tr>" for row in rows)
     return HTML(f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>")
 
 

@@ -1,4 +1,4 @@
-# 04 · Programmatic tool calling: code that runs inside the workflow: the exercise's solution, for frontends that show hidden cells (VS Code, Colab, GitHub).
+# 04 · Programmatic tool calling: code that runs inside the workflow: the exercises' solutions, for frontends that show hidden cells (VS Code, Colab, GitHub).
 # The notebook's hidden `solution` cell holds the same code, and runs it; tests/test_notebooks.py keeps
 # the two equal. It runs in the notebook's kernel, after the cells above it (top-level `await`).
 
@@ -10,3 +10,13 @@ await asyncio.gather(*[write_file(path=f"squares/{n}.txt", content=str(n * n)) f
 sum(n * n for n in evens)
 '''
 exercises.check_ptc(await lab.run([code(solution), final("56")], agent="ptc")).assert_passed()
+
+
+# One way to do it (try your own first): the file notebooks/solutions/my_prices.py returns a float.
+solution_basket = '''
+import asyncio
+prices = await asyncio.gather(*[price(item=item) for item in ["apple", "bread", "cheese"]])
+sum(prices)
+'''
+solution_shop = await run_your_code(lab, "solutions/my_prices.py", [code(solution_basket), final("7.5")], agent="yours_ptc")
+exercises.check_your_code_tool(solution_shop).assert_passed()
