@@ -76,8 +76,8 @@ def sigint_calls(callback: Callable[[], None]) -> Iterator[None]:
     finally:
         loop.remove_signal_handler(signal.SIGINT)
         if earlier is not None:
-            callback, args = earlier
-            loop.add_signal_handler(signal.SIGINT, callback, *args)
+            handler, args = earlier
+            loop.add_signal_handler(signal.SIGINT, handler, *args)
 
 
 def typed(buffer: str, data: str) -> str:
