@@ -99,7 +99,7 @@ def route_monty_calls(door: MontyCall) -> None:
     it does not handle to `harness_call_monty`. Private: `pydantic_ai_harness._monty_exec.call_monty`.
     Would be replaced by a hook per turn on `CodeMode` (or a per-turn deadline it enforces itself).
     """
-    _monty_exec().call_monty = door
+    setattr(_monty_exec(), "call_monty", door)  # noqa: B010 (a module's attribute, replaced on purpose)
 
 
 async def harness_call_monty(portal: Any, fn: Any, *args: Any) -> Any:

@@ -122,7 +122,8 @@ def _turns(run: Any, workflow_id: str | None = None) -> list[list[str]]:
 def _count(check: Check, what: str, typed: Any, actual: int, how: str) -> None:
     """Require a counted number (typed as a number or as text), with a hint that says which way to look."""
     number = as_number(typed)
-    if not check.require(number is not None, f"{what}: {typed!r} is not a number; write the count, e.g. 4."):
+    if number is None:
+        check.require(False, f"{what}: {typed!r} is not a number; write the count, e.g. 4.")
         return
     way = "too few" if number < actual else "too many"
     check.require(number == actual, f"You counted {number:g} {what}: {way}. {how}")
@@ -243,7 +244,9 @@ def check_your_toolset(run: Any) -> Check:
     options = {row["tool"]: row for row in run.activity_options()}
     told = "\n".join(run.told())
     define = options.get("define")
-    if check.require(define is not None, "No `define` activity ran: is `define` in your toolset, not workflow-native?"):
+    if define is None:
+        check.require(False, "No `define` activity ran: is `define` in your toolset, not workflow-native?")
+    else:
         event = next(r["event"] for r in scheduled if r["tool"] == "define")
         check.require(
             (define["start_to_close"], define["max_attempts"]) == ("5s", 2),
@@ -499,7 +502,7 @@ def check_your_tool(run: Any) -> Check:
     ):
         return check
     known, unknown = calls
-    policy = next((row for row in run.activity_options() if row["tool"] == "fetch_rate"), {})
+    policy: dict[str, Any] = next((row for row in run.activity_options() if row["tool"] == "fetch_rate"), {})
     allowed = f"{policy.get('max_attempts')} attempts, the first retry after {policy.get('first_retry_after')}"
     allowed = "1 attempt, no retry" if policy.get("max_attempts") == 1 else allowed
     check.require(

@@ -16,9 +16,9 @@ from typing import Any
 
 from durable_agents.history.render import Row, side_by_side
 from durable_agents.lessons.notebook import table
-from durable_agents.script import ScriptedModel, call, final, spawn
+from durable_agents.script import ScriptedModel, Step, call, final, spawn
 
-SUBAGENT = [
+SUBAGENT: list[Step] = [
     call("write_file", path="sub.txt", content="work"),
     call("read_file", path="sub.txt"),
     call("flaky", fail_times=1),
