@@ -35,7 +35,7 @@ with workflow.unsafe.imports_passed_through():
 
     from durable_agents.agent import build_agent
     from durable_agents.deps import AgentRequest, DemoDeps
-    from durable_agents.workflows import AGENTS, VERSION_ENV, DemoAgentWorkflow
+    from durable_agents.workflows import AGENTS, VERSION_ENV, Conversation, ConversationWorkflow, DemoAgentWorkflow
 
 PACING_PATCH = "pace-before-first-request"
 """The patch id that guards the pacing step."""
@@ -230,6 +230,27 @@ class LegacyAsCapabilityWorkflow(PydanticAIWorkflow):
     @workflow.run
     async def run(self, request: AgentRequest) -> str:
         return await run_agent(request, LEGACY_AS_CAPABILITY)
+
+
+# ---- a conversation's new version (notebook 10, Worker Versioning): its agent renamed ----
+
+chat_assistant_agent = build_agent("chat_assistant")
+
+
+@workflow.defn(name="ConversationWorkflow")
+class RenamedConversationWorkflow(ConversationWorkflow):
+    """v2 of the conversation: the chat agent renamed `chat_assistant`, so its activities have new names.
+
+    A run v1 started cannot replay on it (an auto-upgrade run that moves fails); a run that starts
+    on it, fresh or continued as new from v1 carrying the messages, has nothing to replay.
+    """
+
+    __pydantic_ai_agents__ = (chat_assistant_agent,)
+    agent = chat_assistant_agent
+
+    @workflow.run
+    async def run(self, conversation: Conversation) -> int:
+        return await super().run(conversation)
 
 
 VERSIONS: dict[str, type] = {

@@ -299,6 +299,8 @@ class Conversation:
     """The conversation so far, carried over by continue-as-new (None on the first run)."""
     idle_timeout: float = DAY
     """Seconds without a message after which the conversation ends."""
+    upgrade: bool = True
+    """Under Worker Versioning: continue as new onto a new current version between messages (False: stay)."""
 
 
 @workflow.defn
@@ -307,11 +309,15 @@ class ConversationWorkflow(PydanticAIWorkflow):
 
     A client sends each message by update-with-start: the first one starts the workflow, later ones
     update the running one. Messages are answered one at a time, in the order they were accepted.
-    The workflow ends after `idle_timeout` without a message, or on `close`; when Temporal suggests
-    continuing as new, it does so between messages, carrying the conversation.
+    The workflow ends after `idle_timeout` without a message, or on `close`. Between messages it
+    continues as new, carrying the conversation, when Temporal suggests it (a long history) or when
+    its worker deployment has a new current version: a pinned run then hands over to a run that
+    starts on the new version (upgrade on continue-as-new, Worker Versioning; notebook 10).
     """
 
-    __pydantic_ai_agents__ = (chat_agent,)
+    __pydantic_ai_agents__: tuple[Any, ...] = (chat_agent,)
+    agent: Any = chat_agent
+    """The agent that answers each message (a changed version of this workflow names another)."""
 
     @workflow.init
     def __init__(self, conversation: Conversation) -> None:
@@ -319,6 +325,7 @@ class ConversationWorkflow(PydanticAIWorkflow):
         self._turn = asyncio.Lock()
         self._request = conversation.request
         self._closed = False
+        self._upgrade = conversation.upgrade
 
     @workflow.run
     async def run(self, conversation: Conversation) -> int:
@@ -338,16 +345,23 @@ class ConversationWorkflow(PydanticAIWorkflow):
             if self._closed:
                 return len(self._messages)
             if self._should_continue_as_new():
-                workflow.continue_as_new(replace(conversation, messages=self._messages))
+                onto_new = workflow.ContinueAsNewVersioningBehavior.AUTO_UPGRADE if self._new_version() else None
+                workflow.continue_as_new(
+                    replace(conversation, messages=self._messages), initial_versioning_behavior=onto_new
+                )
 
     def _should_continue_as_new(self) -> bool:
-        return workflow.info().is_continue_as_new_suggested() and not self._turn.locked()
+        return (workflow.info().is_continue_as_new_suggested() or self._new_version()) and not self._turn.locked()
+
+    def _new_version(self) -> bool:
+        """A pinned run's deployment has a new current version, and this conversation moves to new versions."""
+        return self._upgrade and workflow.info().is_target_worker_deployment_version_changed()
 
     @workflow.update
     async def say(self, message: str) -> str:
         """One message from the person; returns the agent's reply once its turn has run."""
         async with self._turn:
-            result = await chat_agent.run(
+            result = await self.agent.run(
                 message,
                 message_history=self._messages,
                 deps=self._request.deps(),

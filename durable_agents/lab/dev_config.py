@@ -21,6 +21,11 @@ DEV_SERVER_CONFIG = [
     "history.transferProcessorMaxPollRPS=1000",
     "history.timerProcessorMaxPollRPS=1000",
     "history.visibilityProcessorMaxPollRPS=1000",
+    # A version being retired is "draining" until no open run is pinned to it, then "drained". The
+    # server re-checks a draining version every 3 minutes by default, after a 3-minute grace period
+    # for visibility to catch up: with one local server, once a second (notebook 10 waits on it).
+    'matching.wv.VersionDrainageStatusRefreshInterval="1s"',
+    'matching.wv.VersionDrainageStatusVisibilityGracePeriod="1s"',
 ]
 """Values for the dev server's `--dynamic-config-value` flags."""
 

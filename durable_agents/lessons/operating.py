@@ -31,29 +31,21 @@ from temporalio.api.common.v1 import Payload, WorkflowExecution
 from temporalio.api.enums.v1 import (
     EventType,
     PendingActivityState,
-    VersionDrainageStatus,
-    WorkerDeploymentVersionStatus,
     WorkflowTaskFailedCause,
 )
 from temporalio.api.workflowservice.v1 import (
-    DescribeWorkerDeploymentRequest,
     PauseActivityRequest,
     ResetActivityRequest,
     ResetWorkflowExecutionRequest,
-    SetWorkerDeploymentCurrentVersionRequest,
     UnpauseActivityRequest,
     UpdateActivityOptionsRequest,
 )
 from temporalio.client import Client, WithStartWorkflowOperation, WorkflowHistory
 from temporalio.common import (
     AutoUpgradeVersioningOverride,
-    VersioningBehavior,
-    WorkerDeploymentVersion,
     WorkflowIDConflictPolicy,
 )
 from temporalio.converter import DataConverter, ExternalStorage, StorageDriver, StorageDriverClaim
-from temporalio.service import RPCError
-from temporalio.worker import Worker, WorkerDeploymentConfig
 
 with workflow.unsafe.imports_passed_through():
     from pydantic_ai import ModelResponse, RunContext, TextPart, ToolCallPart
@@ -66,7 +58,7 @@ with workflow.unsafe.imports_passed_through():
     from durable_agents.lab.worker import make_worker
     from durable_agents.lessons.exercises import Check
     from durable_agents.script import Step, call, final
-    from durable_agents.workflows import AGENTS, Conversation, ConversationWorkflow, DemoAgentWorkflow
+    from durable_agents.workflows import AGENTS, Conversation, ConversationWorkflow
 
 # ---- Rewind: the fixed version of the agent, and reset ----
 
@@ -398,20 +390,32 @@ def attempts(history: WorkflowHistory, toolset: str = "faults") -> list[dict[str
 # ---- A conversation: each message an update-with-start ----
 
 
-async def say(lab: Lab, conversation_id: str, message: str, script: Sequence[Step | dict[str, Any]]) -> str:
+async def say(
+    lab: Lab,
+    conversation_id: str,
+    message: str,
+    script: Sequence[Step | dict[str, Any]],
+    *,
+    task_queue: str | None = None,
+    auto_upgrade: bool = False,
+    upgrade: bool = True,
+) -> str:
     """Send one message to the conversation `conversation_id`, starting it if it is not running; returns the reply.
 
     One call, one request to the server (update-with-start): if no workflow with this id is running,
     the server starts one and hands it the update in its first workflow task; otherwise it updates
-    the running one. `script` is the model's script for the whole conversation (used when it starts).
+    the running one. `script` is the model's script for the whole conversation (used when it starts),
+    and so are `task_queue` (default: the lab's), `auto_upgrade` (an auto-upgrade run) and `upgrade`
+    (False: a pinned conversation stays on its version) of Worker Versioning (section 4).
     """
     _, request = lab.request(script, "", workflow_id=conversation_id)
     start = WithStartWorkflowOperation(
         ConversationWorkflow.run,
-        Conversation(request),
+        Conversation(request, upgrade=upgrade),
         id=conversation_id,
         id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
-        task_queue=lab.task_queue,
+        task_queue=task_queue or lab.task_queue,
+        versioning_override=AutoUpgradeVersioningOverride() if auto_upgrade else None,
     )
     return await lab.client.execute_update_with_start_workflow(
         ConversationWorkflow.say, message, start_workflow_operation=start
@@ -450,150 +454,6 @@ def updates(history: WorkflowHistory) -> list[dict[str, Any]]:
         args = [json.loads(p.data) for p in request.input.args.payloads]
         how = "carried over by the reset" if attrs.protocol_instance_id in admitted else "sent by a client"
         rows.append({"event": e.event_id, "update": request.input.name, "input": ", ".join(map(str, args)), "how": how})
-    return rows
-
-
-# ---- Worker Versioning: a new version of the agent beside the old one ----
-
-DEPLOY_QUEUE = "durable-agents-deploy"
-DEPLOYMENT = "agent"
-"""The worker deployment (a name for the fleet of workers of one service) the drill's versions belong to."""
-
-SLOW_SCRIPT: list[Step] = [call("slow", seconds=3.0), final("Done, on the version I started on.")]
-"""A run that is still in flight when v2 is deployed (which takes a second or two): one tool call of 3 s."""
-
-
-@dataclass
-class Deployment:
-    """Versions of the demo workflow on `DEPLOY_QUEUE`, each a worker of this process with its own build id.
-
-    Every worker declares `WorkerDeploymentConfig(version=..., use_worker_versioning=True)` and pins
-    its runs by default (`VersioningBehavior.PINNED`): a run stays on the version it started on. The
-    server sends new runs to the deployment's *current* version, which an operator sets.
-    """
-
-    lab: Lab
-    workers: dict[str, Worker]
-
-    @classmethod
-    async def start(cls, lab: Lab, build_id: str = "v1", workflow_class: type | None = None) -> Deployment:
-        """Start version `build_id` (today's `DemoAgentWorkflow` unless given) and make it current."""
-        deployment = cls(lab, {})
-        await deployment.roll_out(build_id, workflow_class or DemoAgentWorkflow)
-        return deployment
-
-    async def roll_out(self, build_id: str, workflow_class: type) -> None:
-        """Start a worker for version `build_id`, then make it the current version (new runs go there)."""
-        worker = Worker(
-            self.lab.client,
-            task_queue=DEPLOY_QUEUE,
-            workflows=[workflow_class],
-            identity=f"{build_id}-worker",
-            deployment_config=WorkerDeploymentConfig(
-                version=WorkerDeploymentVersion(DEPLOYMENT, build_id),
-                use_worker_versioning=True,
-                default_versioning_behavior=VersioningBehavior.PINNED,
-            ),
-        )
-        self.workers[build_id] = worker
-        self._tasks.append(asyncio.create_task(worker.run()))
-        await set_current_version(self.lab, build_id)
-
-    def __post_init__(self) -> None:
-        self._tasks: list[asyncio.Task[None]] = []
-
-    async def start_run(self, script: Sequence[Step | dict[str, Any]], auto_upgrade: bool = False) -> Any:
-        """Start a demo run on the deployment's queue; `auto_upgrade=True` lets it move to each new current version."""
-        wid, request = self.lab.request(script)
-        Path(request.sandbox_dir).mkdir(parents=True, exist_ok=True)
-        return await self.lab.client.start_workflow(
-            "DemoAgentWorkflow",
-            request,
-            id=wid,
-            task_queue=DEPLOY_QUEUE,
-            execution_timeout=timedelta(seconds=60),
-            versioning_override=AutoUpgradeVersioningOverride() if auto_upgrade else None,
-        )
-
-    async def versions(self) -> list[dict[str, Any]]:
-        """`temporal worker deployment describe`: each version's status (current, draining, ...)."""
-        response = await self.lab.client.workflow_service.describe_worker_deployment(
-            DescribeWorkerDeploymentRequest(namespace=self.lab.client.namespace, deployment_name=DEPLOYMENT)
-        )
-        return [
-            {
-                "version": v.deployment_version.build_id,
-                "status": WorkerDeploymentVersionStatus.Name(v.status).removeprefix(
-                    "WORKER_DEPLOYMENT_VERSION_STATUS_"
-                ),
-                "drainage": VersionDrainageStatus.Name(v.drainage_status)
-                .removeprefix("VERSION_DRAINAGE_STATUS_")
-                .replace("UNSPECIFIED", ""),
-            }
-            for v in sorted(
-                response.worker_deployment_info.version_summaries, key=lambda v: v.deployment_version.build_id
-            )
-        ]
-
-    async def stop(self) -> None:
-        """Stop every version's worker."""
-        await asyncio.gather(*(w.shutdown() for w in self.workers.values()))
-        self.workers.clear()
-
-
-async def set_current_version(lab: Lab, build_id: str, timeout: float = 30) -> None:
-    """`temporal worker deployment set-current-version --deployment-name agent --build-id ID`.
-
-    The server knows a version once one of its workers has polled: until then it refuses, so this
-    retries for up to `timeout` seconds.
-    """
-    request = SetWorkerDeploymentCurrentVersionRequest(
-        namespace=lab.client.namespace, deployment_name=DEPLOYMENT, build_id=build_id, identity="operator"
-    )
-    deadline = asyncio.get_running_loop().time() + timeout
-    while True:
-        try:
-            await lab.client.workflow_service.set_worker_deployment_current_version(request)
-            return
-        except RPCError:
-            if asyncio.get_running_loop().time() > deadline:
-                raise
-            await asyncio.sleep(0.1)
-
-
-async def versioning_of(handle: Any) -> dict[str, Any]:
-    """What `describe()` says of a run's versioning: its behavior, the version it is on, an override."""
-    info = (await handle.describe()).raw_description.workflow_execution_info.versioning_info
-    override = "auto-upgrade" if info.versioning_override.auto_upgrade else ""
-    return {
-        "run": handle.id,
-        "behavior": VersioningBehavior(info.behavior).name,
-        "on version": info.deployment_version.build_id,
-        "override": override,
-    }
-
-
-def task_versions(history: WorkflowHistory) -> list[dict[str, Any]]:
-    """Each workflow task of a history: which worker ran it, on which deployment version, or how it failed."""
-    rows = []
-    for e in history.events:
-        row = {
-            "run": history.workflow_id,
-            "event": e.event_id,
-            "workflow task": "",
-            "worker": "",
-            "version": "",
-            "why": "",
-        }
-        if _type(e) == "WORKFLOW_TASK_COMPLETED":
-            done = e.workflow_task_completed_event_attributes
-            row |= {"workflow task": "completed", "worker": done.identity, "version": done.deployment_version.build_id}
-        elif _type(e) == "WORKFLOW_TASK_FAILED":
-            failed = e.workflow_task_failed_event_attributes
-            row |= {"workflow task": "failed", "worker": failed.identity, "why": failed.failure.message.split(":")[0]}
-        else:
-            continue
-        rows.append(row)
     return rows
 
 
