@@ -1,6 +1,7 @@
 """Operating durable agents (notebook 10), asserted from histories and the server: a reset's point and
-the new run's first events, a paused activity's state, a conversation by update-with-start, and the
-exercise's check with each kind of answer."""
+the new run's first events, a paused activity's state, a conversation by update-with-start, the
+deployment version each run's workflow tasks ran on (pinned, ramped, auto-upgrade, upgraded at
+continue-as-new) and a retired version's drainage, and the exercise's check with each kind of answer."""
 
 from __future__ import annotations
 
@@ -11,10 +12,11 @@ from temporalio.client import WorkflowUpdateFailedError
 
 from durable_agents.history.store import fetch_chain
 from durable_agents.lab import Lab
+from durable_agents.lessons import deployments
 from durable_agents.lessons import operating as op
-from durable_agents.lessons.durability import until_task_fails
 from durable_agents.script import call, final
-from durable_agents.versions import RenamedAgentWorkflow
+from durable_agents.versions import RenamedConversationWorkflow
+from durable_agents.workflows import ConversationWorkflow
 
 
 def types(history, first=1, last=None):
@@ -173,36 +175,71 @@ async def test_the_rewind_exercise(lab: Lab, answer, passes, hint):
     assert hint in " ".join(check.hints)
 
 
-async def test_pinned_runs_stay_on_v1_new_runs_start_on_v2_and_an_auto_upgrade_run_moves(lab: Lab):
-    deployment = await op.Deployment.start(lab, "v1")
+async def test_a_deploy_pinned_stays_a_ramp_splits_auto_upgrade_fails_a_chain_upgrades_and_v1_drains(lab: Lab):
+    deployment = await deployments.Deployment.start(lab, "v1", ConversationWorkflow)
+    script = [final(f"reply {n}") for n in range(1, 6)]
+    stays, moving, chain = (f"{name}-{lab.new_workflow_id()}" for name in ("stays", "moving", "chain"))
     try:
-        pinned = await deployment.start_run(op.SLOW_SCRIPT)
-        moving = await deployment.start_run(op.SLOW_SCRIPT, auto_upgrade=True)
-        await deployment.roll_out("v2", RenamedAgentWorkflow)
-        fresh = await deployment.start_run([final("v2")])
-        assert {v["version"]: v["status"] for v in await deployment.versions()} == {"v1": "DRAINING", "v2": "CURRENT"}
-        pinned_run = await lab.follow(pinned.id, save=False)
-        fresh_run = await lab.follow(fresh.id, save=False)
-        on = {(r["worker"], r["version"]) for r in op.task_versions(pinned_run.histories[pinned.id])}
-        assert on == {("v1-worker", "v1")}, "every workflow task of the pinned run ran on v1"
-        assert {(r["worker"], r["version"]) for r in op.task_versions(fresh_run.histories[fresh.id])} == {
-            ("v2-worker", "v2")
+        await deployment.say(stays, "one", script, upgrade=False)
+        await deployment.say(moving, "one", script, auto_upgrade=True)
+        await deployment.say(chain, "one", script)
+        await deployment.roll_out("v2", RenamedConversationWorkflow, current=False)
+        assert _statuses(await deployment.versions()) == {"v1": "CURRENT", "v2": "INACTIVE"}
+
+        await deployment.ramp("v2", 50)
+        assert (await deployment.versions())[1] == {
+            "version": "v2",
+            "status": "RAMPING",
+            "new runs": "50 %",
+            "drainage": "",
         }
-        scheduled = fresh_run.histories[fresh.id].events[6].activity_task_scheduled_event_attributes
-        assert scheduled.activity_type.name == "agent__assistant__model_request", "v2's renamed agent ran it"
-        failed = await until_task_fails(moving)
-        assert "Nondeterminism" in failed["note"]
-        moved = op.task_versions(await moving.fetch_history())
-        assert moved[0]["version"] == "v1" and moved[-1] == {
-            **moved[-1],
-            "workflow task": "failed",
-            "worker": "v2-worker",
+        sample = await deployment.sample(20, [final("hi")])
+        started_on = [r["started on"] for r in sample]
+        assert set(started_on) == {"v1", "v2"}, f"a 50 % ramp sends some of 20 new runs to each: {started_on}"
+        for row in sample:  # what describe() said is what the history recorded
+            history = await lab.client.get_workflow_handle(row["conversation"]).fetch_history()
+            assert {r["version"] for r in deployments.task_versions(history)} == {row["started on"]}
+
+        await deployment.promote("v2")
+        assert _statuses(await deployment.versions()) == {"v1": "DRAINING", "v2": "CURRENT"}
+        assert (await deployment.versions())[0]["drainage"] == "DRAINING", "a pinned run is still open on v1"
+        assert await deployment.say(stays, "two", script) == "reply 2"
+        assert await deployment.say(chain, "two", script) == "reply 2"
+        assert await deployment.say(chain, "three", script) == "reply 3"
+        fresh = f"fresh-{lab.new_workflow_id()}"
+        await deployment.say(fresh, "hello", [final("on v2")])
+
+        failed = await deployments.until_a_task_fails(lab, moving, "two")
+        assert (failed["worker"], failed["why"]) == ("v2-worker", "[TMPRL1100] Nondeterminism error")
+        assert (await deployments.versioning_of(lab.client.get_workflow_handle(moving)))["override"] == "auto-upgrade"
+
+        for conversation in (stays, chain, fresh):
+            await lab.client.get_workflow_handle(conversation).execute_update(ConversationWorkflow.close)
+        stayed = await deployments.chain_versions(lab, stays)
+        assert {(r["run"], r["worker"], r["version"]) for r in stayed} == {(1, "v1-worker", "v1")}
+        upgraded = await deployments.chain_versions(lab, chain)
+        assert [r["run"] for r in upgraded][-1] == 2, "the chain continued as new once"
+        assert {(r["worker"], r["version"]) for r in upgraded if r["run"] == 1} == {("v1-worker", "v1")}
+        assert {(r["worker"], r["version"]) for r in upgraded if r["run"] == 2} == {("v2-worker", "v2")}
+        first_runs = await fetch_chain(lab.client, chain)
+        assert first_runs[1].events[0].workflow_execution_started_event_attributes.input  # carried the messages
+        assert {r["version"] for r in await deployments.chain_versions(lab, fresh)} == {"v2"}
+
+        await deployment.until_drained("v1")
+        assert (await deployment.versions())[0] == {
+            "version": "v1",
+            "status": "DRAINED",
+            "new runs": "",
+            "drainage": "DRAINED",
         }
-        assert (await op.versioning_of(moving))["override"] == "auto-upgrade"
-        assert (await op.versioning_of(pinned))["on version"] == "v1"
-        await moving.terminate()
+        await deployment.retire("v1")
+        assert set(deployment.workers) == {"v2"}
     finally:
         await deployment.stop()
+
+
+def _statuses(versions):
+    return {v["version"]: v["status"] for v in versions}
 
 
 async def test_external_storage_keeps_large_payloads_out_of_the_history(lab: Lab):
