@@ -23,6 +23,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
 from pydantic_ai.durable_exec.temporal import PydanticAIWorkflow, TemporalDurability
 from temporalio import workflow
@@ -30,7 +31,7 @@ from temporalio.common import RetryPolicy
 from temporalio.workflow import ActivityConfig
 
 with workflow.unsafe.imports_passed_through():
-    from pydantic_ai import Agent, RunContext
+    from pydantic_ai import Agent, ModelResponse, RunContext, TextPart, ToolCallPart
     from pydantic_ai.capabilities import AbstractCapability
 
     from durable_agents.agent import build_agent
@@ -230,6 +231,51 @@ class LegacyAsCapabilityWorkflow(PydanticAIWorkflow):
     @workflow.run
     async def run(self, request: AgentRequest) -> str:
         return await run_agent(request, LEGACY_AS_CAPABILITY)
+
+
+# ---- a fix deployed for a rewind (notebook 10): the model may not overwrite what it wrote ----
+
+
+@dataclass
+class NoOverwrite(AbstractCapability[DemoDeps]):
+    """v2's fix: the model may not overwrite a file it wrote earlier in the run.
+
+    A model answer that calls `write_file` on such a path becomes a text answer saying so. It reads
+    only the conversation (workflow state), never the disk, so it is deterministic workflow code.
+    """
+
+    async def after_model_request(
+        self, ctx: RunContext[DemoDeps], *, request_context: Any, response: ModelResponse
+    ) -> ModelResponse:
+        written = {path for message in ctx.messages for path in _written(message)}
+        again = sorted(written & set(_written(response)))
+        if not again:
+            return response
+        return ModelResponse(
+            parts=[TextPart(f"I will not overwrite {', '.join(again)}: I wrote it earlier in this run.")]
+        )
+
+
+def _written(message: Any) -> list[str]:
+    """The paths a model response asks `write_file` to write (none for any other message)."""
+    if not isinstance(message, ModelResponse):
+        return []
+    calls = [p for p in message.parts if isinstance(p, ToolCallPart) and p.tool_name == "write_file"]
+    return [str(c.args_as_dict().get("path")) for c in calls]
+
+
+GUARDED_AGENTS = hosting(build_agent("demo", extra=[NoOverwrite()]))
+
+
+@workflow.defn(name="DemoAgentWorkflow")
+class GuardedWorkflow(PydanticAIWorkflow):
+    """v2 of the demo workflow: the same agent and activities, with `NoOverwrite` on its model's answers."""
+
+    __pydantic_ai_agents__ = tuple(GUARDED_AGENTS.values())
+
+    @workflow.run
+    async def run(self, request: AgentRequest) -> str:
+        return await run_agent(request, GUARDED_AGENTS)
 
 
 # ---- a conversation's new version (notebook 10, Worker Versioning): its agent renamed ----

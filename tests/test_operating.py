@@ -12,8 +12,8 @@ from temporalio.client import WorkflowUpdateFailedError
 
 from durable_agents.history.store import fetch_chain
 from durable_agents.lab import Lab
-from durable_agents.lessons import deployments
 from durable_agents.lessons import operating as op
+from durable_agents.lessons.operating import deployments
 from durable_agents.script import call, final
 from durable_agents.versions import RenamedConversationWorkflow
 from durable_agents.workflows import ConversationWorkflow

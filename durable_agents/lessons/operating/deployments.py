@@ -36,7 +36,7 @@ from temporalio.worker import Worker, WorkerDeploymentConfig
 
 from durable_agents.history.store import fetch_chain
 from durable_agents.lab.lab import Lab
-from durable_agents.lessons.operating import say
+from durable_agents.lessons.operating.conversation import say
 from durable_agents.script import Step
 from durable_agents.workflows import ConversationWorkflow
 
