@@ -196,6 +196,27 @@ async def test_the_repl_as_a_user_drives_it(server, tmp_path):
     assert any("Unknown tool name: 'launch_rockets'" in line for line in told)
 
 
+async def test_reset_rewinds_the_last_run_to_before_its_last_model_request(server, tmp_path):
+    child = _spawn("--no-start-dev-server", "--address", _address(server), "--sandbox", str(tmp_path), cwd=tmp_path)
+    child.expect(PROMPT)
+    assert "No run to rewind yet" in _type(child, "/reset", "No run to rewind")
+    note = _type(child, "write a note about herons", "Answer: Saved to", "Diagram: ")
+    note_id = RUN_ID.search(note).group(1)
+    old = (await _histories(server, note_id))[note_id]
+    shown = _type(child, "/reset", "Reset " + note_id, "Answer: Saved to", "model requests: 1")
+    child.sendeof()
+    child.expect(pexpect.EOF)
+
+    new = (await _histories(server, note_id))[note_id]
+    assert new["events"] != old["events"], "the workflow's latest run is the reset's new run"
+    point = int(re.search(r"to event (\d+), before model request 3", shown).group(1))
+    failed = next(e for e in new["events"] if e["eventType"] == "EVENT_TYPE_WORKFLOW_TASK_FAILED")
+    assert int(failed["eventId"]) == point, "the new run takes over where the reset put it"
+    assert failed["workflowTaskFailedEventAttributes"]["cause"] == "WORKFLOW_TASK_FAILED_CAUSE_RESET_WORKFLOW"
+    assert shape(build_graph({note_id: new}, note_id)) == ["model", "write_file", "model", "read_file", "model"]
+    assert "activities kept (not run again): 4; activities the new run ran: 1" in shown
+
+
 async def test_the_default_demo_starts_a_dev_server_with_its_web_ui_and_leaves_nothing(tmp_path):
     child = _spawn("--sandbox", str(tmp_path), cwd=tmp_path)
     child.expect(r"Temporal Web UI: (http://127\.0\.0\.1:(\d+))")

@@ -5,6 +5,7 @@
     /routes               how a free-text prompt picks a scripted route
     /script [edit|clear|JSON]   show or set the script of the next run
     /history              the last run again (its tree, answer, files, link)
+    /reset                rewind the last run to before its last model request
     /ui                   the Web UI link (of the last run, if any)
     /help                 this list;  Ctrl-C cancels a run, Ctrl-D quits
 
@@ -120,7 +121,7 @@ class Repl:
                 return line
 
             return plain
-        words = ["/help", "/scenarios", "/scenario", "/routes", "/script", "/history", "/ui", "/quit"]
+        words = ["/help", "/scenarios", "/scenario", "/routes", "/script", "/history", "/reset", "/ui", "/quit"]
         session: PromptSession[str] = PromptSession(
             history=FileHistory(str(self.runner.lab.sandbox_root / ".demo-history")),
             completer=WordCompleter([*words, *ALIASES, *SCENARIOS], sentence=True),
@@ -161,6 +162,8 @@ class Repl:
                 await self.script(rest)
             elif command == "/history":
                 self.history()
+            elif command == "/reset":
+                await self.reset()
             elif command == "/ui":
                 self.ui()
             else:
@@ -265,6 +268,35 @@ class Repl:
             self.console.print("No run yet: type a prompt, or /scenario ptc.")
             return
         self.runner.show(self.runner.last)
+
+    async def reset(self) -> None:
+        """Rewind the last run (`temporal workflow reset`) to before its last model request, and follow the new run.
+
+        The server copies the history up to the workflow task that scheduled that request and starts
+        a new run of the same workflow id from there: the tool results before it are kept, not run
+        again; the request runs again (a live model may answer differently, a script the same way).
+        """
+        from durable_agents.lessons.operating.rewind import kept_and_redone, model_requests, reset_point, reset_workflow
+
+        last = self.runner.last
+        if last is None:
+            self.console.print("No run to rewind yet: type a prompt, or /scenario ptc.")
+            return
+        workflow_id, old = last.run.workflow_id, last.run.histories[last.run.workflow_id]
+        requests = model_requests(old)
+        if not requests:
+            self.console.print(f"{workflow_id} made no model request: there is nothing to rewind to.")
+            return
+        point = reset_point(old, request=len(requests))
+        await reset_workflow(self.runner.lab, workflow_id, point, reason="/reset in durable-agents demo")
+        self.console.print(
+            f"Reset {workflow_id} to event {point}, before model request {len(requests)}: a new run carries on."
+        )
+        outcome = Outcome(last.plan, await self.runner.lab.follow(workflow_id, check=False))
+        self.runner.last = outcome
+        self.runner.show(outcome)
+        kept = kept_and_redone(old, outcome.run.histories[workflow_id])
+        self.console.print(escape("; ".join(f"{what}: {n}" for what, n in kept.items())), highlight=False)
 
     def ui(self) -> None:
         if not self.runner.ui_url:
