@@ -92,3 +92,41 @@ async def test_a_history_that_replays_slowly_still_replays(lab, monkeypatch):
 
     monkeypatch.setattr(ptc.SnippetTimeLimit, "turn", slow_turn)
     assert await replay(run.histories) == 1
+
+
+@pytest.mark.timeout(60)
+async def test_a_live_worker_replays_a_whole_snippet_budget_on_a_busier_machine(bare_lab, monkeypatch):
+    """A fresh worker replays a run's history before it carries on (after a crash, or with no cache), and
+    nothing times a replayed snippet turn. One that used the whole budget live must still replay inside
+    the deadlock detector's 2 s on a machine three times busier (simulated by a sleep), or the SDK fails
+    the workflow task and cannot evict the run: it stayed stuck on that worker (issue 25, with a 1 s budget)."""
+    import time
+
+    from temporalio import workflow
+    from temporalio.worker import Worker
+
+    from durable_agents.capabilities import ptc
+    from durable_agents.script import code
+    from durable_agents.workflows import WORKFLOWS
+
+    turn = ptc.SnippetTimeLimit.turn
+    replayed: list[float] = []
+
+    def three_times_the_budget_on_replay(self, portal, fn, args):
+        if workflow.unsafe.is_replaying():
+            replayed.append(3 * ptc.SNIPPET_SECONDS)
+            time.sleep(3 * ptc.SNIPPET_SECONDS)
+        return turn(self, portal, fn, args)
+
+    monkeypatch.setattr(ptc.SnippetTimeLimit, "turn", three_times_the_budget_on_replay)
+    # No workflow cache: every workflow task replays the history so far, as a fresh worker does after a crash.
+    worker = Worker(bare_lab.client, task_queue=bare_lab.task_queue, workflows=list(WORKFLOWS), max_cached_workflows=0)
+    async with worker:
+        run = await bare_lab.run(
+            [code("sum(range(1000))"), call("word_count", text="a b"), final("ok")], agent="ptc", timeout=20
+        )
+    assert run.output == "ok"
+    assert replayed, "the live worker replayed the snippet's turn"
+    events = run.history_json[run.workflow_id]["events"]
+    failed = [e for e in events if e["eventType"] == "EVENT_TYPE_WORKFLOW_TASK_FAILED"]
+    assert not failed, f"a workflow task failed on replay: {json.dumps(failed)[:300]}"

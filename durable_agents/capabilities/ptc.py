@@ -50,11 +50,15 @@ from durable_agents.capabilities.counts import execution_counts
 from durable_agents.deps import DemoDeps
 from durable_agents.errors import ToolExecutionError, ToolValidationError
 
-SNIPPET_SECONDS = 1.0
+SNIPPET_SECONDS = 0.5
 """How long one snippet may compute in total, summed over its turns, before it is stopped.
 
-It stays well below Temporal's 2 s deadlock detector: code that computes for a whole second is
-not orchestration. Outside a workflow Monty's own clock applies the same limit."""
+A quarter of Temporal's 2 s deadlock detector, because what a snippet did live it does again on
+replay, where nothing times it: a worker that picks a run up after a crash, on a machine busier than
+the one that first ran it, replays each turn at its own speed. Past 2 s the detector fails that
+workflow task, and the SDK (temporalio 1.35) cannot then evict the run: it stays stuck on that worker
+(see `tests/test_history.py`, the live-replay test). Half a second of compute is not orchestration
+anyway. Outside a workflow Monty's own clock applies the same limit."""
 
 LIMITS: CodeModeResourceLimits = {"max_memory": 64 * 1024 * 1024, "max_duration_secs": SNIPPET_SECONDS}
 """The sandbox's limits per snippet: heap (Monty raises `MemoryError` beyond it) and time (outside a workflow)."""
