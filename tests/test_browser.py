@@ -1,14 +1,19 @@
-"""Notebook 01 in a real browser: JupyterLab served headless, driven by Playwright in Debian's Chromium.
+"""Notebooks in a real browser: JupyterLab served headless, driven by Playwright in Debian's Chromium.
 
-Run alone with `uv run pytest -m browser`. The browser is the system `chromium` (`apt-get install
-chromium`; `$DURABLE_AGENTS_CHROMIUM` points elsewhere); nothing is ever downloaded, and the test
-skips, saying why, when there is no browser. Screenshots are kept in the folder the test prints.
+Notebook 01 runs cell by cell (diagrams, the timeline widget, the Web UI); 05 and 06 run by *Run All*,
+after which no solution may show its output or open its source (JupyterLab's Run All clears a cell's
+"outputs hidden" flag: a small notebook of its own shows that it does, and that the check sees it).
+Run alone with `uv run pytest -n 0 -m browser tests/test_browser.py`. The browser is the system
+`chromium` (`apt-get install chromium`; `$DURABLE_AGENTS_CHROMIUM` points elsewhere); nothing is
+ever downloaded, and the test skips, saying why, when there is no browser. Screenshots are kept in
+the folder the test prints.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -17,6 +22,7 @@ import time
 import urllib.request
 import uuid
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import nbformat
@@ -38,6 +44,8 @@ CHROMIUM_ARGS = [
     "--no-first-run",
 ]
 NOTEBOOK = "01_wrapping.ipynb"
+RUN_ALL = ["05_failures.ipynb", "06_migration.ipynb"]  # exercises whose solutions drew diagrams; each well under 2 min
+LOUD = "loud_solution.ipynb"  # written by the fixture: one solution prints, one does not
 RUN_TIMEOUT = float(os.environ.get("BROWSER_RUN_TIMEOUT", 240))
 SETTINGS = {
     "@jupyterlab/notebook-extension/tracker": {
@@ -60,11 +68,49 @@ def artefacts() -> Path:
     return folder
 
 
+@dataclass
+class Jupyter:
+    """A running `jupyter lab`: where it listens, its token, and the folder it serves."""
+
+    base: str
+    token: str
+    root: Path
+
+    def url(self, notebook: str) -> str:
+        """The page of `notebook` alone (`reset`: JupyterLab would reopen, and restart, the ones before)."""
+        return f"{self.base}/lab/tree/{notebook}?token={self.token}&reset"
+
+    def shut_down_kernels(self) -> None:
+        """Stop every kernel (and with it the labs its notebook started), so the next notebook runs alone."""
+        headers = {"Authorization": f"token {self.token}"}
+        with urllib.request.urlopen(urllib.request.Request(f"{self.base}/api/kernels", headers=headers)) as r:
+            kernels = json.load(r)
+        for kernel in kernels:
+            url = f"{self.base}/api/kernels/{kernel['id']}"
+            urllib.request.urlopen(urllib.request.Request(url, method="DELETE", headers=headers), timeout=60).close()
+
+
+def _loud_notebook() -> nbformat.NotebookNode:
+    """Two hidden solutions, as the workbook hides them: one displays nothing, one prints its answer."""
+    hidden = {"jupyter": {"source_hidden": True, "outputs_hidden": True}, "tags": ["solution"]}
+    cells = [
+        nbformat.v4.new_markdown_cell("# A solution that shows"),
+        nbformat.v4.new_code_cell("answer = 6 * 7"),
+        nbformat.v4.new_code_cell("# One way to do it (try your own first).\nassert answer == 42", metadata=hidden),
+        nbformat.v4.new_code_cell("# One way to do it (try your own first).\nprint(answer)", metadata=hidden),
+    ]
+    cells[2].id, cells[3].id = "quiet", "loud"
+    notebook = nbformat.v4.new_notebook(cells=cells)
+    notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}
+    return notebook
+
+
 @pytest.fixture(scope="module")
-def jupyter(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
+def jupyter(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Jupyter]:
     """`jupyter lab` headless on a free port, serving a copy of the notebooks (autosave must not touch ours)."""
-    root = tmp_path_factory.mktemp("lab")
-    shutil.copy(NOTEBOOKS / NOTEBOOK, root / NOTEBOOK)
+    root = tmp_path_factory.mktemp("lab") / "notebooks"
+    shutil.copytree(NOTEBOOKS, root, ignore=shutil.ignore_patterns(".*", "__pycache__"))  # solutions/ too
+    nbformat.write(_loud_notebook(), root / LOUD)
     settings = tmp_path_factory.mktemp("lab-settings")
     for plugin, values in SETTINGS.items():
         path = settings / f"{plugin}.jupyterlab-settings"
@@ -82,7 +128,7 @@ def jupyter(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Pat
         cwd=root,
         env=env,
         stdout=subprocess.DEVNULL,
-        stderr=(root / "jupyter.log").open("wb"),
+        stderr=(root.parent / "jupyter.log").open("wb"),
     )  # fmt: skip
     base = f"http://127.0.0.1:{port}"
     try:
@@ -94,9 +140,9 @@ def jupyter(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Pat
             except OSError:
                 pass
             if server.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"jupyter lab did not start: {(root / 'jupyter.log').read_text()[-2000:]}")
+                pytest.fail(f"jupyter lab did not start: {(root.parent / 'jupyter.log').read_text()[-2000:]}")
             time.sleep(0.3)
-        yield f"{base}/lab/tree/{NOTEBOOK}?token={token}", root
+        yield Jupyter(base, token, root)
     finally:
         server.terminate()  # shuts its kernels down; the lab's reaper stops any server a kernel left
         try:
@@ -121,7 +167,7 @@ def browser() -> Iterator[object]:
 
 def _run_menu(page: object, item: str) -> None:
     page.locator(".lm-MenuBar-itemLabel", has_text="Run").first.click()
-    page.locator(".lm-Menu-itemLabel", has_text=item).first.click()
+    page.locator(".lm-Menu-itemLabel", has_text=re.compile(f"^{re.escape(item)}$")).first.click()
 
 
 def _wait_ran(page: object, but_last: int, timeout: float) -> None:
@@ -132,24 +178,28 @@ def _wait_ran(page: object, but_last: int, timeout: float) -> None:
     """
     deadline = time.monotonic() + timeout
     idle = page.get_by_text("Python 3 (ipykernel) | Idle")
+    done_before = False  # twice in a row: the kernel is idle for a moment between two queued cells
     while time.monotonic() < deadline:
         prompts = page.locator(".jp-CodeCell .jp-InputPrompt").all_inner_texts()
         prompts = [p for p in prompts[: len(prompts) - but_last] if p.strip()]  # a hidden input shows no prompt
-        if prompts and all(any(c.isdigit() for c in p) for p in prompts) and idle.count():
+        done = bool(prompts) and all(any(c.isdigit() for c in p) for p in prompts) and bool(idle.count())
+        if done and done_before:
             return
+        done_before = done
         time.sleep(0.5)
-    raise AssertionError(f"the notebook was still running after {timeout} s")
+    raise AssertionError(f"the notebook was still running after {timeout} s: prompts {prompts}, idle {idle.count()}")
 
 
 def test_notebook_01_runs_in_a_real_browser(browser, jupyter, artefacts):
-    url, root = jupyter
     page = browser.new_page(viewport={"width": 1400, "height": 1000})
     try:
-        _drive(browser, page, url, root, artefacts)
+        _drive(browser, page, jupyter.url(NOTEBOOK), jupyter.root, artefacts)
     except BaseException:
         page.screenshot(path=artefacts / "failure.png", full_page=True)
         (artefacts / "failure.html").write_text(page.content())
         raise
+    finally:
+        jupyter.shut_down_kernels()
 
 
 def _drive(browser: object, page: object, url: str, root: Path, artefacts: Path) -> None:
@@ -213,3 +263,129 @@ def _drive(browser: object, page: object, url: str, root: Path, artefacts: Path)
         errors = [o for o in cell.outputs if o.output_type == "error"]
         expected = "raises-exception" in cell.metadata.get("tags", [])
         assert bool(errors) == expected, f"cell {cell.id}: {errors[0].evalue if errors else 'no error'}"
+
+
+def _run_all(page: object, jupyter: Jupyter, notebook: str, timeout: float) -> nbformat.NotebookNode:
+    """Open `notebook` and do Run → Run All Cells, as a learner would; the notebook saved once all ran."""
+    page.set_default_timeout(60_000)
+    page.goto(jupyter.url(notebook))
+    page.locator(".jp-Notebook .jp-Cell").first.wait_for()
+    page.get_by_text("Python 3 (ipykernel) | Idle").wait_for(timeout=60_000)
+    started = time.monotonic()
+    _run_menu(page, "Run All Cells")
+    _wait_ran(page, 0, timeout)
+    return _saved_when_ran(page, jupyter.root / notebook, timeout - (time.monotonic() - started))
+
+
+def _solutions_shown(page: object, notebook: nbformat.NotebookNode) -> dict[str, str]:
+    """What each solution cell shows in the page after it ran: {cell id: what gives the answer away}.
+
+    A solution is hidden when its output area shows nothing and its source stays collapsed to the
+    placeholder (its first line). The page's cells are the notebook's, in order (windowing is off).
+    """
+    cells = page.locator(".jp-Notebook .jp-Cell")
+    assert cells.count() == len(notebook.cells), f"the page shows {cells.count()} cells, not {len(notebook.cells)}"
+    shown = {}
+    for index, cell in enumerate(notebook.cells):
+        if "solution" not in cell.metadata.get("tags", []):
+            continue
+        node = cells.nth(index)
+        outputs = [o for o in node.locator(".jp-OutputArea-output").all() if o.is_visible()]
+        editor_open = node.locator(".jp-InputArea-editor").is_visible()
+        placeholder = node.locator(".jp-InputPlaceholder")
+        collapsed = placeholder.is_visible() and cell.source.splitlines()[0] in placeholder.inner_text()
+        what = []
+        if outputs:
+            what.append("output: " + " | ".join(o.inner_text().strip()[:80] for o in outputs))
+        if editor_open or not collapsed:
+            what.append("source: open")
+        if what:
+            shown[cell.id] = "; ".join(what)
+    return shown
+
+
+def _links(page: object) -> set[str]:
+    """Every local http link the outputs show (the Web UI's, printed by the set-up cell and by runs)."""
+    text = "\n".join(page.locator(".jp-OutputArea-output").all_inner_texts())
+    return set(re.findall(r"http://127\.0\.0\.1:\d+[^\s'\"<>)]*", text))
+
+
+def _saved_when_ran(page: object, path: Path, timeout: float) -> nbformat.NotebookNode:
+    """The notebook as JupyterLab saves it once every code cell has an execution count.
+
+    A collapsed cell has no prompt in the page (JupyterLab detaches its input), so its count is read
+    from the saved file: save (Ctrl+S), read, until every code cell ran.
+    """
+    deadline = time.monotonic() + timeout
+    while True:
+        before = path.stat().st_mtime_ns
+        page.keyboard.press("Control+s")
+        saved = time.monotonic() + 30
+        while path.stat().st_mtime_ns == before and time.monotonic() < saved:
+            time.sleep(0.2)
+        notebook = nbformat.read(path, as_version=4)  # the server writes a temporary file, then renames it
+        waiting = [c.id for c in notebook.cells if c.cell_type == "code" and not c.execution_count]
+        if not waiting:
+            return notebook
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{path.name}: cells {waiting} had not run after {timeout} s")
+        time.sleep(1)
+
+
+def _assert_ran_as_meant(executed: nbformat.NotebookNode) -> None:
+    code = [c for c in executed.cells if c.cell_type == "code"]
+    assert all(c.execution_count for c in code), f"cells never ran: {[c.id for c in code if not c.execution_count]}"
+    for cell in code:
+        errors = [o for o in cell.outputs if o.output_type == "error"]
+        expected = "raises-exception" in cell.metadata.get("tags", [])
+        assert bool(errors) == expected, f"cell {cell.id}: {errors[0].evalue if errors else 'no error'}"
+
+
+def _screenshot_solutions(page: object, notebook: nbformat.NotebookNode, folder: Path, stem: str) -> None:
+    cells = page.locator(".jp-Notebook .jp-Cell")
+    for index, cell in enumerate(notebook.cells):
+        if "solution" in cell.metadata.get("tags", []):
+            cells.nth(max(index - 2, 0)).scroll_into_view_if_needed()  # the check above it, and the solution
+            page.screenshot(path=folder / f"{stem}-solution-{cell.id}.png")
+
+
+def test_a_solution_that_displays_shows_after_run_all(browser, jupyter, artefacts):
+    """The premise and the check's power: after Run All, JupyterLab shows what a hidden solution prints."""
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    try:
+        notebook = _run_all(page, jupyter, LOUD, 60)
+        _screenshot_solutions(page, notebook, artefacts, "loud")
+        shown = _solutions_shown(page, notebook)
+    finally:
+        page.close()
+        jupyter.shut_down_kernels()
+    assert "quiet" not in shown, f"a solution that displays nothing shows: {shown['quiet']}"
+    assert shown == {"loud": "output: 42"}, (
+        f"expected the printing solution's output, and only that, to show: {shown}. If JupyterLab now keeps "
+        "outputs_hidden through Run All, notebooks/README.md's 'Where the solutions are' can say so."
+    )
+
+
+@pytest.mark.parametrize("notebook", RUN_ALL, ids=lambda n: n.split("_")[0])
+def test_run_all_keeps_every_solution_hidden(browser, jupyter, artefacts, notebook):
+    """notebooks/README.md: a solution's source stays collapsed, and it displays nothing, after Run All."""
+    stem = notebook.split("_")[0]
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    try:
+        started = time.monotonic()
+        executed = _run_all(page, jupyter, notebook, RUN_TIMEOUT)
+        print(f"{notebook}: Run All took {time.monotonic() - started:.0f} s in the browser")
+        committed = nbformat.read(NOTEBOOKS / notebook, as_version=4)
+        _screenshot_solutions(page, committed, artefacts, stem)
+        shown = _solutions_shown(page, committed)
+        assert not shown, f"{notebook}: after Run All these solutions give themselves away: {shown}"
+        for link in _links(page):
+            assert page.request.get(link).ok, f"{notebook}: the Web UI link {link} does not answer after Run All"
+        _assert_ran_as_meant(executed)
+    except BaseException:
+        page.screenshot(path=artefacts / f"{stem}-failure.png", full_page=True)
+        (artefacts / f"{stem}-failure.html").write_text(page.content())
+        raise
+    finally:
+        page.close()
+        jupyter.shut_down_kernels()

@@ -70,6 +70,8 @@ def pick_port(port: int | None, what: str, held: set[int] = frozenset()) -> int:
         raise LabError(f"{what} port {port!r} is not a port number: give an int from 1 to 65535, or None.")
     if port not in held:
         with socket.socket() as s:
+            # As the server will bind it: a port a killed server left in TIME_WAIT is free, one listened on is not.
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
             try:
                 s.bind(("127.0.0.1", port))
             except OSError:

@@ -17,8 +17,10 @@ from typing import Any
 
 from IPython.display import SVG
 
+from durable_agents.history.graph import Step, event_attrs
 from durable_agents.lessons.notebook import table
-from durable_agents.script import Step, call, code, final
+from durable_agents.script import Step as ScriptStep
+from durable_agents.script import call, code, final
 
 
 def sibling_cancel(run: Any) -> dict[str, Any]:
@@ -33,6 +35,44 @@ def sibling_cancel(run: Any) -> dict[str, Any]:
     }
 
 
+_ENDED = {
+    "cancel_requested": "asked to stop; the run went on without waiting for it",
+    "cancelled": "cancelled",
+    "completed": "finished",
+    "failed": "failed",
+}
+
+
+def _cancel_events(step: Step, events: list[dict[str, Any]]) -> list[str]:
+    """The parent's events about cancelling `step`: found by its scheduled event (an activity) or its id (a child)."""
+    child_id = step.child.workflow_id if step.child else None
+    names = []
+    for event in events:
+        kind, attrs = event["eventType"].removeprefix("EVENT_TYPE_"), event_attrs(event)
+        if "CANCEL" not in kind:
+            continue
+        if str(attrs.get("scheduledEventId")) == str(step.event_id) or (
+            child_id and attrs.get("workflowExecution", {}).get("workflowId") == child_id
+        ):
+            names.append(kind)
+    return names
+
+
+def snippet_calls(run: Any) -> Any:
+    """Each call a `run_code` snippet made, how it ended, and what the parent's history records about
+    cancelling it (notebook 04, after one call failed): a table."""
+    events = run.history_json[run.workflow_id]["events"]
+    rows = []
+    for step in (s for top in run.graph().steps if top.kind == "code" for s in top.inner):
+        name = f"spawn {step.label} ({step.detail})" if step.kind == "child" else f"{step.label}({step.detail})"
+        ended = _ENDED.get(step.status, step.status)
+        if step.outcome == "tool_failed" or (step.status in ("completed", "failed") and step.failures):
+            ended = f"failed: {step.failures[-1]}" if step.failures else "failed"
+        records = " → ".join(_cancel_events(step, events)) or "—"
+        rows.append({"call": name, "how it ended": ended, "the history records": records})
+    return table(rows)
+
+
 PTC_SOURCE = """
 total = 0
 for i in range({n}):
@@ -43,14 +83,14 @@ total
 """
 
 
-def direct_script(n: int) -> list[Step]:
+def direct_script(n: int) -> list[ScriptStep]:
     """One tool call per model turn: n writes, n reads, then the answer."""
     writes = [call("write_file", path=f"data/{i}.txt", content="x" * (i + 1)) for i in range(n)]
     reads = [call("read_file", path=f"data/{i}.txt") for i in range(n)]
     return [*writes, *reads, final(str(n * (n + 1) // 2))]
 
 
-def ptc_script(n: int) -> list[Step]:
+def ptc_script(n: int) -> list[ScriptStep]:
     """One `run_code` snippet doing the same work, then the answer."""
     return [code(PTC_SOURCE.format(n=n).strip()), final(str(n * (n + 1) // 2))]
 

@@ -28,6 +28,9 @@ class ServerCrash:
 
     workflow_id: str
     events_at_crash: int
+    same_ports: dict[str, int] = field(default_factory=dict)
+    """`port` and `ui_port` of the dead server: `Lab.start(..., **crash.same_ports)` brings the new one up
+    where the old one was, so every Web UI link printed before the crash works again."""
     run: Run | None = None
     seconds: float = 0.0
     """From the new lab's first call to the run's answer (the reader's time between cells not counted)."""
@@ -61,7 +64,10 @@ async def kill_server(lab: Lab, workflow_id: str, pool: WorkerPool | None = None
     """Kill the lab's server (SIGKILL, as a power cut would) and its worker processes; note the history first."""
     assert lab.server.process is not None, "this lab's server is not one the lab started"
     history = await lab.client.get_workflow_handle(workflow_id).fetch_history()
+    port = int(lab.server.address.rsplit(":", 1)[1])
+    same_ports = {"port": port, "ui_port": int(lab.ui_url.rsplit(":", 1)[1])} if lab.ui_url else {"port": port}
     lab.server.process.kill()
+    lab.server.process.wait(10)  # gone, and its ports free for the server started after it
     if pool is not None:
         pool.kill_all()
-    return ServerCrash(workflow_id, len(history.events))
+    return ServerCrash(workflow_id, len(history.events), same_ports)
