@@ -11,6 +11,9 @@ a workflow), a worker program for it, and a function that drives a run through a
 `replay_in_a_process` replays that run's history in a fresh interpreter that imports the reader's
 module (`python -m durable_agents.lessons.capstone AGENT_FILE HISTORY_FOLDER`), as a worker that
 picks the run up after a crash would.
+
+Notebook 09's set-up cell imports from two places, `lessons.workbook` and this module: the package
+code the notebook shows or uses is imported here as `name as name` (a re-export) for it.
 """
 
 from __future__ import annotations
@@ -29,7 +32,10 @@ from typing import Any
 
 from durable_agents import upstream
 from durable_agents.lab import Lab, Run, WorkerPool
+from durable_agents.lessons import durability as durability
+from durable_agents.lessons import migration as migration
 from durable_agents.lessons.durability import tool_in_flight
+from durable_agents.live import LiveModelError as LiveModelError
 from durable_agents.script import Step, ToolCall, code
 
 NOTES = {

@@ -9,6 +9,9 @@ what its history says once a worker has carried it on.
     run = await lab.follow(handle.id)               # a new worker replays the history and finishes
 
 Everything `recount` and `workflow_tasks` report is read from the history alone.
+
+Notebook 07's set-up cell imports from two places, `lessons.workbook` and this module: the package
+code the notebook shows or uses is imported here as `name as name` (a re-export) for it.
 """
 
 from __future__ import annotations
@@ -20,8 +23,18 @@ from typing import Any
 from temporalio.api.enums.v1 import PendingActivityState, PendingWorkflowTaskState
 from temporalio.client import WorkflowHandle
 
+from durable_agents import versions as versions
+from durable_agents.capabilities import faults as faults
 from durable_agents.history.graph import decode_payload, event_attrs
+from durable_agents.history.replay import replay as replay
+from durable_agents.history.store import load_histories as load_histories
+from durable_agents.history.store import save_histories as save_histories
 from durable_agents.lab import Lab, Run
+from durable_agents.lab import worker as worker
+from durable_agents.lab.worker import STICKY_TIMEOUT as STICKY_TIMEOUT
+from durable_agents.lab.worker import VERSION_ENV as VERSION_ENV
+from durable_agents.lessons import server_crash as server_crash
+from durable_agents.lessons import verdicts as verdicts
 
 
 async def tool_in_flight(lab: Lab, workflow_id: str, toolset: str | None = "faults", timeout: float = 30) -> str:

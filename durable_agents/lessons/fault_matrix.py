@@ -3,12 +3,18 @@
 For each run, `fault_row` finds the step where something went wrong (a retry, a failure the model
 was told about, a timeout, a cancellation, a failed child) and says where it was handled, what
 the model saw, how many attempts it took, and how the workflow ended.
+
+Notebook 05's set-up cell imports from two places, `lessons.workbook` and this module: the package
+code the notebook shows or uses is imported here as `name as name` (a re-export) for it.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from durable_agents import errors as errors
+from durable_agents.capabilities.faults import ATTEMPTS_ENV as ATTEMPTS_ENV
+from durable_agents.capabilities.yours import YOUR_TOOLS_ENV as YOUR_TOOLS_ENV
 from durable_agents.history.graph import Step, WorkflowNode, cut_at_word
 from durable_agents.lab.run import Run
 from durable_agents.lessons.notebook import table

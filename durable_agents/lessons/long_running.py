@@ -8,6 +8,9 @@
 The drills here each start what they need: `deadline_drill` its own time-skipping lab,
 `crash_drill` two worker processes on a queue of their own, `traced_run` a worker with
 OpenTelemetry. The workflow code itself is in `durable_agents.workflows`.
+
+Notebook 08's set-up cell imports from two places, `lessons.workbook` and this module: the package
+code the notebook shows or uses is imported here as `name as name` (a re-export) for it.
 """
 
 from __future__ import annotations
@@ -25,6 +28,8 @@ from typing import Any, Literal
 import graphviz
 from temporalio.client import WorkflowExecutionStatus, WorkflowFailureError, WorkflowHistory, WorkflowUpdateFailedError
 
+from durable_agents.capabilities import approvals as approvals
+from durable_agents.capabilities.yours import YOUR_TOOLS_ENV as YOUR_TOOLS_ENV
 from durable_agents.history import store
 from durable_agents.history.render import Picture
 from durable_agents.lab.lab import Lab
@@ -34,6 +39,7 @@ from durable_agents.lab.worker import make_worker
 from durable_agents.lab.workers import WorkerPool
 from durable_agents.script import Step, call, final, parallel
 from durable_agents.workflows import DAY, Answer, PendingCall
+from durable_agents.workflows import LongRunWorkflow as LongRunWorkflow
 
 # --- A person in the loop ------------------------------------------------------------------------
 

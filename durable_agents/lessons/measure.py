@@ -1,4 +1,8 @@
-"""Timing helpers shared by notebook 01 and `benchmark.py`: what durability costs, measured."""
+"""Timing helpers shared by notebook 01 and `benchmark.py`: what durability costs, measured.
+
+Notebook 01's set-up cell imports from two places, `lessons.workbook` and this module: the package
+code the notebook shows or uses is imported here as `name as name` (a re-export) for it.
+"""
 
 from __future__ import annotations
 
@@ -9,8 +13,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from durable_agents import agent as agent
+from durable_agents import legacy as legacy
+from durable_agents import workflows as workflows
 from durable_agents.agent import build_agent
 from durable_agents.deps import AgentRequest
+from durable_agents.lab.worker import make_worker as make_worker
 from durable_agents.script import Step, parse_script, subagent_scripts
 
 plain_agent = build_agent("plain", durable=False)
@@ -66,13 +74,13 @@ async def stream_cost(lab: Any, script: Sequence[Step | dict[str, Any]]) -> list
     """The same script run by the demo agent and by the `streaming` agent (the demo agent publishing its
     events to a Workflow Stream): what the stream adds to the workflow's own history."""
     rows = []
-    for agent in ("demo", "streaming"):
-        run = await lab.run(script, agent=agent)
+    for name in ("demo", "streaming"):
+        run = await lab.run(script, agent=name)
         events = run.history_json[run.workflow_id]["events"]
         kinds = [e["eventType"].removeprefix("EVENT_TYPE_") for e in events]
         rows.append(
             {
-                "agent": agent,
+                "agent": name,
                 "history events": len(events),
                 "history KB": round(len(run.histories[run.workflow_id].to_json()) / 1024, 1),
                 "signals (batches published)": kinds.count("WORKFLOW_EXECUTION_SIGNALED"),

@@ -9,6 +9,9 @@ across pollers: these are frequencies, not guarantees.
 - `direct-spawns`: the parent emits N parallel `spawn` calls;
 - `ptc-spawns`: the parent emits one `run_code` that gathers N spawns;
 - `ptc-mixed`: one `run_code` that gathers W file writes and N spawns.
+
+Notebook 06's set-up cell imports from two places, `lessons.workbook` and this module: the package
+code the notebook shows or uses is imported here as `name as name` (a re-export) for it.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from durable_agents.lab import Lab, Run, WorkerPool
+from durable_agents.lab import worker as worker
 from durable_agents.lessons.durability import tool_in_flight
 from durable_agents.script import Step, call, code, final, parallel, spawn
 

@@ -2,13 +2,18 @@
 
 The picture is drawn with the same Graphviz path as every run diagram (`history.render.Picture`),
 so what the reader learns here about the drawing holds later on.
+
+Notebook 00's set-up cell imports from two places, `lessons.workbook` and this module: the package
+code the notebook shows or uses is imported here as `name as name` (a re-export) for it.
 """
 
 from __future__ import annotations
 
 import graphviz
 
+from durable_agents.history.events import event_rows as event_rows
 from durable_agents.history.render import STYLE, Picture
+from durable_agents.history.render import legend as legend
 
 
 def moving_parts() -> Picture:

@@ -6,6 +6,9 @@ The same task, "write N files, read them back, report the total length", done tw
   request carries the whole conversation so far;
 - **PTC**: the model writes one `run_code` snippet that loops over the files; the calls inside are
   still activities, but the model is asked twice in all.
+
+Notebook 04's set-up cell imports from two places, `lessons.workbook` and this module: the package
+code the notebook shows or uses is imported here as `name as name` (a re-export) for it.
 """
 
 from __future__ import annotations
@@ -17,6 +20,8 @@ from typing import Any
 
 from IPython.display import SVG
 
+from durable_agents.capabilities import ptc as ptc
+from durable_agents.history.events import first_error_line as first_error_line
 from durable_agents.lessons.notebook import table
 from durable_agents.script import Step, call, code, final
 

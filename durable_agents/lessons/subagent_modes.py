@@ -7,6 +7,9 @@
 The subagent's third step fails once (a stand-in for a crash mid-subagent), so each mode shows
 what it redoes. Model requests are counted where they are served (`ScriptedModel.served`), so the
 count includes work that a retry threw away.
+
+Notebook 03's set-up cell imports from two places, `lessons.workbook` and this module: the package
+code the notebook shows or uses is imported here as `name as name` (a re-export) for it.
 """
 
 from __future__ import annotations
@@ -14,6 +17,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from durable_agents.capabilities import subagents as subagents
+from durable_agents.deps import ROSTER as ROSTER
+from durable_agents.deps import Role as Role
 from durable_agents.history.render import Row, side_by_side
 from durable_agents.lessons.notebook import table
 from durable_agents.script import ScriptedModel, Step, call, final, spawn
