@@ -61,15 +61,24 @@ def normalise(step: str) -> str:
 ARROW = re.compile(r"\s*(?:→|->|=>)\s*")
 """Between the steps of a shape as the tables write it (`model → flaky ×4 → model`), or as typed (`->`)."""
 
+BETWEEN_STEPS = re.compile(r"\s*(?:→|->|=>|,)\s*")
+"""Between the steps of a prediction typed as one string: an arrow, or a comma (`workflow code, slow`)."""
+
 NUMBER = re.compile(r"(?:about\s+|~\s*)?(-?\d+(?:\.\d+)?)(?:\s*(?:s|secs?|seconds?))?")
 """A number as a person might type it: `3`, `3.0`, `about 5`, `~5`, `1 s`, `5 seconds`."""
 
 
-def as_steps(value: Any) -> list[str]:
-    """A predicted shape, typed as a list of steps or as one string in the tables' arrow notation."""
+def typed_steps(value: Any) -> list[str]:
+    """A prediction of steps as the person typed them: a list as it is, or one string split at its arrows
+    or commas (`"model → flaky ×4 → model"`, `"model -> flaky x4 -> model"`, `"workflow code, slow"`)."""
     if isinstance(value, str):
-        return [normalise(s) for s in ARROW.split(value.strip()) if s.strip()]
-    return [normalise(s) for s in value]
+        return [step for step in BETWEEN_STEPS.split(value.strip()) if step.strip()]
+    return [str(step) for step in value]
+
+
+def as_steps(value: Any) -> list[str]:
+    """A prediction of steps (see `typed_steps`), each in `shape()`'s spelling (see `normalise`)."""
+    return [normalise(step) for step in typed_steps(value)]
 
 
 def as_number(value: Any) -> float | None:
@@ -157,16 +166,33 @@ def check_reading(run: Any, *, activities: Any, model_requests: Any, first_tool:
 
 
 def check_predictions(exercise: str, guesses: dict[str, Any], actual: dict[str, Any]) -> Check:
-    """A predict-then-run moment: each guess against what the history says (see `answer`: `"3"` is 3,
-    case and spacing do not matter)."""
+    """A predict-then-run moment: each guess against what the history says, read as a person types it
+    (see `answer`: `"3"` is 3, case and spacing do not matter). A list of steps in `actual` (a run's
+    shape, `scenarios.shape`) is compared step by step, and the guess may be typed in the arrow notation."""
     check = Check(exercise)
     for question, was in actual.items():
         guess = guesses.get(question)
         if unanswered(guess):
             check.require(False, f"{question}: no guess yet; replace '?' with yours (before looking at the run).")
+        elif isinstance(was, list):
+            _compare_steps(check, question, typed_steps(guess), was)
         else:
             check.require(answer(guess) == answer(was), f"{question}: you guessed {guess!r}, the history says {was!r}.")
     return check
+
+
+def _compare_steps(check: Check, question: str, said: list[str], actual: list[str]) -> None:
+    """The first step predicted wrong (quoted as typed), and a prediction of too few or too many steps."""
+    wrong = next(
+        (i for i, (one, was) in enumerate(zip(said, actual, strict=False)) if normalise(one) != normalise(was)), None
+    )
+    if wrong is not None:
+        check.require(
+            False, f"{question}, step {wrong + 1}: you predicted {said[wrong]!r}, the history says {actual[wrong]!r}."
+        )
+    check.require(
+        len(said) == len(actual), f"{question}: you predicted {len(said)} steps, the history has {len(actual)}."
+    )
 
 
 def check_wrapping(run: Any) -> Check:
@@ -421,37 +447,10 @@ def check_your_code_tool(run: Any) -> Check:
     return check
 
 
-def shape_steps(prediction: str | list[str]) -> list[str]:
-    """A predicted shape as its steps: a list as it is, or text in the tables' notation (`"model → flaky ×4 → model"`,
-    `->` or commas between steps)."""
-    if isinstance(prediction, str):
-        return [step for step in re.split(r"\s*(?:→|->|,)\s*", prediction.strip()) if step]
-    return [str(step) for step in prediction]
-
-
-def check_prediction(prediction: str | list[str], run: Any) -> Check:
-    """The reader predicted the run's shape (`scenarios.shape`) before running it: as a list, or as text
-    in the tables' notation."""
-
-    check = Check("05 · predict the diagram")
-    prediction = shape_steps(prediction)
-    actual = shape(run.graph())
-    for index, (said, was) in enumerate(zip(prediction, actual, strict=False), start=1):
-        if normalise(said) != normalise(was):
-            check.require(False, f"Step {index}: you predicted {said!r}, the history says {was!r}.")
-            break
-    check.require(
-        len(prediction) == len(actual),
-        f"You predicted {len(prediction)} steps, the history has {len(actual)}: "
-        "does the workflow go on after a tool runs out of attempts?",
-    )
-    return check
-
-
 def check_retry_policy(prediction: str | list[str], run: Any) -> Check:
     """Exercise 05: a retry policy under which `flaky(fail_times=3)` succeeds, and its history predicted first."""
-    check = check_prediction(prediction, run)
-    check.exercise = "05 · change a retry policy, predict the diagram"
+    actual = {"the diagram": shape(run.graph())}
+    check = check_predictions("05 · change a retry policy, predict the diagram", {"the diagram": prediction}, actual)
     flaky = [s for s in _tool_steps(run) if s.label == "flaky"]
     attempts = flaky[0].attempts if flaky else 0
     check.require(
@@ -592,11 +591,13 @@ CRASH_STEPS = ("workflow code", "model request", "write_file", "slow")
 """What may run again after a crash, in the words exercise 07 uses."""
 
 
-def check_crash_prediction(prediction: list[str], run: Any) -> Check:
-    """Exercise 07: the reader predicted which steps run again when every worker dies while `slow` runs."""
+def check_crash_prediction(prediction: str | list[str], run: Any) -> Check:
+    """Exercise 07: the reader predicted which steps run again when every worker dies while `slow` runs
+    (names from `CRASH_STEPS`, as a list or one string, read as a person types them: see `as_steps`)."""
     from durable_agents.lessons.durability import replays
 
     check = Check("07 · what runs again after a crash")
+    prediction = as_steps(prediction)
     unknown = [p for p in prediction if p not in CRASH_STEPS]
     if not check.require(not unknown, f"{listed(unknown)}: not steps here; use names from {listed(CRASH_STEPS)}."):
         return check
