@@ -11,13 +11,16 @@ import pytest
 
 from durable_agents.history.store import save_histories
 from durable_agents.lab import Lab, WorkerPool
-from durable_agents.lessons.exercises import check_ptc, check_spawn, check_tools, check_wrapping
+from durable_agents.lessons.measure import check_wrapping
+from durable_agents.lessons.ptc_measure import check_ptc
+from durable_agents.lessons.subagent_modes import check_spawn
+from durable_agents.lessons.tools_as_activities import check_tools
 from durable_agents.script import call, final, parallel
 
 
 async def test_reading_check(lab):
     """00: counts typed as numbers or as text, the tool as typed; wrong counts say which way to look."""
-    from durable_agents.lessons.exercises import check_reading
+    from durable_agents.lessons.orientation import check_reading
 
     run = await lab.run(
         [
@@ -204,7 +207,7 @@ def test_hints_show_code_not_backticks():
 
 
 async def test_migration_check_wants_the_spawns_gathered(farm):
-    from durable_agents.lessons.exercises import check_migration
+    from durable_agents.lessons.migration import check_migration
     from durable_agents.script import code
 
     lab, pool = farm
@@ -243,7 +246,7 @@ def capstone_scripts(missing_read: bool = True):
 
 async def test_capstone_check(farm):
     from durable_agents.lessons import capstone
-    from durable_agents.lessons.exercises import check_capstone
+    from durable_agents.lessons.capstone import check_capstone
     from durable_agents.script import code
 
     lab, pool = farm
@@ -294,7 +297,7 @@ def recorded_run(folder: str):
 
 
 def test_crash_prediction_check():
-    from durable_agents.lessons.exercises import check_crash_prediction
+    from durable_agents.lessons.durability import check_crash_prediction
 
     run = recorded_run("crash")
     naive = check_crash_prediction(["model request", "write_file", "slow"], run)
@@ -316,7 +319,7 @@ async def test_patch_check():
     from temporalio import workflow
 
     from durable_agents import versions
-    from durable_agents.lessons.exercises import check_patch
+    from durable_agents.lessons.durability import check_patch
 
     before, after = recorded_run("before").histories, recorded_run("after").histories
 
@@ -343,8 +346,7 @@ async def test_patch_check():
 
 
 async def test_long_running_check(lab):
-    from durable_agents.lessons.exercises import check_long_running
-    from durable_agents.lessons.long_running import CLEANUP_SCRIPT
+    from durable_agents.lessons.long_running import CLEANUP_SCRIPT, check_long_running
 
     async def answered(decide) -> object:
         job = await lab.start_long_run(CLEANUP_SCRIPT)
@@ -441,7 +443,7 @@ async def test_your_tool_check_runs_the_readers_file_in_a_worker_process(tmp_pat
     """05's second exercise: the starter's file fails the check with a hint per mistake, the solution file passes."""
     from durable_agents.capabilities.yours import YOUR_TOOLS_ENV
     from durable_agents.lab.workers import WorkerStartError
-    from durable_agents.lessons.exercises import check_your_tool
+    from durable_agents.lessons.fault_matrix import check_your_tool
     from tests.conftest import NOTEBOOKS
 
     starter = tmp_path / "my_rates.py"
@@ -513,7 +515,7 @@ WORDS_VARIANTS = {
 async def test_your_toolset_check_runs_the_readers_file_in_a_worker_process(tmp_path):
     """02's second exercise: the starter and a wrong file fail with hints quoting the history; the solution and a
     differently-written file pass. Each runs in a worker process of its own, on its own task queue."""
-    from durable_agents.lessons.exercises import check_your_toolset
+    from durable_agents.lessons.tools_as_activities import check_your_toolset
     from durable_agents.lessons.your_code import run_your_code
     from tests.conftest import NOTEBOOKS
 
@@ -590,7 +592,7 @@ CAPABILITY = Poet()
 async def test_your_subagent_check_reads_the_childs_history(tmp_path):
     """03's second exercise: the starter, the right file with the wrong agent, the solution, another right file."""
     from durable_agents.deps import Role
-    from durable_agents.lessons.exercises import check_your_subagent
+    from durable_agents.lessons.subagent_modes import check_your_subagent
     from durable_agents.lessons.your_code import run_your_code
     from durable_agents.script import spawn
 
@@ -639,7 +641,7 @@ CAPABILITY = Shop()
 
 async def test_your_code_tool_check_reads_the_snippets_calls(tmp_path):
     """04's second exercise: the starter (text, one by one), numbers one by one, the solution, another right answer."""
-    from durable_agents.lessons.exercises import check_your_code_tool
+    from durable_agents.lessons.ptc_measure import check_your_code_tool
     from durable_agents.lessons.your_code import run_your_code
     from durable_agents.script import code
 
@@ -674,7 +676,7 @@ async def test_your_code_tool_check_reads_the_snippets_calls(tmp_path):
 async def test_retry_policy_check_wants_a_policy_that_succeeds(tmp_path):
     """05's first exercise: a prediction that matches a failing policy does not pass; the arrow notation does."""
     from durable_agents.capabilities.faults import ATTEMPTS_ENV
-    from durable_agents.lessons.exercises import check_retry_policy
+    from durable_agents.lessons.fault_matrix import check_retry_policy
 
     runs = {}
     async with await Lab.start(
@@ -721,7 +723,7 @@ asyncio.run(serve())
 
 async def test_your_worker_check(tmp_path):
     """06's second exercise: two processes of the reader's worker program, one killed mid-tool."""
-    from durable_agents.lessons.exercises import check_your_worker
+    from durable_agents.lessons.migration import check_your_worker
 
     starter = written(tmp_path, "starter.py", notebook_cell("06_migration.ipynb", "%%writefile .sandbox/my_worker"))
     solution = (SOLUTIONS / "my_worker.py").read_text()
@@ -807,8 +809,7 @@ CAPABILITY = Treasury()
 async def test_your_approval_check(tmp_path):
     """08's second exercise: the reader's `pay` asks a person only above 1,000 EUR, read from the history."""
     from durable_agents.capabilities.yours import YOUR_TOOLS_ENV
-    from durable_agents.lessons.exercises import YOUR_LONG_QUEUE, check_your_approval
-    from durable_agents.lessons.long_running import PAY_SCRIPT, approve_every_ask
+    from durable_agents.lessons.long_running import PAY_SCRIPT, YOUR_LONG_QUEUE, approve_every_ask, check_your_approval
 
     files = {
         "starter": written(
@@ -914,7 +915,7 @@ asyncio.run(main())
 async def test_your_agent_check(tmp_path):
     """09's second exercise: the reader's own agent module, worker program and crash drive, from blank files."""
     from durable_agents.lessons import durability
-    from durable_agents.lessons.exercises import check_your_agent
+    from durable_agents.lessons.capstone import check_your_agent
 
     async def drive(lab, workers, task_queue, kill=True, workflow="MyWorkflow", arg="Research Temporal"):
         handle = await lab.client.start_workflow(workflow, arg, id=lab.new_workflow_id("mine"), task_queue=task_queue)

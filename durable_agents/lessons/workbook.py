@@ -1,6 +1,6 @@
 """The workbook's front door: the names most notebooks use, imported in a set-up cell from one place.
 
-    from durable_agents.lessons.workbook import Lab, call, exercises, final, show_source, table
+    from durable_agents.lessons.workbook import Lab, call, final, show_source, table
     from durable_agents.lessons.orientation import moving_parts     # and the notebook's own lesson module
 
 A notebook's own names (its drills, its measurements, the package code it shows) come from its lesson
@@ -14,7 +14,7 @@ from IPython.display import Markdown
 
 from durable_agents.lab.lab import Lab
 from durable_agents.lab.workers import WorkerPool
-from durable_agents.lessons import exercises
+from durable_agents.lessons.exercises import check_predictions
 from durable_agents.lessons.notebook import show_source, table
 from durable_agents.scenarios import shape
 from durable_agents.script import call, code, final, model_flaky, model_rejects, parallel, spawn
@@ -24,8 +24,8 @@ __all__ = [
     "Markdown",
     "WorkerPool",
     "call",
+    "check_predictions",
     "code",
-    "exercises",
     "final",
     "model_flaky",
     "model_rejects",
