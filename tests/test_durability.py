@@ -16,7 +16,7 @@ from durable_agents.history.replay import replay
 from durable_agents.lab import Lab, WorkerPool
 from durable_agents.lab.worker import VERSION_ENV, chosen_workflows, make_worker
 from durable_agents.lessons import durability, verdicts
-from durable_agents.lessons.exercises import check_crash_prediction
+from durable_agents.lessons.durability import check_crash_prediction
 from durable_agents.script import call, final, parallel
 from durable_agents.workflows import WORKFLOWS, DemoAgentWorkflow
 

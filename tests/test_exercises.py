@@ -11,13 +11,16 @@ import pytest
 
 from durable_agents.history.store import save_histories
 from durable_agents.lab import Lab, WorkerPool
-from durable_agents.lessons.exercises import check_ptc, check_spawn, check_tools, check_wrapping
+from durable_agents.lessons.measure import check_wrapping
+from durable_agents.lessons.ptc_measure import check_ptc
+from durable_agents.lessons.subagent_modes import check_spawn
+from durable_agents.lessons.tools_as_activities import check_tools
 from durable_agents.script import call, final, parallel
 
 
 async def test_reading_check(lab):
     """00: counts typed as numbers or as text, the tool as typed; wrong counts say which way to look."""
-    from durable_agents.lessons.exercises import check_reading
+    from durable_agents.lessons.orientation import check_reading
 
     run = await lab.run(
         [
@@ -152,14 +155,27 @@ async def test_ptc_check(lab):
     check_ptc(await lab.run([code(other), final("56")], agent="ptc")).assert_passed()
 
 
-async def test_prediction_check(lab):
-    from durable_agents.lessons.exercises import check_prediction
+async def test_a_predicted_shape_is_checked_step_by_step(lab):
+    """One checker for every prediction: a run's steps (its shape) as a list or in the arrow notation."""
+    from durable_agents.lessons.exercises import check_predictions
+    from durable_agents.scenarios import shape
 
     run = await lab.run([call("flaky", fail_times=1), final("ok")])
-    wrong = check_prediction(["model", "flaky", "model"], run)
-    assert any("Step 2: you predicted 'flaky', the history says 'flaky ×2'" in h for h in wrong.hints)
-    assert check_prediction(["model", "flaky ×2", "model"], run).passed
-    assert any("you predicted 2 steps" in h.lower() for h in check_prediction(["model", "flaky ×2"], run).hints)
+    actual = {"the diagram": shape(run.graph())}
+
+    def check(guess):
+        return check_predictions("x", {"the diagram": guess}, actual)
+
+    assert check("?").hints == ["the diagram: no guess yet; replace '?' with yours (before looking at the run)."]
+    assert check(["model", "flaky", "model"]).hints == [
+        "the diagram, step 2: you predicted 'flaky', the history says 'flaky ×2'."
+    ]
+    assert check(["model", "flaky ×2"]).hints == ["the diagram: you predicted 2 steps, the history has 3."]
+    assert not check(["model", "flaky x3", "model"]).passed
+    check(["model", "flaky ×2", "model"]).assert_passed()
+    check(["Model", "flaky x2", "model"]).assert_passed()
+    check("model -> Flaky X2 -> model").assert_passed()
+    check(" model → flaky×2 →  model ").assert_passed()
 
 
 def test_answers_are_read_as_a_person_types_them():
@@ -182,14 +198,6 @@ def test_predictions_are_read_as_a_person_types_them():
     assert normalise("box2") == "box2"  # a name that ends in a digit is left alone
 
 
-async def test_prediction_check_accepts_x_for_times(lab):
-    from durable_agents.lessons.exercises import check_prediction
-
-    run = await lab.run([call("flaky", fail_times=1), final("ok")])
-    assert check_prediction(["Model", "flaky x2", "model"], run).passed
-    assert not check_prediction(["model", "flaky x3", "model"], run).passed
-
-
 def test_hints_show_code_not_backticks():
     from durable_agents.lessons.exercises import Check
 
@@ -199,7 +207,7 @@ def test_hints_show_code_not_backticks():
 
 
 async def test_migration_check_wants_the_spawns_gathered(farm):
-    from durable_agents.lessons.exercises import check_migration
+    from durable_agents.lessons.migration import check_migration
     from durable_agents.script import code
 
     lab, pool = farm
@@ -238,7 +246,7 @@ def capstone_scripts(missing_read: bool = True):
 
 async def test_capstone_check(farm):
     from durable_agents.lessons import capstone
-    from durable_agents.lessons.exercises import check_capstone
+    from durable_agents.lessons.capstone import check_capstone
     from durable_agents.script import code
 
     lab, pool = farm
@@ -289,7 +297,7 @@ def recorded_run(folder: str):
 
 
 def test_crash_prediction_check():
-    from durable_agents.lessons.exercises import check_crash_prediction
+    from durable_agents.lessons.durability import check_crash_prediction
 
     run = recorded_run("crash")
     naive = check_crash_prediction(["model request", "write_file", "slow"], run)
@@ -299,14 +307,19 @@ def test_crash_prediction_check():
     forgot_slow = check_crash_prediction(["workflow code"], run)
     assert [h for h in forgot_slow.hints if "'slow' ran again" in h]
     assert any("not steps here" in h for h in check_crash_prediction(["everything"], run).hints)
+    starter = check_crash_prediction([], run)
+    assert any("The workflow code did run again" in h for h in starter.hints)
+    assert any("'slow' ran again" in h for h in starter.hints)
     assert check_crash_prediction(["workflow code", "slow"], run).passed
+    assert check_crash_prediction(["Slow", " Workflow  code"], run).passed
+    assert check_crash_prediction("workflow code, slow", run).passed
 
 
 async def test_patch_check():
     from temporalio import workflow
 
     from durable_agents import versions
-    from durable_agents.lessons.exercises import check_patch
+    from durable_agents.lessons.durability import check_patch
 
     before, after = recorded_run("before").histories, recorded_run("after").histories
 
@@ -333,8 +346,7 @@ async def test_patch_check():
 
 
 async def test_long_running_check(lab):
-    from durable_agents.lessons.exercises import check_long_running
-    from durable_agents.lessons.long_running import CLEANUP_SCRIPT
+    from durable_agents.lessons.long_running import CLEANUP_SCRIPT, check_long_running
 
     async def answered(decide) -> object:
         job = await lab.start_long_run(CLEANUP_SCRIPT)
@@ -431,7 +443,7 @@ async def test_your_tool_check_runs_the_readers_file_in_a_worker_process(tmp_pat
     """05's second exercise: the starter's file fails the check with a hint per mistake, the solution file passes."""
     from durable_agents.capabilities.yours import YOUR_TOOLS_ENV
     from durable_agents.lab.workers import WorkerStartError
-    from durable_agents.lessons.exercises import check_your_tool
+    from durable_agents.lessons.fault_matrix import check_your_tool
     from tests.conftest import NOTEBOOKS
 
     starter = tmp_path / "my_rates.py"
@@ -439,9 +451,7 @@ async def test_your_tool_check_runs_the_readers_file_in_a_worker_process(tmp_pat
     broken = tmp_path / "broken.py"
     broken.write_text("RATES = {}\n")
     script = [call("fetch_rate", currency="USD"), call("fetch_rate", currency="XYZ"), final("done")]
-    async with await Lab.start(
-        "time-skipping", sandbox_root=tmp_path / "sandbox", replace_current=False, in_process_worker=False
-    ) as lab:
+    async with await reader_lab(tmp_path) as lab:
         checks, runs = {}, {}
         another = tmp_path / "rates_another_way.py"
         another.write_text(RATES_ANOTHER_WAY)
@@ -505,7 +515,7 @@ WORDS_VARIANTS = {
 async def test_your_toolset_check_runs_the_readers_file_in_a_worker_process(tmp_path):
     """02's second exercise: the starter and a wrong file fail with hints quoting the history; the solution and a
     differently-written file pass. Each runs in a worker process of its own, on its own task queue."""
-    from durable_agents.lessons.exercises import check_your_toolset
+    from durable_agents.lessons.tools_as_activities import check_your_toolset
     from durable_agents.lessons.your_code import run_your_code
     from tests.conftest import NOTEBOOKS
 
@@ -516,9 +526,7 @@ async def test_your_toolset_check_runs_the_readers_file_in_a_worker_process(tmp_
         files[name] = tmp_path / f"{name}.py"
         files[name].write_text(source)
     script = [parallel(call("define", word="durable"), call("shout", text="durable")), final("done")]
-    async with await Lab.start(
-        "time-skipping", sandbox_root=tmp_path / "sandbox", replace_current=False, in_process_worker=False
-    ) as lab:
+    async with await reader_lab(tmp_path) as lab:
         checks = {name: check_your_toolset(await run_your_code(lab, path, script)) for name, path in files.items()}
     starter = " ".join(checks["starter"].hints)
     assert "scheduled `define` with start_to_close 30s and max_attempts 3" in starter
@@ -527,6 +535,34 @@ async def test_your_toolset_check_runs_the_readers_file_in_a_worker_process(tmp_
     assert any("The run failed" in h and "Make the tool function async" in h for h in checks["sync"].hints)
     checks["solution"].assert_passed()
     checks["other"].assert_passed()
+
+
+SOLUTIONS = Path(__file__).parent.parent / "notebooks" / "solutions"
+
+
+def written(folder: Path, name: str, source: str) -> Path:
+    """`source` (a `%%writefile` cell's, or a file's) written to `folder/name`."""
+    path = folder / name
+    path.write_text(source.split("\n", 1)[1] if source.startswith("%%writefile") else source)
+    return path
+
+
+def reader_lab(tmp_path: Path):
+    """A time-skipping lab with no worker of its own: the worker processes that load the reader's file do the work."""
+    return Lab.start("time-skipping", sandbox_root=tmp_path / "sandbox", replace_current=False, in_process_worker=False)
+
+
+async def judge_each(tmp_path: Path, notebook: str, other: str, solution: str, cases: dict, judge) -> dict:
+    """A reader's-file exercise judged case by case in one lab: the notebook's starter file (`"starter"`),
+    the solution's file (`"solution"`) and a right one written differently (`"other"`, its source). Each
+    case is `(file, *how)`, judged by `await judge(lab, path, *how)`."""
+    files = {
+        "starter": written(tmp_path, "starter.py", notebook_cell(notebook, "%%writefile")),
+        "solution": SOLUTIONS / solution,
+        "other": written(tmp_path, "other.py", other),
+    }
+    async with await reader_lab(tmp_path) as lab:
+        return {name: await judge(lab, files[file], *how) for name, (file, *how) in cases.items()}
 
 
 POET_OTHER = """
@@ -556,26 +592,20 @@ CAPABILITY = Poet()
 async def test_your_subagent_check_reads_the_childs_history(tmp_path):
     """03's second exercise: the starter, the right file with the wrong agent, the solution, another right file."""
     from durable_agents.deps import Role
-    from durable_agents.lessons.exercises import check_your_subagent
+    from durable_agents.lessons.subagent_modes import check_your_subagent
     from durable_agents.lessons.your_code import run_your_code
     from durable_agents.script import spawn
-    from tests.conftest import NOTEBOOKS
 
-    starter, other = tmp_path / "starter.py", tmp_path / "other.py"
-    starter.write_text(notebook_cell("03_spawn.ipynb", "%%writefile").split("\n", 1)[1])
-    other.write_text(POET_OTHER)
-    solution = NOTEBOOKS / "solutions" / "my_poet.py"
     poet = [call("rhyme", word="flow"), call("write_file", path="poem.txt", content="slow\nknow"), final("done")]
     script = [spawn("poet", "Write poem.txt", poet), final("A poem was written.")]
-    cases = {"starter": (starter, "demo"), "wrong": (solution, "demo"), "solution": (solution, "yours"),
-             "other": (other, "yours"), "no roster": (solution, None)}  # fmt: skip
-    async with await Lab.start(
-        "time-skipping", sandbox_root=tmp_path / "sandbox", replace_current=False, in_process_worker=False
-    ) as lab:
-        checks = {}
-        for name, (path, agent) in cases.items():
-            roster = {"poet": Role(agent, "Write the poem you are asked for.")} if agent else None
-            checks[name] = check_your_subagent(await run_your_code(lab, path, script, roster=roster, tool_retries=3))
+
+    async def judge(lab, path, agent):
+        roster = {"poet": Role(agent, "Write the poem you are asked for.")} if agent else None
+        return check_your_subagent(await run_your_code(lab, path, script, roster=roster, tool_retries=3))
+
+    cases = {"starter": ("starter", "demo"), "wrong": ("solution", "demo"), "solution": ("solution", "yours"),
+             "other": ("other", "yours"), "no roster": ("solution", None)}  # fmt: skip
+    checks = await judge_each(tmp_path, "03_spawn.ipynb", POET_OTHER, "my_poet.py", cases, judge)
     starter_hints = " ".join(checks["starter"].hints)
     assert "The poet ran the `demo` agent" in starter_hints
     assert "The poet was told `Unknown tool name: 'rhyme'" in starter_hints
@@ -611,30 +641,23 @@ CAPABILITY = Shop()
 
 async def test_your_code_tool_check_reads_the_snippets_calls(tmp_path):
     """04's second exercise: the starter (text, one by one), numbers one by one, the solution, another right answer."""
-    from durable_agents.lessons.exercises import check_your_code_tool
+    from durable_agents.lessons.ptc_measure import check_your_code_tool
     from durable_agents.lessons.your_code import run_your_code
     from durable_agents.script import code
-    from tests.conftest import NOTEBOOKS
 
-    starter, other = tmp_path / "starter.py", tmp_path / "other.py"
-    starter.write_text(notebook_cell("04_ptc.ipynb", "%%writefile").split("\n", 1)[1])
-    other.write_text(PRICES_OTHER)
-    solution = NOTEBOOKS / "solutions" / "my_prices.py"
     one_by_one = "total = 0\nfor item in ['apple', 'bread', 'cheese']:\n    total += await price(item=item)\ntotal"
     gathered = "import asyncio\nsum(await asyncio.gather(*[price(item=i) for i in ['apple', 'bread', 'cheese']]))"
     unpacked = (
         "import asyncio\n"
         "a, b, c = await asyncio.gather(price(item='apple'), price(item='bread'), price(item='cheese'))\na + b + c"
     )
-    cases = {"starter": (starter, one_by_one), "wrong": (solution, one_by_one), "solution": (solution, gathered),
-             "other": (other, unpacked)}  # fmt: skip
-    async with await Lab.start(
-        "time-skipping", sandbox_root=tmp_path / "sandbox", replace_current=False, in_process_worker=False
-    ) as lab:
-        checks = {
-            name: check_your_code_tool(await run_your_code(lab, path, [code(snippet), final("7.5")], agent="yours_ptc"))
-            for name, (path, snippet) in cases.items()
-        }
+
+    async def judge(lab, path, snippet):
+        return check_your_code_tool(await run_your_code(lab, path, [code(snippet), final("7.5")], agent="yours_ptc"))
+
+    cases = {"starter": ("starter", one_by_one), "wrong": ("solution", one_by_one), "solution": ("solution", gathered),
+             "other": ("other", unpacked)}  # fmt: skip
+    checks = await judge_each(tmp_path, "04_ptc.ipynb", PRICES_OTHER, "my_prices.py", cases, judge)
     assert (
         checks["starter"].hints[0].startswith("No `price` call ran: the snippet was told `error[unsupported-operator]")
     )
@@ -649,20 +672,11 @@ async def test_your_code_tool_check_reads_the_snippets_calls(tmp_path):
 # --- Code the reader writes, run by worker processes: the starter, a wrong answer, the solution, and a
 # right answer written differently, each judged from the history ------------------------------------
 
-SOLUTIONS = Path(__file__).parent.parent / "notebooks" / "solutions"
-
-
-def written(folder: Path, name: str, source: str) -> Path:
-    """`source` (a `%%writefile` cell's, or a file's) written to `folder/name`."""
-    path = folder / name
-    path.write_text(source.split("\n", 1)[1] if source.startswith("%%writefile") else source)
-    return path
-
 
 async def test_retry_policy_check_wants_a_policy_that_succeeds(tmp_path):
     """05's first exercise: a prediction that matches a failing policy does not pass; the arrow notation does."""
     from durable_agents.capabilities.faults import ATTEMPTS_ENV
-    from durable_agents.lessons.exercises import check_retry_policy
+    from durable_agents.lessons.fault_matrix import check_retry_policy
 
     runs = {}
     async with await Lab.start(
@@ -709,7 +723,7 @@ asyncio.run(serve())
 
 async def test_your_worker_check(tmp_path):
     """06's second exercise: two processes of the reader's worker program, one killed mid-tool."""
-    from durable_agents.lessons.exercises import check_your_worker
+    from durable_agents.lessons.migration import check_your_worker
 
     starter = written(tmp_path, "starter.py", notebook_cell("06_migration.ipynb", "%%writefile .sandbox/my_worker"))
     solution = (SOLUTIONS / "my_worker.py").read_text()
@@ -795,8 +809,7 @@ CAPABILITY = Treasury()
 async def test_your_approval_check(tmp_path):
     """08's second exercise: the reader's `pay` asks a person only above 1,000 EUR, read from the history."""
     from durable_agents.capabilities.yours import YOUR_TOOLS_ENV
-    from durable_agents.lessons.exercises import YOUR_LONG_QUEUE, check_your_approval
-    from durable_agents.lessons.long_running import PAY_SCRIPT, approve_every_ask
+    from durable_agents.lessons.long_running import PAY_SCRIPT, YOUR_LONG_QUEUE, approve_every_ask, check_your_approval
 
     files = {
         "starter": written(
@@ -902,7 +915,7 @@ asyncio.run(main())
 async def test_your_agent_check(tmp_path):
     """09's second exercise: the reader's own agent module, worker program and crash drive, from blank files."""
     from durable_agents.lessons import durability
-    from durable_agents.lessons.exercises import check_your_agent
+    from durable_agents.lessons.capstone import check_your_agent
 
     async def drive(lab, workers, task_queue, kill=True, workflow="MyWorkflow", arg="Research Temporal"):
         handle = await lab.client.start_workflow(workflow, arg, id=lab.new_workflow_id("mine"), task_queue=task_queue)

@@ -40,7 +40,7 @@ async def test_failover_another_worker_finishes_the_run(farm):
 
 
 async def test_the_exercise_check(farm):
-    from durable_agents.lessons.exercises import check_migration
+    from durable_agents.lessons.migration import check_migration
     from durable_agents.script import call, code, final
 
     lab, pool = farm

@@ -102,14 +102,7 @@ def _last_code_cells(path: Path, n: int = 3) -> list[str]:
     return code[-n:]
 
 
-def _ends_as_meant(path: Path) -> object:
-    marks = []
-    if path.stem == "10_operating":  # 10 is another helper's this session: the lead decides
-        marks.append(pytest.mark.xfail(strict=True, reason="10 ends with `await lab.stop()`"))
-    return pytest.param(path, id=path.stem, marks=marks)
-
-
-@pytest.mark.parametrize("path", [_ends_as_meant(p) for p in sorted(NOTEBOOKS.glob("[0-9][0-9]_*.ipynb"))])
+@pytest.mark.parametrize("path", [pytest.param(p, id=p.stem) for p in sorted(NOTEBOOKS.glob("[0-9][0-9]_*.ipynb"))])
 def test_no_notebook_stops_its_lab_at_the_end(path):
     """The links a notebook printed must outlive it: its last cells leave the lab running."""
     stops = [s for s in _last_code_cells(path) if re.search(r"\blab\.stop\(\)", s)]

@@ -11,6 +11,9 @@ a workflow), a worker program for it, and a function that drives a run through a
 `replay_in_a_process` replays that run's history in a fresh interpreter that imports the reader's
 module (`python -m durable_agents.lessons.capstone AGENT_FILE HISTORY_FOLDER`), as a worker that
 picks the run up after a crash would.
+
+Notebook 09's set-up cell imports from two places, `lessons.workbook` and this module: the package
+code the notebook shows or uses is imported here as `name as name` (a re-export) for it.
 """
 
 from __future__ import annotations
@@ -28,8 +31,19 @@ from pathlib import Path
 from typing import Any
 
 from durable_agents import upstream
+from durable_agents.errors import root_cause
 from durable_agents.lab import Lab, Run, WorkerPool
+from durable_agents.lessons import durability as durability
+from durable_agents.lessons import migration as migration
 from durable_agents.lessons.durability import tool_in_flight
+from durable_agents.lessons.exercises import (
+    Check,
+    did_not_start,
+    finished_check,
+    strangers,
+)
+from durable_agents.lessons.notebook import listed
+from durable_agents.live import LiveModelError as LiveModelError
 from durable_agents.script import Step, ToolCall, code
 
 NOTES = {
@@ -141,3 +155,129 @@ async def _replay_main(agent_file: str, folder: str) -> None:
 
 if __name__ == "__main__":
     asyncio.run(_replay_main(*sys.argv[1:3]))
+
+
+# --- The exercises' checks -------------------------------------------------------------------------
+
+
+def check_capstone(crash: Any) -> Check:
+    """Exercise 09: researchers gathered in a snippet, a failure told, a report written, a worker killed."""
+    run = crash.run
+    check = finished_check("09 · the capstone", run)
+    if not check.passed:
+        return check
+    graph = run.graph()
+    codes = [s for s in graph.steps if s.kind == "code"]
+    if not check.require(bool(codes), "No run_code step: put the research and the long job in one code('...')."):
+        return check
+    inner = [s for c in codes for s in c.inner]
+    researchers = [s for s in inner if s.kind == "child" and s.label == "researcher"]
+    check.require(
+        len(researchers) == 3,
+        f"{len(researchers)} researcher(s) ran inside run_code: gather three "
+        "`spawn(agent_name='researcher', task=...)` calls, one per path in `capstone.TOPICS`.",
+    )
+    check.require(
+        len({s.batch for s in researchers}) <= 1,
+        "The researchers started one after another: pass all three spawns to one `asyncio.gather(...)`.",
+    )
+    for researcher in researchers:
+        path = next((p for p in TOPICS if p in researcher.detail), None)
+        told = "\n".join(run.told(researcher.child.workflow_id)) if researcher.child else ""
+        if path in NOTES:
+            check.require(
+                NOTES[path] in told, f"The researcher of {path} was not told its text: `read_file(path='{path}')`."
+            )
+        elif path:
+            check.require(
+                "No file" in told,
+                f"The researcher of {path} should try `read_file(path='{path}')`: it was never written, so the "
+                "model is told the read failed (the failure in this task), and answers that there are no notes.",
+            )
+    report = run.files().get("report.md")
+    lines = report.splitlines() if isinstance(report, str) else []
+    said = "There is no report.md" if report is None else f"report.md says {listed(lines, 'nothing')}"
+    check.require(
+        lines == expected_report(),
+        f"{said}; it should say {listed(expected_report())} (the researchers' answers, one a line).",
+    )
+    check.require(
+        any(s.label == "write_file" and "report.md" in s.detail for s in inner),
+        "report.md was not written inside the snippet: join what the gather returned and `write_file` it there.",
+    )
+    slow = [s for s in inner if s.label == "slow"]
+    if check.require(bool(slow), "No slow(...) inside the snippet: the crash needs a long job to interrupt."):
+        check.require(
+            bool(crash.killed) and slow[0].attempts >= 2 and slow[0].worker != crash.killed,
+            f"slow ran {slow[0].attempts} time(s) and no worker died during it: start the run with "
+            "`capstone.run_with_crash(lab, pool, script)`, and call slow after the gather.",
+        )
+    repeated = [n.workflow_id for n in graph.walk() for s in n.steps if s.kind == "model" and s.attempts > 1]
+    check.require(not repeated, f"A model request ran twice in {repeated}: the crash should only redo the long job.")
+    return check
+
+
+async def check_your_agent(lab: Any, agent_file: str | Any, worker_file: str | Any, drive: Any) -> Check:
+    """Exercise 09, the second: the reader's own agent module, worker program and crash drive.
+
+    Starts two processes of `worker_file` on a task queue of their own, calls `await drive(lab,
+    workers, task_queue)` (which starts the reader's workflow, kills the worker that holds its tool,
+    and returns the workflow id), follows the run, reads its history, then replays that history in
+    a fresh process that imports `agent_file`.
+    """
+
+    check = Check("09 · your own durable agent")
+    try:
+        workers = await WorkerPool.start(lab, 2, prefix="yours", task_queue=YOUR_QUEUE, program=worker_file)
+    except (OSError, RuntimeError, TimeoutError) as exc:
+        check.require(False, did_not_start("Your worker program", exc))
+        return check
+    started = set(workers.identities)
+    try:
+        try:
+            workflow_id = await asyncio.wait_for(drive(lab, workers, YOUR_QUEUE), 60)
+            if not check.require(
+                isinstance(workflow_id, str), f"`drive` returned {workflow_id!r}: return the workflow id (`handle.id`)."
+            ):
+                return check
+            run = await asyncio.wait_for(lab.follow(workflow_id, check=False), 90)
+        except Exception as exc:  # the reader's drive, or a run that never ends: both are hints here
+            check.require(False, f"Driving the run raised `{type(exc).__name__}: {exc}`.")
+            return check
+    finally:
+        killed = sorted(started - set(workers.identities))
+        await workers.stop()
+    graph = run.graph()
+    if not check.require(run.error is None, f"Your workflow failed: `{root_cause(run.error)}`."):
+        return check
+    check.require(
+        graph.workflow_type not in ("DemoAgentWorkflow", "LongRunWorkflow"),
+        f"The run is a `{graph.workflow_type}`, the workbook's: start your own workflow.",
+    )
+    models = [s for s in graph.steps if s.kind == "model"]
+    tools = [s for s in graph.steps if s.kind == "tool"]
+    check.require(
+        len(models) >= 2 and bool(tools),
+        f"The history has {len(models)} model request(s) and {len(tools)} tool call(s): your model should "
+        "call your tool first, then answer with what it returned.",
+    )
+    others = strangers(run, started)
+    check.require(not others, f"Workers {sorted(others)} ran part of it: start it on the queue `drive` is given.")
+    if check.require(bool(killed), "No worker died: in `drive`, `workers.kill(...)` the one that holds your tool."):
+        again = [s for s in tools if s.attempts >= 2]
+        check.require(
+            bool(again) and again[0].worker not in killed,
+            f"{killed[0]} died, but no tool ran again ({', '.join(f'{s.label} ×{s.attempts}' for s in tools)}): "
+            "kill it while the tool runs (`durability.tool_in_flight(...)` says when), and make the tool take a "
+            "few seconds.",
+        )
+    repeated = [s.label for s in models if s.attempts > 1]
+    check.require(not repeated, f"A model request ran twice ({len(repeated)}): the crash should redo only the tool.")
+    if check.passed:
+        error = await asyncio.to_thread(replay_in_a_process, agent_file, run.histories)
+        check.require(
+            not error,
+            f"The history does not replay in a fresh process that imports your module: `{error}`. Workflow code "
+            "must make the same commands every time: no clock, randomness or I/O outside activities.",
+        )
+    return check

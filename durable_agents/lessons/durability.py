@@ -9,6 +9,9 @@ what its history says once a worker has carried it on.
     run = await lab.follow(handle.id)               # a new worker replays the history and finishes
 
 Everything `recount` and `workflow_tasks` report is read from the history alone.
+
+Notebook 07's set-up cell imports from two places, `lessons.workbook` and this module: the package
+code the notebook shows or uses is imported here as `name as name` (a re-export) for it.
 """
 
 from __future__ import annotations
@@ -20,8 +23,23 @@ from typing import Any
 from temporalio.api.enums.v1 import PendingActivityState, PendingWorkflowTaskState
 from temporalio.client import WorkflowHandle
 
+from durable_agents import versions as versions
+from durable_agents.capabilities import faults as faults
 from durable_agents.history.graph import decode_payload, event_attrs
+from durable_agents.history.replay import replay as replay
+from durable_agents.history.store import load_histories as load_histories
+from durable_agents.history.store import save_histories as save_histories
 from durable_agents.lab import Lab, Run
+from durable_agents.lab import worker as worker
+from durable_agents.lab.worker import STICKY_TIMEOUT as STICKY_TIMEOUT
+from durable_agents.lab.worker import VERSION_ENV as VERSION_ENV
+from durable_agents.lessons import server_crash as server_crash
+from durable_agents.lessons import verdicts as verdicts
+from durable_agents.lessons.exercises import (
+    Check,
+    as_steps,
+)
+from durable_agents.lessons.notebook import listed
 
 
 async def tool_in_flight(lab: Lab, workflow_id: str, toolset: str | None = "faults", timeout: float = 30) -> str:
@@ -173,3 +191,54 @@ async def progress_at_least(handle: WorkflowHandle[Any, Any], seconds: float, ti
                 return float(done[0])
         await asyncio.sleep(0.1)
     raise TimeoutError(f"No activity of {handle.id} recorded {seconds} s of progress within {timeout} s.")
+
+
+# --- The exercises' checks -------------------------------------------------------------------------
+
+
+CRASH_STEPS = ("workflow code", "model request", "write_file", "slow")
+"""What may run again after a crash, in the words exercise 07 uses."""
+
+
+def check_crash_prediction(prediction: str | list[str], run: Any) -> Check:
+    """Exercise 07: the reader predicted which steps run again when every worker dies while `slow` runs
+    (names from `CRASH_STEPS`, as a list or one string, read as a person types them: see `as_steps`)."""
+
+    check = Check("07 · what runs again after a crash")
+    prediction = as_steps(prediction)
+    unknown = [p for p in prediction if p not in CRASH_STEPS]
+    if not check.require(not unknown, f"{listed(unknown)}: not steps here; use names from {listed(CRASH_STEPS)}."):
+        return check
+    again = {"workflow code"} if replays(run.history_json[run.workflow_id]) else set()
+    for step in run.graph().steps:
+        if step.attempts > 1:
+            again.add("model request" if step.kind == "model" else step.label)
+    for name in CRASH_STEPS:
+        if name in prediction and name not in again:
+            check.require(False, f"{name!r} did not run again: its result was in the history, so the new "
+                                 "worker was handed the result instead of running it.")  # fmt: skip
+        elif name == "workflow code" and name in again and name not in prediction:
+            check.require(False, "The workflow code did run again: a worker that has not seen the run rebuilds its "
+                                 "state by replaying the code from the start (see `durability.replays`).")  # fmt: skip
+        elif name in again and name not in prediction:
+            check.require(False, f"{name!r} ran again: it was in flight when the workers died, so the history held "
+                                 "no result for it; Temporal retried it.")  # fmt: skip
+    return check
+
+
+async def check_patch(step: Any, before: Any, after: Any) -> Check:
+    """Exercise 07: the reader's `step` (run before the demo agent's first model request) is replay-safe.
+
+    `before`: histories recorded before the change; `after`: histories of new runs under the
+    patched version (`versions.PacedPatchedWorkflow`). The reader's version must replay both.
+    """
+    check = Check("07 · a replay-safe change")
+    reader = versions.with_step(step)
+    old = [v for v in await verdicts.replay_against(before, reader, "your version") if not v.passed]
+    check.require(not old, f"A run from before the change does not replay: {old[0].explain() if old else ''}. "
+                           "Guard the new step with `if workflow.patched(...)` so old runs skip it.")  # fmt: skip
+    new = [v for v in await verdicts.replay_against(after, reader, "your version") if not v.passed]
+    check.require(not new, f"A new run of the patched version does not replay: {new[0].explain() if new else ''}. "
+                           f"New runs pause for `versions.PAUSE` behind the patch id {versions.PACING_PATCH!r}: "
+                           "use that id and keep the pause.")  # fmt: skip
+    return check

@@ -8,6 +8,9 @@
 The drills here each start what they need: `deadline_drill` its own time-skipping lab,
 `crash_drill` two worker processes on a queue of their own, `traced_run` a worker with
 OpenTelemetry. The workflow code itself is in `durable_agents.workflows`.
+
+Notebook 08's set-up cell imports from two places, `lessons.workbook` and this module: the package
+code the notebook shows or uses is imported here as `name as name` (a re-export) for it.
 """
 
 from __future__ import annotations
@@ -25,6 +28,9 @@ from typing import Any, Literal
 import graphviz
 from temporalio.client import WorkflowExecutionStatus, WorkflowFailureError, WorkflowHistory, WorkflowUpdateFailedError
 
+from durable_agents.capabilities import approvals as approvals
+from durable_agents.capabilities.yours import YOUR_TOOLS_ENV as YOUR_TOOLS_ENV
+from durable_agents.errors import root_cause
 from durable_agents.history import store
 from durable_agents.history.render import Picture
 from durable_agents.lab.lab import Lab
@@ -32,8 +38,13 @@ from durable_agents.lab.long_run import LongRunJob
 from durable_agents.lab.run import Run
 from durable_agents.lab.worker import make_worker
 from durable_agents.lab.workers import WorkerPool
+from durable_agents.lessons.exercises import (
+    Check,
+    finished_check,
+)
 from durable_agents.script import Step, call, final, parallel
 from durable_agents.workflows import DAY, Answer, PendingCall
+from durable_agents.workflows import LongRunWorkflow as LongRunWorkflow
 
 # --- A person in the loop ------------------------------------------------------------------------
 
@@ -513,3 +524,78 @@ async def traced_run(lab: Lab, script: Sequence[Step | dict[str, Any]], agent: s
     run = Run(wid, output, Path(request.sandbox_dir), histories, None, time.monotonic() - started)
     provider.force_flush()
     return Trace(run, list(exporter.get_finished_spans()))
+
+
+# --- The exercises' checks -------------------------------------------------------------------------
+
+
+def check_long_running(run: Any) -> Check:
+    """Exercise 08: of the three deletions the agent asks for, approve `old.log` and `draft.txt`,
+    deny `notes.txt` with a reason the model reads."""
+    check = finished_check("08 · a person decides", run)
+    if not check.passed:
+        return check
+    files = run.files()
+    check.require("notes.txt" in files, "notes.txt was deleted: deny its call (approve=False).")
+    for path in ("old.log", "draft.txt"):
+        check.require(path not in files, f"{path} is still in the sandbox: approve its call (approve=True).")
+    told = "\n".join(run.told())
+    check.require("denied by default" not in told, "A call waited out its deadline: answer every pending call.")
+    check.require(
+        "no reason given" not in told,
+        "The model was told no reason for the denial: pass reason='...' with it; the model reads it.",
+    )
+    return check
+
+
+YOUR_LONG_QUEUE = "your-approvals"
+"""The task queue of the worker process that loads the reader's approval tool (notebook 08)."""
+
+
+def check_your_approval(run: Any) -> Check:
+    """Exercise 08, the second: the reader's `pay` tool pays up to 1,000 at once and asks a person above that.
+
+    Read from the history: `INV-1` (120) is paid in the first agent run, before the wait for a
+    person (a timer); `INV-2` (9,000) is paid only after it (the person approved it).
+    """
+    check = Check("08 · your own approval-gated tool")
+    steps = run.graph().steps
+    waits = [s.event_id for s in steps if s.kind == "timer"]
+    if not check.require(
+        len(waits) <= 1,
+        f"The run asked a person {len(waits)} times: INV-2 was approved, then asked about again. Once a call "
+        "is approved, the tool is called with `ctx.tool_call_approved` True: pay then instead of raising.",
+    ):
+        return check
+    if not check.require(run.error is None, f"The run failed: `{root_cause(run.error)}`."):
+        return check
+    paid = {inv: [s for s in steps if s.label == "pay" and inv in s.detail and "paid" in s.result] for inv in INVOICES}
+    if not check.require(
+        any(s.label == "pay" for s in steps),
+        "No `pay` activity ran: does your file's `CAPABILITY` give a toolset with `pay`, and did you rerun the "
+        "`%%writefile` cell, then the cell that starts the worker?",
+    ):
+        return check
+    small, large = paid["INV-1"], paid["INV-2"]
+    check.require(
+        bool(small) and (not waits or small[0].event_id < waits[0]),
+        "The 120 EUR payment waited for a person (it was paid only after the wait): only payments over "
+        "1,000 need approval. Raise `ApprovalRequired()` only when `amount > 1000`.",
+    )
+    check.require(
+        bool(waits),
+        "The run never waited for a person: the 9,000 EUR payment went through unasked. In `pay`, when "
+        "`amount > 1000` and not `ctx.tool_call_approved`, raise `ApprovalRequired()`.",
+    )
+    if waits:
+        check.require(
+            bool(large) and large[-1].event_id > waits[0],
+            "INV-2 was not paid after the person approved it: the model was told "
+            f"{next((t for t in run.told() if 'INV-2' in t), 'nothing about INV-2')!r}. Once approved, "
+            "`ctx.tool_call_approved` is True: pay then.",
+        )
+    return check
+
+
+INVOICES = {"INV-1": 120, "INV-2": 9000}
+"""08's second exercise: the invoices the script pays, and their amounts in EUR."""

@@ -1,4 +1,8 @@
-"""Timing helpers shared by notebook 01 and `benchmark.py`: what durability costs, measured."""
+"""Timing helpers shared by notebook 01 and `benchmark.py`: what durability costs, measured.
+
+Notebook 01's set-up cell imports from two places, `lessons.workbook` and this module: the package
+code the notebook shows or uses is imported here as `name as name` (a re-export) for it.
+"""
 
 from __future__ import annotations
 
@@ -9,8 +13,18 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from durable_agents import agent as agent
+from durable_agents import legacy as legacy
+from durable_agents import workflows as workflows
 from durable_agents.agent import build_agent
 from durable_agents.deps import AgentRequest
+from durable_agents.lab.worker import make_worker as make_worker
+from durable_agents.lessons.exercises import (
+    Check,
+    finished_check,
+    tool_steps,
+)
+from durable_agents.lessons.notebook import listed
 from durable_agents.script import Step, parse_script, subagent_scripts
 
 plain_agent = build_agent("plain", durable=False)
@@ -66,13 +80,13 @@ async def stream_cost(lab: Any, script: Sequence[Step | dict[str, Any]]) -> list
     """The same script run by the demo agent and by the `streaming` agent (the demo agent publishing its
     events to a Workflow Stream): what the stream adds to the workflow's own history."""
     rows = []
-    for agent in ("demo", "streaming"):
-        run = await lab.run(script, agent=agent)
+    for name in ("demo", "streaming"):
+        run = await lab.run(script, agent=name)
         events = run.history_json[run.workflow_id]["events"]
         kinds = [e["eventType"].removeprefix("EVENT_TYPE_") for e in events]
         rows.append(
             {
-                "agent": agent,
+                "agent": name,
                 "history events": len(events),
                 "history KB": round(len(run.histories[run.workflow_id].to_json()) / 1024, 1),
                 "signals (batches published)": kinds.count("WORKFLOW_EXECUTION_SIGNALED"),
@@ -81,3 +95,28 @@ async def stream_cost(lab: Any, script: Sequence[Step | dict[str, Any]]) -> list
             }
         )
     return rows
+
+
+# --- The exercises' checks -------------------------------------------------------------------------
+
+
+def check_wrapping(run: Any) -> Check:
+    """Exercise 01: write `plan.txt` (three lines), read it back, answer with its first line."""
+    check = finished_check("01 · a plan in three lines", run)
+    if not check.passed:
+        return check
+    plan = run.files().get("plan.txt")
+    if check.require(plan is not None, "No plan.txt in the sandbox: add call('write_file', path='plan.txt', ...)."):
+        lines = plan.splitlines()
+        check.require(len(lines) == 3, f"plan.txt has {len(lines)} line(s); put three in content, joined by '\\n'.")
+        check.require(
+            run.output == (lines[0] if lines else None),
+            f"The answer is {run.output!r}; make final(...) say the plan's first line, {lines[0] if lines else ''!r}.",
+        )
+    names = [s.label for s in tool_steps(run)]
+    wrote_then_read = "write_file" in names and "read_file" in names[names.index("write_file") :]
+    check.require(
+        wrote_then_read,
+        f"The tool activities were {listed(names)}: read plan.txt back with call('read_file', ...) after writing it.",
+    )
+    return check

@@ -9,6 +9,9 @@ across pollers: these are frequencies, not guarantees.
 - `direct-spawns`: the parent emits N parallel `spawn` calls;
 - `ptc-spawns`: the parent emits one `run_code` that gathers N spawns;
 - `ptc-mixed`: one `run_code` that gathers W file writes and N spawns.
+
+Notebook 06's set-up cell imports from two places, `lessons.workbook` and this module: the package
+code the notebook shows or uses is imported here as `name as name` (a re-export) for it.
 """
 
 from __future__ import annotations
@@ -20,8 +23,16 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from durable_agents.errors import root_cause
 from durable_agents.lab import Lab, Run, WorkerPool
+from durable_agents.lab import worker as worker
 from durable_agents.lessons.durability import tool_in_flight
+from durable_agents.lessons.exercises import (
+    Check,
+    did_not_start,
+    finished_check,
+    strangers,
+)
 from durable_agents.script import Step, call, code, final, parallel, spawn
 
 FAMILIES = ("direct-spawns", "ptc-spawns", "ptc-mixed")
@@ -152,3 +163,71 @@ if __name__ == "__main__":
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
     asyncio.run(main(args.iterations, args.workers, args.max_n, args.kind, args.seed))
+
+
+# --- The exercises' checks -------------------------------------------------------------------------
+
+
+def check_migration(run: Any, pool: Any) -> Check:
+    """Exercise 06: one `run_code` gathers three subagents, each writing `part<i>.txt`, on the worker pool."""
+    check = finished_check("06 · a fan-out across processes", run)
+    if not check.passed:
+        return check
+    graph = run.graph()
+    codes = [s for s in graph.steps if s.kind == "code"]
+    children = [s for c in codes for s in c.inner if s.kind == "child"]
+    check.require(
+        len(children) == 3, f"{len(children)} subagent(s) ran inside run_code; gather three spawn(...) calls."
+    )
+    check.require(
+        len({s.batch for s in children}) <= 1,
+        "The subagents started one after another: pass all three spawn(...) calls to one "
+        "`await asyncio.gather(...)` so they start together and can land on different workers.",
+    )
+    parts = {k for k in run.files() if k.startswith("part")}
+    check.require(
+        parts == {"part0.txt", "part1.txt", "part2.txt"}, f"Files {sorted(parts)}: each subagent writes one part."
+    )
+    workers = {w for node in graph.walk() for w in node.workers}
+    check.require(workers <= set(pool.identities), f"Workers {sorted(workers)} are not all in the pool.")
+    return check
+
+
+async def check_your_worker(lab: Any, program: str | Any) -> Check:
+    """Exercise 06, the second: the reader's worker program, two processes of it, one killed mid-tool.
+
+    Starts two processes of `program` on `lab`'s task queue (stop every other worker first), runs
+    the failover drill on them, and reads from the history that they ran it all and that the
+    survivor took over `slow`.
+    """
+
+    check = Check("06 · your own worker process")
+    try:
+        mine = await WorkerPool.start(lab, 2, prefix="mine", program=program)
+    except (OSError, RuntimeError, TimeoutError) as exc:
+        check.require(False, did_not_start("Your worker", exc))
+        return check
+    try:
+        drill = await asyncio.wait_for(failover_drill(lab, mine, seconds=1.5, compare=False), 120)
+    except TimeoutError:
+        check.require(False, "The drill did not finish in two minutes: is every other worker of this lab stopped?")
+        return check
+    finally:
+        survivors = set(mine.identities)
+        await mine.stop()
+    run = drill.run
+    if not check.require(run.error is None, f"The drill's run failed: `{root_cause(run.error)}`."):
+        return check
+    others = strangers(run, survivors | {drill.killed})
+    check.require(
+        not others,
+        f"Workers {sorted(others)} ran part of the drill: stop every other worker of this lab first "
+        "(`await pool.stop()`), so that only yours poll.",
+    )
+    slow = [s for s in run.graph().steps if s.label == "slow"]
+    check.require(
+        bool(slow) and slow[0].attempts == 2 and slow[0].worker in survivors,
+        f"slow took {slow[0].attempts if slow else 0} attempt(s), the last on {slow[0].worker if slow else '?'}: "
+        f"after {drill.killed} died, the other of your workers should take the second attempt.",
+    )
+    return check

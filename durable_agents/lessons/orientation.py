@@ -2,13 +2,26 @@
 
 The picture is drawn with the same Graphviz path as every run diagram (`history.render.Picture`),
 so what the reader learns here about the drawing holds later on.
+
+Notebook 00's set-up cell imports from two places, `lessons.workbook` and this module: the package
+code the notebook shows or uses is imported here as `name as name` (a re-export) for it.
 """
 
 from __future__ import annotations
 
+from typing import Any
+
 import graphviz
 
+from durable_agents.history.events import event_rows
 from durable_agents.history.render import STYLE, Picture
+from durable_agents.history.render import legend as legend
+from durable_agents.lessons.exercises import (
+    Check,
+    answer,
+    as_number,
+    unanswered,
+)
 
 
 def moving_parts() -> Picture:
@@ -48,3 +61,43 @@ def moving_parts() -> Picture:
     graph.edge("acts", "history", label="result (or failure)\n→ an event", color="#15803d", **font)
     graph.edge("ui", "history", label="reads", style="dotted", arrowhead="none", **font)
     return Picture(graph.source)
+
+
+# --- The exercises' checks -------------------------------------------------------------------------
+
+
+def _count(check: Check, what: str, typed: Any, actual: int, how: str) -> None:
+    """Require a counted number (typed as a number or as text), with a hint that says which way to look."""
+    number = as_number(typed)
+    if number is None:
+        check.require(False, f"{what}: {typed!r} is not a number; write the count, e.g. 4.")
+        return
+    way = "too few" if number < actual else "too many"
+    check.require(number == actual, f"You counted {number:g} {what}: {way}. {how}")
+
+
+def check_reading(run: Any, *, activities: Any, model_requests: Any, first_tool: str) -> Check:
+    """Exercise 00: read a raw history: how many activities, how many of them model requests, the first tool."""
+    check = Check("00 · read a history")
+    rows = event_rows(run.history_json[run.workflow_id])
+    scheduled = [row for row in rows if row["type"] == "ACTIVITY_TASK_SCHEDULED"]
+    _count(check, "activities", activities, len(scheduled), "Count the ACTIVITY_TASK_SCHEDULED rows: one per activity.")
+    requests = sum(row["about"].endswith("__model_request") for row in scheduled)
+    _count(
+        check,
+        "model requests",
+        model_requests,
+        requests,
+        "Count the ACTIVITY_TASK_SCHEDULED rows whose activity ends in `__model_request` (the rest call tools).",
+    )
+    tools = [(row["event"], row["tool"]) for row in scheduled if row["tool"]]
+    if unanswered(first_tool):
+        check.require(False, "Name the first tool: replace '?' with the name in the table's *tool* column.")
+    elif tools:
+        event, tool = tools[0]
+        check.require(
+            answer(first_tool) == tool,
+            f"The first tool was not {first_tool!r}: find the first ACTIVITY_TASK_SCHEDULED row with a name in "
+            f"the *tool* column (event {event}).",
+        )
+    return check

@@ -6,6 +6,9 @@ The same task, "write N files, read them back, report the total length", done tw
   request carries the whole conversation so far;
 - **PTC**: the model writes one `run_code` snippet that loops over the files; the calls inside are
   still activities, but the model is asked twice in all.
+
+Notebook 04's set-up cell imports from two places, `lessons.workbook` and this module: the package
+code the notebook shows or uses is imported here as `name as name` (a re-export) for it.
 """
 
 from __future__ import annotations
@@ -17,7 +20,14 @@ from typing import Any
 
 from IPython.display import SVG
 
+from durable_agents.capabilities import ptc as ptc
+from durable_agents.history.events import ERROR_MARKS, first_error_line
 from durable_agents.history.graph import Step, event_attrs
+from durable_agents.lessons.exercises import (
+    Check,
+    as_number,
+    finished_check,
+)
 from durable_agents.lessons.notebook import table
 from durable_agents.script import Step as ScriptStep
 from durable_agents.script import call, code, final
@@ -161,3 +171,78 @@ async def compare(lab: Any, sizes: tuple[int, ...] = (1, 5, 20)) -> Comparison:
                 )
             )
     return Comparison(rows)
+
+
+# --- The exercises' checks -------------------------------------------------------------------------
+
+
+def check_ptc(run: Any) -> Check:
+    """Exercise 04: squares of the even numbers 1..6, written concurrently from one `run_code`."""
+    check = finished_check("04 · a loop, a branch, a gather", run)
+    if not check.passed:
+        return check
+    codes = [s for s in run.graph().steps if s.kind == "code"]
+    if not check.require(bool(codes), "No run_code step: the script needs code('...') as its first step."):
+        return check
+    writes = [s for s in codes[0].inner if s.label == "write_file"]
+    files = run.files()
+    wanted = {f"squares/{n}.txt": str(n * n) for n in (2, 4, 6)}
+    written = {k: v for k, v in files.items() if k.startswith("squares/")}
+    check.require(
+        written == wanted,
+        f"The sandbox holds {', '.join(f'{k} ({v})' for k, v in written.items()) or 'no squares'}; write only "
+        "squares/2.txt, 4.txt, 6.txt with 4, 16, 36 (an `if n % 2 == 0` skips the odd ones).",
+    )
+    check.require(
+        len(writes) >= 2 and len({s.batch for s in writes}) == 1,
+        f"The {len(writes)} writes were scheduled in {len({s.batch for s in writes})} workflow tasks, one after "
+        "another: collect them and `await asyncio.gather(*calls)` so they start together.",
+    )
+    result = run.told()[-1].strip() if run.told() else ""
+    check.require(
+        as_number(result.splitlines()[-1] if result else "") == 56,
+        f"The snippet returned {result[-60:]!r}: make its last line the sum of the squares, 56.",
+    )
+    return check
+
+
+def check_your_code_tool(run: Any) -> Check:
+    """Exercise 04, the second: the reader's `price` tool, in their own file, called three times from one
+    snippet under `asyncio.gather`, returning numbers the snippet adds up (7.5)."""
+    check = finished_check("04 · your own tool, called from code", run)
+    if not check.passed:
+        return check
+    codes = [s for s in run.graph().steps if s.kind == "code"]
+    if not check.require(bool(codes), "No run_code step: the script needs code(my_snippet) as its first step."):
+        return check
+    told = run.told()
+    result = told[-1] if told else ""
+    prices = [s for s in codes[0].inner if s.label == "price"]
+    error = first_error_line(result) if any(mark in result for mark in ERROR_MARKS) else ""
+    if not prices:
+        check.require(
+            False,
+            f"No `price` call ran: the snippet was told `{error}`. Monty checks a snippet against each tool's "
+            "signature before it runs it, and code can only add up numbers: make `price` return a float, and "
+            "say so (`-> float`)."
+            if error
+            else "The snippet never called `price`: does your file's toolset give it?",
+        )
+        return check
+    check.require(len(prices) == 3, f"{len(prices)} `price` calls ran: ask for apple, bread and cheese.")
+    texts = [s for s in prices if as_number(s.result.strip("'\"")) is None]
+    check.require(
+        not texts,
+        f"`price` returned {texts[0].result if texts else ''} (event {texts[0].event_id if texts else ''}): code "
+        "adds up what a tool returns, so return the number itself, a float.",
+    )
+    check.require(
+        len({s.batch for s in prices}) == 1,
+        f"The 3 `price` calls were scheduled in {len({s.batch for s in prices})} workflow tasks, one after another: "
+        "`await asyncio.gather(...)` them so they run together.",
+    )
+    check.require(
+        as_number(result.strip().splitlines()[-1] if result.strip() else "") == 7.5,
+        f"The snippet was told `{first_error_line(result)[-120:]}`: end it with the sum of the three prices, 7.5.",
+    )
+    return check

@@ -4,4 +4,4 @@
 
 # One way to do it (try your own first).
 # Three model requests (one per script step) and three tool calls; write_file came first.
-exercises.check_reading(run, activities=6, model_requests=3, first_tool="write_file").assert_passed()
+check_reading(run, activities=6, model_requests=3, first_tool="write_file").assert_passed()

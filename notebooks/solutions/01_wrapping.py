@@ -8,4 +8,4 @@ solution = [
     call("read_file", path="plan.txt"),
     final("Learn the lab"),
 ]
-exercises.check_wrapping(await lab.run(solution, "Make a plan.")).assert_passed()
+check_wrapping(await lab.run(solution, "Make a plan.")).assert_passed()

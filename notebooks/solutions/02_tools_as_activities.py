@@ -8,10 +8,10 @@ solution = [
     call("write_file", path="count.txt", content="4"),
     final("done"),
 ]
-exercises.check_tools(await lab.run(solution)).assert_passed()
+check_tools(await lab.run(solution)).assert_passed()
 
 
 # One way to do it (try your own first): the file notebooks/solutions/my_words.py.
 # define: Tool(define, metadata={"temporal": ActivityConfig(...)}); shout: Tool(shout, metadata={"temporal": False}).
 solution_words = await run_your_code(lab, "solutions/my_words.py", words_script)
-exercises.check_your_toolset(solution_words).assert_passed()
+check_your_toolset(solution_words).assert_passed()

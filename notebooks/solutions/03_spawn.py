@@ -11,11 +11,11 @@ solution = [
     ]),
     final("A poem was written."),
 ]
-exercises.check_spawn(await lab.run(solution, roster=solution_roster)).assert_passed()
+check_spawn(await lab.run(solution, roster=solution_roster)).assert_passed()
 
 
 # One way to do it (try your own first): the file notebooks/solutions/my_poet.py, and Role("yours", ...).
 solution_poet = await run_your_code(
     lab, "solutions/my_poet.py", poet_script, roster={"poet": Role("yours", "Write the poem you are asked for.")}
 )
-exercises.check_your_subagent(solution_poet).assert_passed()
+check_your_subagent(solution_poet).assert_passed()

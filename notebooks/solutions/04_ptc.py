@@ -9,7 +9,7 @@ evens = [n for n in range(1, 7) if n % 2 == 0]
 await asyncio.gather(*[write_file(path=f"squares/{n}.txt", content=str(n * n)) for n in evens])
 sum(n * n for n in evens)
 '''
-exercises.check_ptc(await lab.run([code(solution), final("56")], agent="ptc")).assert_passed()
+check_ptc(await lab.run([code(solution), final("56")], agent="ptc")).assert_passed()
 
 
 # One way to do it (try your own first): the file notebooks/solutions/my_prices.py returns a float.
@@ -19,4 +19,4 @@ prices = await asyncio.gather(*[price(item=item) for item in ["apple", "bread", 
 sum(prices)
 '''
 solution_shop = await run_your_code(lab, "solutions/my_prices.py", [code(solution_basket), final("7.5")], agent="yours_ptc")
-exercises.check_your_code_tool(solution_shop).assert_passed()
+check_your_code_tool(solution_shop).assert_passed()

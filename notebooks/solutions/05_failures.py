@@ -7,7 +7,7 @@
 pool = await WorkerPool.start(strict, 1, env={ATTEMPTS_ENV: "4"})
 solution_run = await strict.run([call("flaky", fail_times=3), final("done")])
 await pool.stop()
-exercises.check_retry_policy("model → flaky ×4 → model", solution_run).assert_passed()
+check_retry_policy("model → flaky ×4 → model", solution_run).assert_passed()
 
 
 # One way to do it (try your own first): the file notebooks/solutions/my_rates.py.
@@ -15,4 +15,4 @@ exercises.check_retry_policy("model → flaky ×4 → model", solution_run).asse
 pool = await WorkerPool.start(strict, 1, env={YOUR_TOOLS_ENV: str(Path("solutions/my_rates.py").resolve())})
 solution_rates = await strict.run(rates_script, agent="yours")
 await pool.stop()
-exercises.check_your_tool(solution_rates).assert_passed()
+check_your_tool(solution_rates).assert_passed()

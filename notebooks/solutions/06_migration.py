@@ -6,9 +6,9 @@
 tasks = {f"part {i}": [call("write_file", path=f"part{i}.txt", content=str(i)), final("done")] for i in range(3)}
 snippet = "import asyncio\nawait asyncio.gather(" + ", ".join(f'spawn(agent_name="generic", task="{t}")' for t in tasks) + ")"
 solution_run = await lab.run([code(snippet, scripts=tasks), final("done")], agent="ptc")
-exercises.check_migration(solution_run, pool).assert_passed()
+check_migration(solution_run, pool).assert_passed()
 
 
 # One way to do it (try your own first): the file notebooks/solutions/my_worker.py.
 # Client.connect(address, plugins=[PydanticAIPlugin()]); Worker(client, task_queue=..., workflows=WORKFLOWS, identity=...).
-(await exercises.check_your_worker(lab, "solutions/my_worker.py")).assert_passed()
+(await check_your_worker(lab, "solutions/my_worker.py")).assert_passed()

@@ -4,7 +4,7 @@
 
 # One way to do it (try your own first).
 # The new worker replays the workflow code; only the activity in flight (slow) runs again.
-exercises.check_crash_prediction(["workflow code", "slow"], crashed).assert_passed()
+check_crash_prediction(["workflow code", "slow"], crashed).assert_passed()
 
 
 # One way to do it (try your own first).
@@ -13,4 +13,4 @@ async def my_step():
     if workflow.patched(versions.PACING_PATCH):
         await workflow.sleep(versions.PAUSE)
 
-(await exercises.check_patch(my_step, saved, new_run.histories)).assert_passed()
+(await check_patch(my_step, saved, new_run.histories)).assert_passed()

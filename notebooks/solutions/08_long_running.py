@@ -10,15 +10,15 @@ for pending in await solution_job.wait_pending():
         await solution_job.deny(pending.call_id, reason="notes.txt holds the meeting notes")
     else:
         await solution_job.approve(pending.call_id)
-exercises.check_long_running(await solution_job.result()).assert_passed()
+check_long_running(await solution_job.result()).assert_passed()
 
 
 # One way to do it (try your own first): the file notebooks/solutions/my_pay.py.
 # In pay: `if amount > 1000 and not ctx.tool_call_approved: raise ApprovalRequired()`.
-payer = await WorkerPool.start(lab, 1, prefix="payer", task_queue=exercises.YOUR_LONG_QUEUE,
+payer = await WorkerPool.start(lab, 1, prefix="payer", task_queue=YOUR_LONG_QUEUE,
                                env={YOUR_TOOLS_ENV: str(Path("solutions/my_pay.py").resolve())})
 solution_pay = await lr.approve_every_ask(
-    await lab.start_long_run(lr.PAY_SCRIPT, agent="long_yours", task_queue=exercises.YOUR_LONG_QUEUE)
+    await lab.start_long_run(lr.PAY_SCRIPT, agent="long_yours", task_queue=YOUR_LONG_QUEUE)
 )
 await payer.stop()
-exercises.check_your_approval(solution_pay).assert_passed()
+check_your_approval(solution_pay).assert_passed()

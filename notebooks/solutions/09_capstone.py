@@ -22,7 +22,7 @@ solution_scripts = {
 }
 solution = [capstone.write_notes(), code(solution_snippet, scripts=solution_scripts), final("The report is in report.md.")]
 solution_crash = await capstone.run_with_crash(lab, pool, solution)
-exercises.check_capstone(solution_crash).assert_passed()
+check_capstone(solution_crash).assert_passed()
 
 
 # One way to do it (try your own first): the files notebooks/solutions/my_agent.py and my_agent_worker.py.
@@ -34,5 +34,5 @@ async def solution_drive(lab, workers, task_queue):
     return handle.id
 
 
-check = await exercises.check_your_agent(lab, "solutions/my_agent.py", "solutions/my_agent_worker.py", solution_drive)
+check = await check_your_agent(lab, "solutions/my_agent.py", "solutions/my_agent_worker.py", solution_drive)
 check.assert_passed()
