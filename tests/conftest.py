@@ -6,6 +6,7 @@ in the root `conftest.py`.
 
 from __future__ import annotations
 
+import os
 import signal
 import subprocess
 import sys
@@ -20,6 +21,12 @@ import pytest
 from durable_agents.lab import Lab, WorkerPool
 
 DATA = Path(__file__).parent / "data" / "histories"
+
+
+def budget(seconds: float) -> float:
+    """`seconds` on a quiet machine, scaled by how oversubscribed the CPUs are now (the 1-minute load
+    average per core, at least 1): a margin that holds on a busy laptop as it does in CI."""
+    return seconds * max(1.0, os.getloadavg()[0] / (os.cpu_count() or 1))
 
 
 @pytest.fixture(scope="session")
