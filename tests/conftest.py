@@ -21,6 +21,7 @@ import pytest
 from durable_agents.lab import Lab, WorkerPool
 
 DATA = Path(__file__).parent / "data" / "histories"
+NOTEBOOKS = Path(__file__).parent.parent / "notebooks"
 
 
 def budget(seconds: float) -> float:
