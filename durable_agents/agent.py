@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import functools
 import inspect
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Sequence
 from datetime import timedelta
 from typing import Any, Protocol, runtime_checkable
 
@@ -20,9 +19,8 @@ from pydantic_ai.exceptions import (
 from pydantic_ai.tools import ToolDefinition
 from pydantic_ai.toolsets import AbstractToolset
 from pydantic_ai_harness.compaction import ClearToolResults
-from temporalio import activity, workflow
-from temporalio.common import RawValue, RetryPolicy
-from temporalio.exceptions import ApplicationError
+from temporalio import workflow
+from temporalio.common import RetryPolicy
 from temporalio.workflow import ActivityConfig
 
 from durable_agents import upstream
@@ -41,7 +39,7 @@ from durable_agents.capabilities.script_window import ScriptWindow
 from durable_agents.capabilities.yours import your_capabilities
 from durable_agents.deps import DemoDeps
 from durable_agents.live import live_models
-from durable_agents.mcp_server import units_toolset  # cheap: it imports the MCP client when called
+from durable_agents.mcp_server import units_toolset
 from durable_agents.script import ScriptedModel
 
 INSTRUCTIONS = "You are a careful assistant. Use the sandbox tools for files; answer briefly."
@@ -98,50 +96,9 @@ async def offered_tools(ctx: RunContext[DemoDeps], tools: list[ToolDefinition]) 
     return [tool for tool in tools if tool.name not in TEACHING_TOOLS]
 
 
-class HostedAgents(Mapping[str, Any]):
-    """Agents by name (`Agent`s, and the legacy `TemporalAgent`), some built only when first looked up.
-
-    A workflow class registers the activities of the agents already built (`eager()`, its
-    `__pydantic_ai_agents__`); a lazy agent's activities reach it through `lazy_agents_activity`,
-    which every worker registers. Looking one up inside a workflow (a replay) builds it with its
-    imports passed through the sandbox; `Lab` looks it up before it starts a run that uses it.
-    """
-
-    def __init__(self, built: Mapping[str, Any] | None = None) -> None:
-        self._built = dict(built or {})
-
-    def add(self, *agents: Any) -> None:
-        self._built.update({a.name: a for a in agents if a.name is not None})
-
-    def with_(self, **agents: Any) -> HostedAgents:
-        """A copy with `agents` added, or put in place of those of the same name."""
-        return HostedAgents({**self._built, **agents})
-
-    def eager(self) -> tuple[Any, ...]:
-        """The agents built at import, whose activities a workflow class registers."""
-        return tuple(a for name, a in self._built.items() if name not in LAZY_AGENTS)
-
-    def __getitem__(self, name: str) -> Any:
-        if name in self._built:
-            return self._built[name]
-        if name not in LAZY_AGENTS:
-            raise KeyError(name)
-        if not workflow.in_workflow():
-            return LAZY_AGENTS[name]()
-        with workflow.unsafe.imports_passed_through():
-            return LAZY_AGENTS[name]()
-
-    def __iter__(self) -> Iterator[str]:
-        return iter([*self._built, *(name for name in LAZY_AGENTS if name not in self._built)])
-
-    def __len__(self) -> int:
-        return len(list(iter(self)))
-
-
-DURABLE_AGENTS = HostedAgents()
-"""The agents built below with the capability, by name (filled as they are built; the lazy ones
-when first looked up); the subagents capability runs an in-process subagent from this table. (The
-`legacy` agent is in `durable_agents.legacy`.)"""
+DURABLE_AGENTS: dict[str, Agent[DemoDeps, str]] = {}
+"""The agents built below with the capability, by name (filled as they are built); the subagents
+capability runs an in-process subagent from this table. (The `legacy` agent is in `durable_agents.legacy`.)"""
 
 
 def standard_capabilities() -> list[AbstractCapability[DemoDeps]]:
@@ -223,41 +180,7 @@ reader_agent = build_agent(
     capabilities=[SandboxCapability(read_only=True), SubagentsCapability(agents=DURABLE_AGENTS), PayloadLimits()],
 )
 notes_agent = build_agent("notes_demo", extra=[NotesCapability()])
-
-
-@functools.cache
-def mcp_agent() -> Agent[DemoDeps, str]:
-    """The demo agent with the units MCP server as a toolset (notebook 02), built at its first use:
-    the MCP client is ~40 % of the package's import (~1.5 s), which the other notebooks need not wait for."""
-    return build_agent("mcp_demo", toolsets=[units_toolset()])
-
-
-LAZY_AGENTS: dict[str, Callable[[], Agent[DemoDeps, Any]]] = {"mcp_demo": mcp_agent}
-"""The agents built only when first looked up in a `HostedAgents`, by name (each built once)."""
-
-
-@activity.defn(dynamic=True)
-async def lazy_agents_activity(args: Sequence[RawValue]) -> Any:
-    """Every worker's activity for the names it has not registered: a lazy agent's activities.
-
-    It builds that agent (once), and runs the activity function the agent's durability capability
-    generated under this name, on the task's arguments decoded as that function declares them.
-    """
-    name = activity.info().activity_type
-    owner = next((build for agent, build in LAZY_AGENTS.items() if name.startswith(f"agent__{agent}__")), None)
-    durability = TemporalDurability.from_agent(owner()) if owner is not None else None
-    functions = {upstream.activity_name(fn): fn for fn in (durability.temporal_activities if durability else [])}
-    if name not in functions:
-        raise ApplicationError(
-            f"No activity {name!r} on this worker: no agent it hosts generated it.", non_retryable=True
-        )
-    fn = functions[name]
-    decode = activity.payload_converter().from_payload
-    return await fn(
-        *(decode(raw.payload, hint) for raw, hint in zip(args, upstream.activity_arg_types(fn), strict=True))
-    )
-
-
+mcp_agent = build_agent("mcp_demo", toolsets=[units_toolset()])
 ptc_agent = build_agent("ptc", extra=ptc_capabilities())
 yours_agent = build_agent("yours", extra=your_capabilities())
 """The demo agent plus the capability in the reader's own file, in a worker process started with
@@ -271,7 +194,22 @@ topic as they happen; `lab.run(..., agent="streaming")` subscribes with `stream_
 STREAMING_AGENTS = {streaming_agent.name: EVENTS_TOPIC}
 """The agents that publish their events, and the topic each publishes to."""
 
-DURABLE_AGENTS.add(demo_agent, reader_agent, notes_agent, ptc_agent, streaming_agent, yours_agent, yours_ptc_agent)
+DURABLE_AGENTS.update(
+    {
+        a.name: a
+        for a in (
+            demo_agent,
+            reader_agent,
+            notes_agent,
+            mcp_agent,
+            ptc_agent,
+            streaming_agent,
+            yours_agent,
+            yours_ptc_agent,
+        )
+        if a.name is not None
+    }
+)
 
 
 def hand_over(ctx: RunContext[DemoDeps]) -> None:

@@ -145,16 +145,6 @@ def activity_name(fn: Callable[..., Any]) -> str:
     return fn.__temporal_activity_definition.name  # type: ignore[attr-defined]
 
 
-def activity_arg_types(fn: Callable[..., Any]) -> list[Any]:
-    """The types of an activity function's arguments, as the SDK reads them to decode a task's payloads.
-
-    For: `agent.lazy_agents_activity`, which decodes the payloads for the activity it hands a task to.
-    Private: `arg_types` of the same `__temporal_activity_definition`. Would be replaced by a public
-    accessor in `temporalio.activity`.
-    """
-    return list(fn.__temporal_activity_definition.arg_types or [])  # type: ignore[attr-defined]
-
-
 def is_workflow_class(cls: object) -> bool:
     """Whether `cls` is a class decorated with `@workflow.defn`.
 

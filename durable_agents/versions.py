@@ -33,7 +33,7 @@ with workflow.unsafe.imports_passed_through():
     from pydantic_ai import Agent, RunContext
     from pydantic_ai.capabilities import AbstractCapability
 
-    from durable_agents.agent import HostedAgents, build_agent
+    from durable_agents.agent import build_agent
     from durable_agents.deps import AgentRequest, DemoDeps
     from durable_agents.workflows import AGENTS, VERSION_ENV, DemoAgentWorkflow
 
@@ -47,9 +47,9 @@ Step = Callable[[], Awaitable[None]]
 """A workflow-native step run before the agent's first model request (workflow code: deterministic)."""
 
 
-def hosting(demo: Agent[DemoDeps, str], name: str = "demo") -> HostedAgents:
+def hosting(demo: Agent[DemoDeps, str], name: str = "demo") -> dict[str, Agent[DemoDeps, str]]:
     """Today's agents by name, with the one runs ask for as `name` (by default `demo`) replaced."""
-    return AGENTS.with_(**{name: demo})
+    return {**AGENTS, name: demo}
 
 
 async def run_agent(request: AgentRequest, agents: Mapping[str, Agent[DemoDeps, str]]) -> str:
@@ -67,7 +67,7 @@ RENAMED_AGENTS = hosting(assistant_agent)
 class RenamedAgentWorkflow(PydanticAIWorkflow):
     """v2: the demo agent renamed `assistant`: its activities are `agent__assistant__...`, not `agent__demo__...`."""
 
-    __pydantic_ai_agents__ = RENAMED_AGENTS.eager()
+    __pydantic_ai_agents__ = tuple(RENAMED_AGENTS.values())
 
     @workflow.run
     async def run(self, request: AgentRequest) -> str:
@@ -105,7 +105,7 @@ class BeforeRun(AbstractCapability[DemoDeps]):
             await self.step()
 
 
-def agents_with_step(step: Step) -> HostedAgents:
+def agents_with_step(step: Step) -> dict[str, Agent[DemoDeps, str]]:
     """Today's agents, the demo agent with `step` added before its first model request."""
     return hosting(build_agent("demo", extra=[BeforeRun(step)]))
 
@@ -119,7 +119,7 @@ DEPRECATED_AGENTS = agents_with_step(pace_always)
 class PacedWorkflow(PydanticAIWorkflow):
     """v2: the demo agent pauses before its first model request, unguarded: old runs no longer replay."""
 
-    __pydantic_ai_agents__ = PACED_AGENTS.eager()
+    __pydantic_ai_agents__ = tuple(PACED_AGENTS.values())
 
     @workflow.run
     async def run(self, request: AgentRequest) -> str:
@@ -130,7 +130,7 @@ class PacedWorkflow(PydanticAIWorkflow):
 class PacedPatchedWorkflow(PydanticAIWorkflow):
     """v2 fixed: the pause behind `workflow.patched`, so old runs replay and new runs pause."""
 
-    __pydantic_ai_agents__ = PATCHED_AGENTS.eager()
+    __pydantic_ai_agents__ = tuple(PATCHED_AGENTS.values())
 
     @workflow.run
     async def run(self, request: AgentRequest) -> str:
@@ -141,7 +141,7 @@ class PacedPatchedWorkflow(PydanticAIWorkflow):
 class PacedDeprecatedWorkflow(PydanticAIWorkflow):
     """v3: every run from before v2 is closed; `deprecate_patch` keeps runs started under v2 replaying."""
 
-    __pydantic_ai_agents__ = DEPRECATED_AGENTS.eager()
+    __pydantic_ai_agents__ = tuple(DEPRECATED_AGENTS.values())
 
     @workflow.run
     async def run(self, request: AgentRequest) -> str:
@@ -167,7 +167,7 @@ WITH_STEP_AGENTS = agents_with_step(READERS_STEP)
 class WithStepWorkflow(PydanticAIWorkflow):
     """The notebook exercise's version: the demo agent runs a step written in the notebook (see `with_step`)."""
 
-    __pydantic_ai_agents__ = WITH_STEP_AGENTS.eager()
+    __pydantic_ai_agents__ = tuple(WITH_STEP_AGENTS.values())
 
     @workflow.run
     async def run(self, request: AgentRequest) -> str:
@@ -209,7 +209,7 @@ RETUNED_AGENTS = hosting(retuned_agent)
 class RetunedWorkflow(PydanticAIWorkflow):
     """v2, safe: the same steps with other timeouts and retry policies (120 s, 5 attempts for the model)."""
 
-    __pydantic_ai_agents__ = RETUNED_AGENTS.eager()
+    __pydantic_ai_agents__ = tuple(RETUNED_AGENTS.values())
 
     @workflow.run
     async def run(self, request: AgentRequest) -> str:
@@ -225,7 +225,7 @@ LEGACY_AS_CAPABILITY = hosting(build_agent("legacy"), name="legacy")
 class LegacyAsCapabilityWorkflow(PydanticAIWorkflow):
     """Today's workflow with the `legacy` agent rebuilt with the capability: the migration off `TemporalAgent`."""
 
-    __pydantic_ai_agents__ = LEGACY_AS_CAPABILITY.eager()
+    __pydantic_ai_agents__ = tuple(LEGACY_AS_CAPABILITY.values())
 
     @workflow.run
     async def run(self, request: AgentRequest) -> str:

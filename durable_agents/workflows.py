@@ -18,7 +18,7 @@ with workflow.unsafe.imports_passed_through():
     from pydantic_ai.usage import UsageLimits
     from pydantic_ai_harness.ask_user import TIMED_OUT, AskUserAnswer, AskUserRequest, AskUserResponse, ask_user_result
 
-    from durable_agents.agent import DURABLE_AGENTS, LONG_RUN_AGENTS, STREAMING_AGENTS, HostedAgents, chat_agent
+    from durable_agents.agent import DURABLE_AGENTS, LONG_RUN_AGENTS, STREAMING_AGENTS, chat_agent
     from durable_agents.deps import AgentRequest
     from durable_agents.legacy import legacy_agent
 
@@ -37,7 +37,7 @@ __all__ = [
     "PendingCall",
 ]
 
-AGENTS: HostedAgents = DURABLE_AGENTS.with_(legacy=legacy_agent)
+AGENTS: dict[str, Any] = {**DURABLE_AGENTS, "legacy": legacy_agent}
 """Every agent a worker hosts, by name; `AgentRequest.agent` picks one."""
 
 
@@ -45,7 +45,7 @@ AGENTS: HostedAgents = DURABLE_AGENTS.with_(legacy=legacy_agent)
 class DemoAgentWorkflow(PydanticAIWorkflow):
     """Runs `request.agent` on `request.prompt` and returns its answer. Subagents are children of this type."""
 
-    __pydantic_ai_agents__ = AGENTS.eager()
+    __pydantic_ai_agents__ = tuple(AGENTS.values())
 
     @workflow.init
     def __init__(self, request: AgentRequest) -> None:

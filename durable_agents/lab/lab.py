@@ -39,7 +39,7 @@ from urllib.parse import quote
 from temporalio.client import Client, WorkflowHandle
 from temporalio.worker import Worker
 
-from durable_agents.agent import LAZY_AGENTS, STREAMING_AGENTS
+from durable_agents.agent import STREAMING_AGENTS
 from durable_agents.lab import logs, reaper, servers
 from durable_agents.lab.errors import Interrupted, LabError
 from durable_agents.lab.following import Operator, collect, watching
@@ -48,15 +48,7 @@ from durable_agents.lab.options import RunOptions, Script
 from durable_agents.lab.run import Run, RunFailed
 from durable_agents.lab.servers import Server
 from durable_agents.lab.worker import make_worker
-from durable_agents.workflows import (
-    AGENTS,
-    DAY,
-    LONG_RUN_AGENTS,
-    AgentRequest,
-    DemoAgentWorkflow,
-    LongRun,
-    LongRunWorkflow,
-)
+from durable_agents.workflows import DAY, LONG_RUN_AGENTS, AgentRequest, DemoAgentWorkflow, LongRun, LongRunWorkflow
 
 Kind = Literal["dev", "time-skipping", "existing"]
 KINDS: tuple[Kind, ...] = ("dev", "time-skipping", "existing")
@@ -201,8 +193,6 @@ class Lab:
         """
         __tracebackhide__ = True  # a bad script's traceback shows the reader's cell, not the lab's frames
         chosen = RunOptions.of(options)
-        for name in {chosen.agent, *(r.agent for r in (chosen.roster or {}).values())} & set(LAZY_AGENTS):
-            _ = AGENTS[name]  # a lazy agent is built here, not in the worker's first workflow task that needs it
         wid = workflow_id or self.new_workflow_id(chosen.agent)
         return wid, chosen.request(script, prompt, self.sandbox_root / wid)
 

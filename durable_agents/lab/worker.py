@@ -29,7 +29,6 @@ from temporalio.worker import (
 )
 
 from durable_agents import live
-from durable_agents.agent import lazy_agents_activity
 from durable_agents.lab.exit import exit_now
 from durable_agents.workflows import VERSION_ENV, WORKFLOWS
 
@@ -89,7 +88,6 @@ def make_worker(client: Client, task_queue: str, identity: str, workflows: Seque
         # "sticky" queue) before any worker may take it: short, so a dead worker is left fast.
         sticky_queue_schedule_to_start_timeout=STICKY_TIMEOUT,
         interceptors=[KeepProgressInterceptor()],
-        activities=[lazy_agents_activity],  # a lazy agent's activities (`durable_agents.agent.LAZY_AGENTS`)
     )
 
 

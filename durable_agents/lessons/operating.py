@@ -99,14 +99,14 @@ def _written(message: Any) -> list[str]:
     return [str(c.args_as_dict().get("path")) for c in calls]
 
 
-GUARDED_AGENTS = AGENTS.with_(demo=build_agent("demo", extra=[NoOverwrite()]))
+GUARDED_AGENTS = {**AGENTS, "demo": build_agent("demo", extra=[NoOverwrite()])}
 
 
 @workflow.defn(name="DemoAgentWorkflow")
 class GuardedWorkflow(PydanticAIWorkflow):
     """v2 of the demo workflow: the same agent and activities, with `NoOverwrite` on its model's answers."""
 
-    __pydantic_ai_agents__ = GUARDED_AGENTS.eager()
+    __pydantic_ai_agents__ = tuple(GUARDED_AGENTS.values())
 
     @workflow.run
     async def run(self, request: AgentRequest) -> str:
