@@ -40,6 +40,9 @@ class Scenario:
     """Cancel the workflow this many seconds after it starts, as an operator would."""
     terminate_after: float | None = None
     """Terminate the workflow this many seconds after it starts."""
+    after_tool: str | None = None
+    """Count `cancel_after` / `terminate_after` from when this tool is first scheduled (a subagent's
+    too), so the operator interrupts it however slowly a busy machine got there."""
     parent_close: ParentClose = "TERMINATE"
     """The parent-close policy of the run's subagents."""
     request_limit: int = REQUEST_LIMIT
@@ -58,6 +61,7 @@ class Scenario:
             "agent": self.agent,
             "cancel_after": self.cancel_after,
             "terminate_after": self.terminate_after,
+            "after_tool": self.after_tool,
             "parent_close": self.parent_close,
             "request_limit": self.request_limit,
         }
@@ -403,34 +407,42 @@ SCENARIOS: dict[str, Scenario] = {
     "parent_cancel_interrupts_a_tool": Scenario(
         script=[call("slow", seconds=5), final("never")],
         shape=["model", "slow cancelled"],
-        cancel_after=0.8,
+        cancel_after=0.3,
+        after_tool="slow",
     ),
     "parent_cancel_interrupts_a_child": Scenario(
         script=[spawn("generic", "wait", [call("slow", seconds=5), final("waited")]), final("never")],
         shape=["model", "generic cancelled[model, slow cancelled]"],
-        cancel_after=0.8,
+        cancel_after=0.3,
+        after_tool="slow",
     ),
     "parent_cancel_interrupts_ptc_calls": Scenario(
         script=[code("import asyncio\nawait asyncio.gather(slow(seconds=5), slow(seconds=5))"), final("never")],
         shape=["model", "run_code{slow cancelled, slow cancelled}"],
         agent="ptc",
-        cancel_after=0.8,
+        cancel_after=0.3,
+        after_tool="slow",
     ),
+    # The child's tool outlasts the interruption by seconds where the parent's close reaches it
+    # (terminated, cancelled); where it does not (abandoned), the child finishes, so its tool is short.
     "parent_close_terminate": Scenario(
-        script=[spawn("generic", "work", [call("slow", seconds=1.5), final("done")]), final("never")],
+        script=[spawn("generic", "work", [call("slow", seconds=5), final("done")]), final("never")],
         shape=["model", "generic terminated[model, slow]"],
-        terminate_after=0.6,
+        terminate_after=0.3,
+        after_tool="slow",
     ),
     "parent_close_request_cancel": Scenario(
-        script=[spawn("generic", "work", [call("slow", seconds=1.5), final("done")]), final("never")],
+        script=[spawn("generic", "work", [call("slow", seconds=5), final("done")]), final("never")],
         shape=["model", "generic cancelled[model, slow cancelled]"],
-        terminate_after=0.6,
+        terminate_after=0.3,
+        after_tool="slow",
         parent_close="REQUEST_CANCEL",
     ),
     "parent_close_abandon": Scenario(
         script=[spawn("generic", "work", [call("slow", seconds=1.5), final("done")]), final("never")],
         shape=["model", "generic[model, slow, model]"],
-        terminate_after=0.6,
+        terminate_after=0.3,
+        after_tool="slow",
         parent_close="ABANDON",
     ),
 }

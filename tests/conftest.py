@@ -1,10 +1,7 @@
-"""Shared fixtures, and how the notebooks run beside the tests.
+"""Shared fixtures: the labs the tests run on, and a kernel killed to see what it leaves.
 
-Importing this sets `$DURABLE_AGENTS_HISTORY_DIR` for the whole session. Each notebook that nbmake
-executes gets its own folder under it (its kernel inherits the variable), where
-`test_history.py::test_each_notebooks_histories_replay[<notebook>]` replays what it wrote. Under
-pytest-xdist (`-n auto`, the default here) a notebook and that test are one work unit: the same
-worker runs them, the notebook first.
+How the notebooks run beside the tests (each in its own history folder, replayed once it has run) is
+in the root `conftest.py`.
 """
 
 from __future__ import annotations
@@ -13,79 +10,24 @@ import os
 import signal
 import subprocess
 import sys
-import tempfile
 import textwrap
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any
 
 import psutil
 import pytest
 
-from durable_agents.history.store import HISTORY_DIR_ENV
 from durable_agents.lab import Lab, WorkerPool
 
-NOTEBOOK_HISTORIES = Path(
-    os.environ.setdefault(HISTORY_DIR_ENV, str(Path(tempfile.gettempdir()) / f"durable-agents-histories-{os.getpid()}"))
-)
-NOTEBOOKS = Path(__file__).parent.parent / "notebooks"
-NOTEBOOK_NAMES = sorted(p.stem for p in NOTEBOOKS.glob("*.ipynb"))
 DATA = Path(__file__).parent / "data" / "histories"
+NOTEBOOKS = Path(__file__).parent.parent / "notebooks"
 
 
-def histories_of(notebook: str) -> Path:
-    """The folder where notebook `notebook` (its file's stem) writes its histories in a test session."""
-    return NOTEBOOK_HISTORIES / notebook
-
-
-def _notebook(item: pytest.Item) -> str | None:
-    """The stem of the notebook an nbmake item executes (None for an ordinary test)."""
-    path = Path(str(item.path))
-    return path.stem if path.suffix == ".ipynb" else None
-
-
-def _group(nodeid: str) -> str:
-    """The notebook a test id belongs with (an nbmake item, or the test replaying its histories), else the id."""
-    path, _, name = nodeid.partition("::")
-    if path.endswith(".ipynb"):
-        return Path(path).stem
-    if name.startswith("test_each_notebooks_histories_replay["):
-        return name.partition("[")[2].rstrip("]")
-    return nodeid
-
-
-class NotebookHistories:
-    """Gives each notebook nbmake runs its own history folder, and its replay test the same xdist worker.
-
-    A plugin, not hooks of this conftest: a conftest's `pytest_runtest_setup` reaches only the items
-    under its folder, and the notebooks are not under `tests/`. The scheduler groups by `_group`
-    (xdist's own `xdist_group` marks no longer take with pytest 9, which stopped reading `_nodeid`).
-    """
-
-    @pytest.hookimpl(optionalhook=True)
-    def pytest_xdist_make_scheduler(self, config: pytest.Config, log: Any) -> Any:
-        from xdist.scheduler import LoadScopeScheduling
-
-        class ByNotebook(LoadScopeScheduling):
-            """One work unit per notebook (with its replay test), one per other test."""
-
-            def _split_scope(self, nodeid: str) -> str:
-                return _group(nodeid)
-
-        return ByNotebook(config, log)
-
-    def pytest_runtest_setup(self, item: pytest.Item) -> None:
-        if notebook := _notebook(item):
-            os.environ[HISTORY_DIR_ENV] = str(histories_of(notebook))
-
-    def pytest_runtest_teardown(self, item: pytest.Item) -> None:
-        if _notebook(item):
-            os.environ[HISTORY_DIR_ENV] = str(NOTEBOOK_HISTORIES)
-
-
-def pytest_configure(config: pytest.Config) -> None:
-    config.pluginmanager.register(NotebookHistories(), "notebook-histories")
+def budget(seconds: float) -> float:
+    """`seconds` on a quiet machine, scaled by how oversubscribed the CPUs are now (the 1-minute load
+    average per core, at least 1): a margin that holds on a busy laptop as it does in CI."""
+    return seconds * max(1.0, os.getloadavg()[0] / (os.cpu_count() or 1))
 
 
 @pytest.fixture(scope="session")

@@ -4,15 +4,13 @@ from __future__ import annotations
 
 import json
 
-import nbformat
 import pytest
-from nbclient import NotebookClient
 
 from durable_agents.history.events import told
 from durable_agents.history.replay import replay
 from durable_agents.history.store import HISTORY_DIR_ENV, load_histories
 from durable_agents.script import call, final
-from tests.conftest import DATA, NOTEBOOK_NAMES, NOTEBOOKS, histories_of
+from tests.conftest import DATA
 
 
 async def test_each_run_writes_its_histories_when_asked(lab, monkeypatch, tmp_path):
@@ -39,36 +37,6 @@ def test_told_reads_what_the_model_was_sent():
     assert "hi" in texts
     assert any("outside the sandbox" in t for t in texts)
     assert any("Unknown tool name: 'no_such_tool'" in t for t in texts)
-
-
-READERS_CODE = ("yours-", "yours_ptc-", "long_yours-", "mine-")
-"""The workflow ids of runs whose code the reader wrote (an agent's tools, or 09's whole agent)."""
-
-
-@pytest.mark.parametrize("notebook", NOTEBOOK_NAMES)
-async def test_each_notebooks_histories_replay(notebook, monkeypatch):
-    """`uv run pytest` runs the notebook first (on the same xdist worker); run alone, this test executes it itself."""
-    folder = histories_of(notebook)
-    if not any(folder.glob("*.json")):
-        monkeypatch.setenv(HISTORY_DIR_ENV, str(folder))  # the kernel inherits it
-        path = NOTEBOOKS / f"{notebook}.ipynb"
-        await NotebookClient(
-            nbformat.read(path, as_version=4), timeout=180, resources={"metadata": {"path": str(NOTEBOOKS)}}
-        ).async_execute()
-    # Runs of the reader's own code replay only where the reader's file is loaded (tests/test_exercises.py
-    # replays each in a process started that way): the `yours` agents' tools (02-05, 08), 09's own agent.
-    histories = {wid: h for wid, h in load_histories(folder).items() if not wid.startswith(READERS_CODE)}
-    # 01's from-scratch agent is a workflow of the reader's own module (notebooks/geography.py, which the
-    # notebook writes): it replays against that module's workflow.
-    scratch = {wid: histories.pop(wid) for wid in list(histories) if wid.startswith("geography-")}
-    if not histories:
-        pytest.fail(f"Notebook {notebook} wrote no history to {folder}")
-    assert await replay(histories) == len(histories)
-    if scratch:
-        monkeypatch.syspath_prepend(str(NOTEBOOKS))
-        from geography import GeographyWorkflow  # type: ignore[import-not-found]  (written by the notebook)
-
-        assert await replay(scratch, [GeographyWorkflow]) == len(scratch)
 
 
 @pytest.mark.timeout(90)

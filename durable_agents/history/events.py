@@ -71,12 +71,12 @@ def event_rows(history_json: dict[str, Any]) -> list[dict[str, Any]]:
     for event in history_json["events"]:
         kind = event["eventType"].removeprefix("EVENT_TYPE_")
         attrs = event_attrs(event)
-        tool = _tool_name(attrs) if kind == "ACTIVITY_TASK_SCHEDULED" else ""
+        tool = tool_called(attrs) if kind == "ACTIVITY_TASK_SCHEDULED" else ""
         rows.append({"event": int(event["eventId"]), "type": kind, "about": _about(kind, attrs), "tool": tool})
     return rows
 
 
-def _tool_name(scheduled: Mapping[str, Any]) -> str:
+def tool_called(scheduled: Mapping[str, Any]) -> str:
     """The tool a scheduled `call_tool` activity calls ('' for any other activity)."""
     payloads = scheduled.get("input", {}).get("payloads") or [{}]
     try:
@@ -106,7 +106,7 @@ def activity_options(history_json: dict[str, Any]) -> list[dict[str, Any]]:
         rows.append(
             {
                 "activity": attrs["activityType"]["name"],
-                "tool": _tool_name(attrs),
+                "tool": tool_called(attrs),
                 "start_to_close": attrs.get("startToCloseTimeout", ""),
                 "heartbeat": "none" if attrs.get("heartbeatTimeout", "0s") == "0s" else attrs["heartbeatTimeout"],
                 "max_attempts": retry.get("maximumAttempts", 0) or "unlimited",

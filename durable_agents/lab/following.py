@@ -18,7 +18,7 @@ from typing import Any
 from pydantic_ai.durable_exec.temporal import stream_agent_events
 from temporalio.client import Client, WorkflowFailureError, WorkflowHandle
 
-from durable_agents.history import store, watch
+from durable_agents.history import events, store, watch
 from durable_agents.lab.run import Run
 
 
@@ -47,14 +47,30 @@ class Operator:
 
     cancel_after: float | None = None
     terminate_after: float | None = None
+    after_tool: str | None = None
+    """Count the while from when a call of this tool is first scheduled anywhere in the run (a
+    subagent's too), not from the run's start: what is to be interrupted is then under way, however
+    long a busy machine took to get there."""
 
-    async def act(self, handle: WorkflowHandle[Any, Any]) -> None:
+    async def act(self, client: Client, handle: WorkflowHandle[Any, Any]) -> None:
+        delay = self.cancel_after if self.cancel_after is not None else self.terminate_after
+        if delay is None:
+            return
+        if self.after_tool is not None:
+            await _scheduled(client, handle.id, self.after_tool)
+        await asyncio.sleep(delay)
         if self.cancel_after is not None:
-            await asyncio.sleep(self.cancel_after)
             await handle.cancel()
-        elif self.terminate_after is not None:
-            await asyncio.sleep(self.terminate_after)
+        else:
             await handle.terminate(reason="terminated by the operator")
+
+
+async def _scheduled(client: Client, workflow_id: str, tool: str) -> None:
+    """Return once a call of `tool` is scheduled in the run or any of its children (or the run has closed)."""
+    async for _, event in store.follow(client, workflow_id):
+        attrs = event.get("activityTaskScheduledEventAttributes")
+        if attrs and events.tool_called(attrs) == tool:
+            return
 
 
 @contextlib.asynccontextmanager
@@ -71,7 +87,7 @@ async def watching(
     deliver its last events."""
     view = watch.LiveView(handle.id) if live else None
     streamed: list[Any] = []
-    helpers = [asyncio.create_task(operator.act(handle))]
+    helpers = [asyncio.create_task(operator.act(client, handle))]
     if view is not None:
         helpers.append(asyncio.create_task(_draw_live(client, handle.id, view)))
     subscriber = asyncio.create_task(_subscribe(client, handle, stream_topic, streamed, view)) if stream_topic else None

@@ -204,6 +204,7 @@ class Lab:
         check: bool = True,
         cancel_after: float | None = None,
         terminate_after: float | None = None,
+        after_tool: str | None = None,
         live: bool = False,
         on_start: Callable[[WorkflowHandle[Any, str]], None] | None = None,
         **options: Any,
@@ -211,7 +212,8 @@ class Lab:
         """Run the demo workflow once and collect its histories (`options`: see `RunOptions`).
 
         `cancel_after` / `terminate_after` cancel or terminate the workflow that many seconds after it
-        starts, as an operator would (`parent_close=` says what its subagents do then). Raises
+        starts, as an operator would (`parent_close=` says what its subagents do then); with
+        `after_tool="slow"`, that many seconds after a call of that tool is first scheduled in the run. Raises
         `RunFailed` (with `.run`) when the workflow does not complete, unless `check=False`. Histories
         are fetched once every child workflow has closed too. `live=True` draws the graph in the cell's
         output while the run goes; `on_start` is called with the workflow's handle once Temporal has
@@ -222,7 +224,7 @@ class Lab:
         if on_start is not None:
             on_start(handle)
         topic = STREAMING_AGENTS.get(options.get("agent", "demo"))
-        operator = Operator(cancel_after, terminate_after)
+        operator = Operator(cancel_after, terminate_after, after_tool)
         async with watching(self.client, handle, operator, live=live, stream_topic=topic) as (streamed, view):
             run = await self.follow(handle.id, check=False)
         run.streamed = streamed
