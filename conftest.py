@@ -62,12 +62,13 @@ async def replay_notebooks_histories(notebook: str) -> int:
         pytest.fail(f"Notebook {notebook} wrote no history to {folder}", pytrace=False)
     replayed = await replay(histories)
     if scratch:
-        sys.path.insert(0, str(NOTEBOOKS))
+        sys.path.insert(0, str(NOTEBOOKS))  # for the import here, and the workflow sandbox's own during the replay
         try:
             from geography import GeographyWorkflow  # type: ignore[import-not-found]  (written by the notebook)
+
+            replayed += await replay(scratch, [GeographyWorkflow])
         finally:
             sys.path.remove(str(NOTEBOOKS))
-        replayed += await replay(scratch, [GeographyWorkflow])
     return replayed
 
 
