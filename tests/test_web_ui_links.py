@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 import urllib.request
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
@@ -77,11 +78,11 @@ def _check(link: str) -> None:
 
 @pytest.mark.parametrize("stem", SAMPLE)
 async def test_every_web_ui_link_answers_after_the_notebook_ran(stem, tmp_path):
-    path = NOTEBOOKS / f"{stem}.ipynb"
-    notebook = nbformat.read(path, as_version=4)
-    client = NotebookClient(
-        notebook, timeout=180, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}}
-    )
+    # A copy of the notebooks folder, so that this run's `.sandbox/` (07's database file among it) is not the
+    # one nbmake's run of the same notebook uses at the same time on another xdist worker.
+    folder = shutil.copytree(NOTEBOOKS, tmp_path / "notebooks", ignore=shutil.ignore_patterns(".sandbox", ".*"))
+    notebook = nbformat.read(folder / f"{stem}.ipynb", as_version=4)
+    client = NotebookClient(notebook, timeout=180, kernel_name="python3", resources={"metadata": {"path": str(folder)}})
     async with client.async_setup_kernel():  # the kernel, and the lab the notebook left running, live until the end
         for index, cell in enumerate(notebook.cells):
             if cell.cell_type == "code":

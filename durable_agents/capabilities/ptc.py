@@ -114,7 +114,8 @@ class SnippetTimeLimit:
     """Which snippet of this workflow execution (0, 1, ...): with the turn, it names the marker."""
     spent: float = 0.0
     mark: float = field(default_factory=time.monotonic)
-    """When the snippet's last turn ended (or it started): the harness's work since then counts too."""
+    """When the snippet's last turn ended: the harness's work since then counts too (not its work before the
+    first turn, starting a Monty worker and a session, which costs what a process start costs, not the code)."""
     task: Any = None
     """The workflow time of the workflow task `mark` belongs to (`workflow.now()` is fixed within one)."""
     turns: int = 0
@@ -137,7 +138,7 @@ class SnippetTimeLimit:
         pid = getattr(self.session, "worker_pid", None)
         fired = threading.Event()
         task = workflow.now()
-        if task == self.task:  # still the same workflow task: the harness's work since the last turn counts
+        if task == self.task and self.turns > 1:  # the harness's work since the last turn counts, in one task
             self.spent += time.monotonic() - self.mark
         self.task = task
 
