@@ -100,12 +100,9 @@ class Deployment:
         request = SetWorkerDeploymentCurrentVersionRequest(
             namespace=self.lab.client.namespace, deployment_name=DEPLOYMENT, build_id=build_id, identity="operator"
         )
-        await self._retry(lambda: self.lab.client.workflow_service.set_worker_deployment_current_version(request))
-        await self._until(
-            lambda d: (
-                d.worker_deployment_info.routing_config.current_deployment_version.build_id == build_id
-                and _propagated(d)
-            ),
+        await self._route(
+            lambda: self.lab.client.workflow_service.set_worker_deployment_current_version(request),
+            lambda routing: routing.current_deployment_version.build_id == build_id,
             f"new runs to go to {build_id}",
         )
 
@@ -121,12 +118,9 @@ class Deployment:
             percentage=percentage,
             identity="operator",
         )
-        await self._retry(lambda: self.lab.client.workflow_service.set_worker_deployment_ramping_version(request))
-        await self._until(
-            lambda d: (
-                d.worker_deployment_info.routing_config.ramping_deployment_version.build_id == build_id
-                and _propagated(d)
-            ),
+        await self._route(
+            lambda: self.lab.client.workflow_service.set_worker_deployment_ramping_version(request),
+            lambda routing: routing.ramping_deployment_version.build_id == build_id,
             f"{percentage:g} % of new runs to go to {build_id}",
         )
 
@@ -175,6 +169,12 @@ class Deployment:
         return await self.lab.client.workflow_service.describe_worker_deployment(
             DescribeWorkerDeploymentRequest(namespace=self.lab.client.namespace, deployment_name=DEPLOYMENT)
         )
+
+    async def _route(self, change: Callable[[], Awaitable[Any]], routed: Callable[[Any], bool], what: str) -> None:
+        """Make a routing `change` (retried until the server accepts it), then wait until the deployment's
+        routing says `routed` and the change has reached its task queues."""
+        await self._retry(change)
+        await self._until(lambda d: routed(d.worker_deployment_info.routing_config) and _propagated(d), what)
 
     async def _retry(self, call: Callable[[], Awaitable[Any]], timeout: float = 30) -> None:
         deadline = asyncio.get_running_loop().time() + timeout
