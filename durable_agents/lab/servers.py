@@ -25,7 +25,6 @@ import functools
 import logging
 import shlex
 import socket
-import sqlite3
 import sys
 import time
 import uuid
@@ -82,6 +81,9 @@ def pick_port(port: int | None, what: str, held: set[int] = frozenset()) -> int:
     return port
 
 
+SQLITE_HEADER = b"SQLite format 3\x00"
+
+
 def check_db(db: str | Path) -> Path:
     """The dev server's database file, checked before anything is stopped or started: a folder that
     exists and can be written, and a file that is SQLite (or not there yet)."""
@@ -91,13 +93,16 @@ def check_db(db: str | Path) -> Path:
     if not path.parent.is_dir():
         raise LabError(f"db={str(db)!r}: the folder {path.parent} does not exist. Create it, or pick another path.")
     if path.exists():
-        try:
-            with contextlib.closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as con:
-                con.execute("select count(*) from sqlite_master").fetchone()
-        except sqlite3.Error as exc:
+        # The file's header, not a connection: a server killed mid-write leaves a hot journal beside the
+        # file, which a read-only connection refuses ("attempt to write a readonly database") and the
+        # next server rolls back when it opens the file.
+        with path.open("rb") as file:
+            header = file.read(len(SQLITE_HEADER))
+        if header and header != SQLITE_HEADER:
             raise LabError(
-                f"db={str(db)!r} is not a Temporal database ({exc}): delete it to start afresh, or pick another file."
-            ) from None
+                f"db={str(db)!r} is not a Temporal database (not an SQLite file): delete it to start afresh, "
+                "or pick another file."
+            )
     else:
         try:
             path.touch()
