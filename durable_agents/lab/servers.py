@@ -21,12 +21,12 @@ from __future__ import annotations
 import asyncio
 import atexit
 import contextlib
+import ctypes
 import functools
 import logging
 import shlex
 import socket
 import sys
-import time
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -115,10 +115,18 @@ def check_db(db: str | Path) -> Path:
 @functools.cache
 def quiet_runtime() -> Runtime:
     """The SDK runtime for every client and worker of this process: its Rust core's log lines are
-    forwarded to `CORE_LOGGER` (the lab's log file) instead of being printed under a cell."""
+    forwarded to `CORE_LOGGER` (the lab's log file) instead of being printed under a cell.
+
+    It lives as long as the process: freeing it at interpreter exit joins the core's threads, and a
+    thread that is just then answering a poll (or forwarding a log line) waits for an interpreter that
+    is gone, so the exit hung for good (seen: every exit, once the lab's server went before its
+    worker). Never freed, its threads end with the process.
+    """
     forward = LogForwardingConfig(logger=CORE_LOGGER)
     logs = LoggingConfig(filter=TelemetryFilter(core_level="WARN", other_level="ERROR"), forwarding=forward)
-    return Runtime(telemetry=TelemetryConfig(logging=logs))
+    runtime = Runtime(telemetry=TelemetryConfig(logging=logs))
+    ctypes.pythonapi.Py_IncRef(ctypes.py_object(runtime))  # the one reference nobody drops
+    return runtime
 
 
 @dataclass
@@ -162,6 +170,10 @@ class Server:
     async def stop(self) -> None:
         with contextlib.suppress(Exception):  # a server that is already gone has nothing left to stop
             await self.env.shutdown()
+        self.kill()
+
+    def kill(self) -> None:
+        """Kill the process the lab started, now (a server someone else runs is not touched)."""
         if self.process is not None:
             _STARTED.pop(self.process.pid, None)
             with contextlib.suppress(psutil.NoSuchProcess):
@@ -172,24 +184,15 @@ class Server:
 _STARTED: dict[int, psutil.Process] = {}
 """The servers this process started and has not stopped (a notebook leaves its lab up, for its Web UI)."""
 
-EXIT_PAUSE = 0.3
-"""Seconds `_stop_servers_at_exit` leaves the SDK's threads to hear that the servers are gone."""
-
 
 @atexit.register
 def _stop_servers_at_exit() -> None:
-    """At interpreter exit, kill the servers still running, and let the SDK hear it.
+    """At interpreter exit, kill the servers still running: a notebook leaves its lab up, for its Web UI.
 
-    A notebook leaves its lab up. At exit Python then drops the SDK's runtime while the worker's long
-    polls are still open; their answer arrives on a runtime thread that can no longer enter Python, and
-    the drop waits for that thread forever (seen: 7 exits in 8 hung past 20 s; a kernel is killed by
-    Jupyter after ~2.6 s). Killing the servers here, while Python still runs, makes the polls fail
-    now, and the short pause lets their threads finish. (A server someone else runs is not touched.)
+    (A server someone else runs is not touched.)
     """
-    if not _STARTED:
-        return
-    reaper.reap(list(_STARTED.values()), grace=0)
-    time.sleep(EXIT_PAUSE)
+    if _STARTED:
+        reaper.reap(list(_STARTED.values()), grace=0)
 
 
 def _launcher(binary: str, log: Path, folder: Path) -> tuple[Path, Path]:
