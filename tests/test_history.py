@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -98,3 +99,27 @@ async def test_a_live_worker_replays_a_whole_snippet_budget_on_a_busier_machine(
     events = run.history_json[run.workflow_id]["events"]
     failed = [e for e in events if e["eventType"] == "EVENT_TYPE_WORKFLOW_TASK_FAILED"]
     assert not failed, f"a workflow task failed on replay: {json.dumps(failed)[:300]}"
+
+
+def test_a_readers_module_is_judged_by_its_replay_not_by_its_exit(tmp_path):
+    """09's check replays the reader's run in a fresh interpreter that imports their module: the verdict
+    is the line it prints once the history replayed (one CI run's replay died on its way out, after it
+    had replayed, and the check told the reader their code was not deterministic)."""
+    from durable_agents.history.store import load_histories
+    from durable_agents.lessons.capstone import replay_in_a_process
+
+    histories = load_histories(Path(__file__).parent / "data" / "my_agent")
+    solution = (Path(__file__).parents[1] / "notebooks" / "solutions" / "my_agent.py").read_text()
+    dies_on_exit = tmp_path / "exits" / "my_agent.py"
+    dies_on_exit.parent.mkdir()
+    dies_on_exit.write_text(solution + "\nimport atexit, os\natexit.register(os.abort)\n")
+    changed = tmp_path / "changed" / "my_agent.py"
+    changed.parent.mkdir()
+    changed.write_text(
+        solution.replace(
+            "result = await agent.run(prompt)", "await workflow.sleep(1)\n        result = await agent.run(prompt)"
+        )
+    )
+    assert replay_in_a_process(dies_on_exit, histories) == ""
+    said = replay_in_a_process(changed, histories)
+    assert "Nondeterminism" in said or "nondeterminism" in said.lower(), said

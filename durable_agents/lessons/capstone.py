@@ -125,8 +125,17 @@ def workflows_in(agent_file: str | Path) -> list[type]:
     return [c for c in found if c.__module__ == module.__name__]
 
 
+REPLAYED = "REPLAYED"
+"""What the replaying process prints once every history replayed: its verdict, whatever its exit does."""
+
+
 def replay_in_a_process(agent_file: str | Path, histories: Mapping[str, Any]) -> str:
-    """Replay `histories` in a new interpreter that imports `agent_file`: "" if they replay, else the error."""
+    """Replay `histories` in a new interpreter that imports `agent_file`: "" if they replay, else the error.
+
+    The verdict is the line the process prints once the histories replayed, not its exit code: an
+    interpreter that then fails on its way out (seen once in CI, a "Fatal Python error" at shutdown)
+    has still replayed them.
+    """
     from durable_agents.history.store import save_histories
 
     with tempfile.TemporaryDirectory() as folder:
@@ -137,10 +146,11 @@ def replay_in_a_process(agent_file: str | Path, histories: Mapping[str, Any]) ->
             text=True,
             timeout=120,
         )
-    if done.returncode == 0:
+    if REPLAYED in done.stdout.splitlines():
         return ""
     lines = done.stderr.strip().splitlines()
-    return lines[-1] if lines else f"exit code {done.returncode}"
+    fatal = [line for line in lines if line.startswith("Fatal Python error")]
+    return (fatal or lines or [f"exit code {done.returncode}"])[-1]
 
 
 async def _replay_main(agent_file: str, folder: str) -> None:
@@ -151,6 +161,7 @@ async def _replay_main(agent_file: str, folder: str) -> None:
     if not workflows:
         raise SystemExit(f"{agent_file} defines no @workflow.defn class.")
     await replay(load_histories(folder), workflows)
+    print(REPLAYED, flush=True)
 
 
 if __name__ == "__main__":
