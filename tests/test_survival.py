@@ -7,11 +7,13 @@ SIGINT to the kernel's whole process group.
 from __future__ import annotations
 
 import asyncio
+import json
 import math
 import os
 import re
 import signal
 import time
+from pathlib import Path
 
 import psutil
 import pytest
@@ -239,3 +241,71 @@ async def test_a_run_survives_its_server_dying_when_the_lab_keeps_a_database(tmp
     finally:
         await fresh.stop()
         await again.stop()
+
+
+RESET_ANOTHER = """
+import psutil
+from pathlib import Path
+from durable_agents.lab import cleanup
+# reset() as notebook B runs it, reaching only kernel A's processes: other sessions share this environment
+of_a = {{p.pid for p in psutil.Process({kernel}).children(recursive=True)}}
+everything = cleanup.leftovers
+cleanup.leftovers = lambda: [p for p in everything() if p.pid in of_a]
+print(await cleanup.reset(Path(".")))
+"""
+
+
+def test_a_reset_from_another_notebook_is_told_to_this_one_at_once(tmp_path):
+    a, b = Kernel(tmp_path), Kernel(tmp_path)
+    try:
+        assert a.run(SETUP).error is None
+        assert a.value("(await lab.run([final('before')])).output") == "'before'"
+        server = int(a.value("lab.server.pid"))
+        reset = b.run(RESET_ANOTHER.format(kernel=a.manager.provisioner.process.pid))  # type: ignore[union-attr]
+        assert reset.error is None and f"(pid {server})" in reset.shown, reset.shown
+
+        start = time.monotonic()
+        cell = a.run("await lab.run([final('after')])", timeout=30)
+        seconds = time.monotonic() - start
+
+        assert cell.error is not None and cell.error[0] == "LabError", cell.shown
+        assert "stopped by reset()" in cell.error[1] and "Re-run the set-up cell" in cell.error[1], cell.error
+        assert seconds < 5, f"the lab call took {seconds:.1f} s to fail"
+        assert cell.shown.count("Error: ") == 1 and "temporalio" not in cell.shown, cell.shown  # one error, no SDK's
+        later = a.run("print('still here')")
+        assert later.shown.strip() == "still here", later.shown  # nothing else surfaces later
+        assert a.run(SETUP).error is None  # the set-up cell mends it
+        assert a.value("(await lab.run([final('back')])).output") == "'back'"
+    finally:
+        a.shutdown(now=True)
+        b.shutdown(now=True)
+
+
+def set_up_cell(notebook: str) -> str:
+    """The code of a notebook's set-up cell: its first code cell that starts a lab."""
+    cells = json.loads((Path(__file__).parents[1] / "notebooks" / notebook).read_text())["cells"]
+    return next(src for c in cells if c["cell_type"] == "code" and "Lab.start(" in (src := "".join(c["source"])))
+
+
+def servers_of(kernel: psutil.Process) -> list[psutil.Process]:
+    """The Temporal servers a kernel started that still run (a zombie counts as gone)."""
+    children = [p for p in kernel.children(recursive=True) if p.name().startswith("temporal")]
+    return alive(children, grace=0)
+
+
+def test_running_05s_set_up_cell_again_leaves_one_server_per_lab(tmp_path):
+    k = Kernel(tmp_path)
+    try:
+        kernel = psutil.Process(k.manager.provisioner.process.pid)  # type: ignore[union-attr]
+        cell, counts, first = set_up_cell("05_failures.ipynb"), [], set()
+        for _ in range(3):
+            ran = k.run(cell)
+            assert ran.error is None, ran.shown
+            counts.append(len(servers_of(kernel)))
+            first = first or {p.pid for p in servers_of(kernel)}
+        assert counts == [3, 3, 3], f"servers after each run of the set-up cell: {counts}"
+        assert not first & {p.pid for p in servers_of(kernel)}, "the first run's servers are still up"
+        assert k.value("(await fast.run([final('fast')])).output") == "'fast'"
+        assert k.value("print(lab, fast, strict)").count("running") == 3
+    finally:
+        k.shutdown(now=True)

@@ -6,7 +6,7 @@ in `.sandbox/`. In a notebook cell, `await reset()`; in a terminal (with Jupyter
 
     uv run python -m durable_agents.lab.cleanup
 
-It stops this kernel's lab, then ends the Temporal servers, worker processes and watchdogs that
+It stops this kernel's labs, then ends the Temporal servers, worker processes and watchdogs that
 were started from this workbook's Python environment (by any kernel), and deletes the `.sandbox`
 folders in the workbook and in `notebooks/`. Kernels themselves are left alone (restart them from
 Jupyter's *Kernel* menu); processes from any other environment or folder are never touched.
@@ -67,11 +67,12 @@ def sandboxes(workbook: Path = WORKBOOK) -> list[Path]:
 
 
 async def reset(workbook: Path = WORKBOOK) -> Reset:
-    """Stop this kernel's lab and every lab process left from this workbook's environment; clear `.sandbox/`."""
+    """Stop this kernel's labs and every lab process left from this workbook's environment; clear `.sandbox/`."""
     from durable_agents.lab.lab import Lab
 
-    if Lab.current is not None:
-        await Lab.current.stop()
+    for lab in (Lab.current, *Lab.named.values()):
+        if lab is not None:
+            await lab.stop()
     processes = leftovers()
     names = [f"{Path(p.info['cmdline'][0]).name} (pid {p.pid})" for p in processes]
     await asyncio.to_thread(reaper.reap, processes)

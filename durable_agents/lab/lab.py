@@ -16,7 +16,9 @@ What a learner does to a lab, and what it does back:
   (servers run in a session of their own, out of reach of the kernel's SIGINT).
 - **A server that is gone** (killed, crashed, stopped by `reset()` from another notebook): the next
   call fails at once with one `LabError` saying to re-run the set-up cell.
-- **Re-running the set-up cell**: the previous lab is stopped first (after every check passed).
+- **Re-running the set-up cell**: the previous lab is stopped first (after every check passed); a
+  lab started with `name=` (a second lab beside the first) replaces its namesake, so a cell that
+  starts several labs, run again, leaves one of each rather than servers nobody can reach.
 - **A kernel that dies** without `stop()`: a watchdog (`reaper`) kills the servers.
 """
 
@@ -72,6 +74,8 @@ class Lab:
     task_queue: str
     sandbox_root: Path
     identity: str = ""
+    name: str | None = None
+    """The name it was started with (`Lab.start(name=...)`): a later lab of that name replaces it."""
     last: Run | None = None
     """The most recent run, failed or not."""
     _worker_task: asyncio.Task[None] | None = None
@@ -85,6 +89,8 @@ class Lab:
 
     current: ClassVar[Lab | None] = None
     """The lab this process started last; `Lab.start()` stops it first."""
+    named: ClassVar[dict[str, Lab]] = {}
+    """The running labs this process started with a name; `Lab.start(name=...)` stops its namesake first."""
 
     @classmethod
     async def start(
@@ -99,6 +105,7 @@ class Lab:
         profile: str | None = None,
         quiet: bool = True,
         replace_current: bool = True,
+        name: str | None = None,
         in_process_worker: bool = True,
         db: str | Path | None = None,
         suggest_continue_as_new_after: int | None = None,
@@ -108,10 +115,12 @@ class Lab:
         `port`/`ui_port` default to free ports. `profile` picks a Temporal CLI profile for `"existing"`.
         `quiet` sends the SDK's logs (tracebacks of failures caused on purpose, retried connections)
         to `worker.log` in `sandbox_root`, beside the server's log, instead of into the notebook.
-        `replace_current=False` starts a lab beside the current one; `in_process_worker=False` leaves
-        the work to worker processes (`WorkerPool`). `db` (dev server only) keeps the server's runs
-        in that SQLite file, so a lab started later with the same file (after a kernel restart, or a
-        server that died) sees them again and carries on those still running.
+        `replace_current=False` starts a lab beside the current one; `name="fast"` starts one beside it
+        too, and stops this process's previous lab of that name first (so a set-up cell that starts
+        several labs can be run again); `in_process_worker=False` leaves the work to worker processes
+        (`WorkerPool`). `db` (dev server only) keeps the server's runs in that SQLite file, so a lab
+        started later with the same file (after a kernel restart, or a server that died) sees them
+        again and carries on those still running.
         `suggest_continue_as_new_after=N` makes the dev server suggest continue-as-new once a history
         has N events (its default is 4,096 events or 4 MB), so a notebook can watch it happen.
         """
@@ -121,14 +130,17 @@ class Lab:
             raise LabError(f"Unknown lab kind {kind!r}: use 'dev', 'time-skipping' or 'existing'.")
         if db is not None and kind != "dev":
             raise LabError(f"db= keeps a dev server's runs in a file; the {kind!r} lab has no such option.")
+        if name is not None and (not isinstance(name, str) or not name):
+            raise LabError(f"name={name!r}: give the lab a name as text (e.g. name='fast'), or leave it out.")
         sandbox = _sandbox(sandbox_root)
         database = servers.check_db(db) if db is not None else None
-        held = cls.current.ports() if replace_current and cls.current is not None else set()
+        replaces = cls.named.get(name) if name is not None else cls.current if replace_current else None
+        held = replaces.ports() if replaces is not None else set()
         port = servers.pick_port(port, "Temporal server", held) if port is not None else None
         ui_port = servers.pick_port(ui_port, "Temporal Web UI", held) if ui_port is not None and ui else None
         existing = await servers.connect_existing(profile) if kind == "existing" else None
-        if replace_current and cls.current is not None:
-            await cls.current.stop()
+        if replaces is not None:
+            await replaces.stop()
         log = logs.attach(sandbox / logs.WORKER_LOG) if quiet else None
         server: Server | None = None
         try:
@@ -143,7 +155,7 @@ class Lab:
                 server = await servers.start_time_skipping(sandbox, port=port)
             identity = f"lab-worker-{os.getpid()}@{socket.gethostname()}"
             worker = make_worker(server.env.client, task_queue, identity) if in_process_worker else None
-            lab = cls(server, kind, worker, task_queue, sandbox, identity, _log=log)
+            lab = cls(server, kind, worker, task_queue, sandbox, identity, name, _log=log)
             lab._reaper = reaper.guard([server.process]) if server.process else None
         except BaseException:  # an interrupt or a failure half-way: leave no server or log handler behind
             logs.detach(log)
@@ -154,7 +166,9 @@ class Lab:
             lab._worker_task = asyncio.create_task(_serve(worker, server))
             lab._worker_task.add_done_callback(_retrieved)
         lab._running = True
-        if replace_current:
+        if name is not None:
+            cls.named[name] = lab
+        elif replace_current:
             cls.current = lab
         if server.ui_url:
             print(f"Temporal Web UI: {server.ui_url}")
@@ -401,6 +415,8 @@ class Lab:
         self._log = None
         if Lab.current is self:
             Lab.current = None
+        if self.name is not None and Lab.named.get(self.name) is self:
+            del Lab.named[self.name]
 
     async def __aenter__(self) -> Lab:
         return self
@@ -411,7 +427,8 @@ class Lab:
     def __repr__(self) -> str:
         state = "running" if self._running else "stopped"
         ui = f", ui={self.ui_url}" if self.ui_url else ""
-        return f"<Lab {self.kind} {state}, task_queue={self.task_queue!r}{ui}>"
+        name = f" {self.name!r}" if self.name else ""
+        return f"<Lab {self.kind}{name} {state}, task_queue={self.task_queue!r}{ui}>"
 
 
 def _sandbox(root: str | Path) -> Path:
