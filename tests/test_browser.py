@@ -46,6 +46,7 @@ CHROMIUM_ARGS = [
 NOTEBOOK = "01_wrapping.ipynb"
 RUN_ALL = ["05_failures.ipynb", "06_migration.ipynb"]  # exercises whose solutions drew diagrams; each well under 2 min
 LOUD = "loud_solution.ipynb"  # written by the fixture: one solution prints, one does not
+TAB = "closed_tab.ipynb"  # written by the fixture: a run that goes on while its tab is closed
 RUN_TIMEOUT = float(os.environ.get("BROWSER_RUN_TIMEOUT", 240))
 SETTINGS = {
     "@jupyterlab/notebook-extension/tracker": {
@@ -105,12 +106,31 @@ def _loud_notebook() -> nbformat.NotebookNode:
     return notebook
 
 
+def _tab_notebook() -> nbformat.NotebookNode:
+    """A lab, a run whose tool takes 6 s (the tab is closed while it runs), and a cell that asks after both."""
+    cells = [
+        nbformat.v4.new_code_cell(
+            "from durable_agents.lessons.workbook import Lab, call, final\n"
+            "lab = await Lab.start(ui=False, sandbox_root='.sandbox-tab')\n"
+            "print('server', lab.server.pid)"
+        ),
+        nbformat.v4.new_code_cell("run = await lab.run([call('slow', seconds=6), final('waited')])"),
+        nbformat.v4.new_code_cell(
+            "print('after', lab.server.pid, run.output, len((await lab.run([final('again')])).graph().steps))"
+        ),
+    ]
+    notebook = nbformat.v4.new_notebook(cells=cells)
+    notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}
+    return notebook
+
+
 @pytest.fixture(scope="module")
 def jupyter(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Jupyter]:
     """`jupyter lab` headless on a free port, serving a copy of the notebooks (autosave must not touch ours)."""
     root = tmp_path_factory.mktemp("lab") / "notebooks"
     shutil.copytree(NOTEBOOKS, root, ignore=shutil.ignore_patterns(".*", "__pycache__"))  # solutions/ too
     nbformat.write(_loud_notebook(), root / LOUD)
+    nbformat.write(_tab_notebook(), root / TAB)
     settings = tmp_path_factory.mktemp("lab-settings")
     for plugin, values in SETTINGS.items():
         path = settings / f"{plugin}.jupyterlab-settings"
@@ -389,3 +409,46 @@ def test_run_all_keeps_every_solution_hidden(browser, jupyter, artefacts, notebo
     finally:
         page.close()
         jupyter.shut_down_kernels()
+
+
+def _outputs(page: object) -> str:
+    return "\n".join(page.locator(".jp-OutputArea-output").all_inner_texts())
+
+
+def test_closing_a_tab_while_a_run_goes_on_and_reopening_it_keeps_the_lab(browser, jupyter, artefacts):
+    """Issue 19: a learner closes a notebook's tab mid-run and opens it again. The kernel (and its lab)
+    outlive the tab; the run finishes meanwhile; the next cell sees it, on the same server."""
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    page.set_default_timeout(60_000)
+    again = None
+    try:
+        page.goto(jupyter.url(TAB))
+        page.get_by_text("Python 3 (ipykernel) | Idle").wait_for(timeout=60_000)
+        page.locator(".jp-CodeCell").nth(1).locator(".jp-InputPrompt").click()
+        _run_menu(page, "Run All Above Selected Cell")
+        page.get_by_text(re.compile(r"^server \d+")).wait_for(timeout=RUN_TIMEOUT * 1000)
+        server = re.search(r"server (\d+)", _outputs(page)).group(1)
+        page.locator(".jp-CodeCell").nth(1).locator(".jp-InputPrompt").click()
+        _run_menu(page, "Run Selected Cell")
+        time.sleep(2)  # the run's slow tool is under way
+        page.close()
+        time.sleep(6)  # the tab is closed while the run finishes
+        again = browser.new_page(viewport={"width": 1400, "height": 1000})
+        again.set_default_timeout(60_000)
+        again.goto(jupyter.url(TAB))
+        again.get_by_text("Python 3 (ipykernel) | Idle").wait_for(timeout=60_000)
+        again.locator(".jp-CodeCell").nth(2).locator(".jp-InputPrompt").click()
+        _run_menu(again, "Run Selected Cell")
+        again.get_by_text(re.compile(r"^after \d+")).wait_for(timeout=60_000)
+        said = _outputs(again)
+        again.screenshot(path=artefacts / "tab-reopened.png")
+    except BaseException:
+        for p in (page, again):
+            if p is not None and not p.is_closed():
+                p.screenshot(path=artefacts / "tab-failure.png", full_page=True)
+        raise
+    finally:
+        if again is not None:
+            again.close()
+        jupyter.shut_down_kernels()
+    assert f"after {server} waited 1" in said, f"the reopened notebook said: {said[-500:]}"
