@@ -139,7 +139,7 @@ def test_a_process_that_leaves_its_lab_running_exits_promptly_and_leaves_no_serv
     Two hangs lived here. Freeing the SDK's runtime at exit waited on a thread that could no longer
     enter Python (7 exits in 8 took over 20 s): `servers.quiet_runtime` is never freed. And
     `asyncio.run` cancelling the worker's pollers with it left its shutdown waiting (1 exit in 5 past
-    15 s under load): `lab._serve` kills the server and gives up after a second.
+    15 s under load): `serving._serve` kills the server and gives up after a second.
     """
     program = textwrap.dedent(
         """

@@ -7,15 +7,13 @@
 
 Kinds: `"dev"` (the CLI dev server, default), `"time-skipping"` (the test server: timers skipped,
 no parent-close policies, a timed-out activity given up after one attempt) and `"existing"` (a
-server you run, configured as the Temporal CLI is). How each starts is in `servers`; a run's
-options in `options`; following a run in `following`; a run that waits for people in `long_run`.
+server you run, configured as the Temporal CLI is). What `start` checks first is in `startup`, how
+each server starts in `servers`, the in-process worker's task in `serving`; a run's options in
+`options`; following a run in `following`; a run that waits for people in `long_run`.
 
 What a learner does to a lab, and what it does back:
-- **Stop (■)** while a cell waits: the cell stops waiting and says in one line which run goes on
-  on the server and how to wait for it again. The server, the worker and every run survive
-  (servers run in a session of their own, out of reach of the kernel's SIGINT).
-- **A server that is gone** (killed, crashed, stopped by `reset()` from another notebook): the next
-  call fails at once with one `LabError` saying to re-run the set-up cell.
+- **Stop (■)** while a cell waits, or **a server that is gone**: one line says what happened and
+  what to do (`guard`).
 - **Re-running the set-up cell**: the previous lab is stopped first (after every check passed).
 - **A kernel that dies** without `stop()`: a watchdog (`reaper`) kills the servers.
 """
@@ -33,31 +31,25 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
-from typing import Any, ClassVar, Literal, TypeVar
-from urllib.parse import quote
+from typing import Any, ClassVar, Literal, NoReturn, TypeVar
 
 from temporalio.client import Client, WorkflowHandle
 from temporalio.worker import Worker
 
 from durable_agents.agent import STREAMING_AGENTS
-from durable_agents.lab import logs, reaper, servers
-from durable_agents.lab.errors import Interrupted, LabError
+from durable_agents.lab import guard, logs, reaper, serving, startup, web_ui
+from durable_agents.lab.errors import LabError
 from durable_agents.lab.following import Operator, collect, watching
 from durable_agents.lab.long_run import LongRunJob
 from durable_agents.lab.options import RunOptions, Script
 from durable_agents.lab.run import Run, RunFailed
 from durable_agents.lab.servers import Server
+from durable_agents.lab.startup import Kind
 from durable_agents.lab.worker import make_worker
 from durable_agents.workflows import DAY, LONG_RUN_AGENTS, AgentRequest, DemoAgentWorkflow, LongRun, LongRunWorkflow
 
-Kind = Literal["dev", "time-skipping", "existing"]
-KINDS: tuple[Kind, ...] = ("dev", "time-skipping", "existing")
 TASK_QUEUE = "durable-agents"
 SANDBOX_ROOT = Path(".sandbox")
-SHUTDOWN_SECONDS = 10.0
-"""How long `stop()` waits for the worker to finish its tasks before it stops the server anyway."""
-ABANDON_SECONDS = 1.0
-"""How long a cancelled worker (its event loop is closing) may take to shut down before it is left."""
 T = TypeVar("T")
 
 
@@ -115,32 +107,18 @@ class Lab:
         `suggest_continue_as_new_after=N` makes the dev server suggest continue-as-new once a history
         has N events (its default is 4,096 events or 4 MB), so a notebook can watch it happen.
         """
-        # Everything that can be checked is checked before the current lab is stopped: a typo, a busy
-        # port, a bad folder or an unreachable server leaves the user with the lab they had.
-        if kind not in KINDS:
-            raise LabError(f"Unknown lab kind {kind!r}: use 'dev', 'time-skipping' or 'existing'.")
-        if db is not None and kind != "dev":
-            raise LabError(f"db= keeps a dev server's runs in a file; the {kind!r} lab has no such option.")
-        sandbox = _sandbox(sandbox_root)
-        database = servers.check_db(db) if db is not None else None
         held = cls.current.ports() if replace_current and cls.current is not None else set()
-        port = servers.pick_port(port, "Temporal server", held) if port is not None else None
-        ui_port = servers.pick_port(ui_port, "Temporal Web UI", held) if ui_port is not None and ui else None
-        existing = await servers.connect_existing(profile) if kind == "existing" else None
+        plan = await startup.check(
+            kind, sandbox_root=sandbox_root, db=db, port=port, ui=ui, ui_port=ui_port, profile=profile,
+            held=held, suggest_continue_as_new_after=suggest_continue_as_new_after,
+        )  # fmt: skip
         if replace_current and cls.current is not None:
             await cls.current.stop()
+        sandbox = plan.sandbox
         log = logs.attach(sandbox / logs.WORKER_LOG) if quiet else None
         server: Server | None = None
         try:
-            if existing is not None:
-                server = existing
-            elif kind == "dev":
-                server = await servers.start_dev(
-                    sandbox, ui=ui, ui_port=ui_port, db=database, port=port,
-                    suggest_continue_as_new_after=suggest_continue_as_new_after,
-                )  # fmt: skip
-            else:
-                server = await servers.start_time_skipping(sandbox, port=port)
+            server = await plan.start_server()
             identity = f"lab-worker-{os.getpid()}@{socket.gethostname()}"
             worker = make_worker(server.env.client, task_queue, identity) if in_process_worker else None
             lab = cls(server, kind, worker, task_queue, sandbox, identity, _log=log)
@@ -151,8 +129,7 @@ class Lab:
                 await server.stop()
             raise
         if worker is not None:
-            lab._worker_task = asyncio.create_task(_serve(worker, server))
-            lab._worker_task.add_done_callback(_retrieved)
+            lab._worker_task = serving.serve(worker, server)
         lab._running = True
         if replace_current:
             cls.current = lab
@@ -333,9 +310,7 @@ class Lab:
 
     def run_url(self, workflow_id: str) -> str | None:
         """The Web UI page of a run (None without a Web UI)."""
-        if not self.ui_url:
-            return None
-        return f"{self.ui_url}/namespaces/{self.client.namespace}/workflows/{quote(workflow_id, safe='')}"
+        return web_ui.run_page(self.ui_url, self.client.namespace, workflow_id)
 
     async def wait(self, awaitable: Awaitable[T], what: str, run_id: str | None = None) -> T:
         """Await `awaitable` on this lab's server: fail at once if the server goes, say it in a line if interrupted.
@@ -343,41 +318,22 @@ class Lab:
         `what` names what was awaited; `run_id` the run that goes on on the server without the cell.
         """
         __tracebackhide__ = True
-        task = asyncio.ensure_future(awaitable)
-        try:
-            while not task.done():
-                await asyncio.wait([task], timeout=0.25)
-                if not task.done() and not self.server.alive():
-                    task.cancel()
-                    task.add_done_callback(_retrieved)
-                    self._gone()
-        except asyncio.CancelledError:
-            task.cancel()
-            task.add_done_callback(_retrieved)
-            goes_on = f" It goes on on the server: `await lab.follow({run_id!r})` waits for it again." if run_id else ""
-            raise Interrupted(f"Stopped waiting for {what}.{goes_on} The lab still runs.") from None
-        return task.result()
+        return await guard.wait(awaitable, what, run_id, alive=self.server.alive, gone=self._gone)
 
-    def _gone(self) -> None:
+    def _gone(self) -> NoReturn:
         """The server went away under the lab: stop what depended on it, and say so in one error."""
         __tracebackhide__ = True
         self._running = False
         if self._worker_task is not None:
             self._worker_task.cancel()
-        last = self.server.why_gone()
-        said = f" Its last words: {last}" if last and "error" in last.lower() else ""
-        raise LabError(
-            f"The lab's Temporal server (pid {self.server.pid}) is gone: it was killed, crashed, or stopped by "
-            f"reset().{said} Re-run the set-up cell (`lab = await Lab.start(...)`) for a new one; "
-            "with `db=` its runs come back."
-        )
+        raise guard.gone(self.server)
 
     def _require_running(self) -> None:
         __tracebackhide__ = True
         if self._running and not self.server.alive():
             self._gone()
         if not self._running or (self._worker_task is not None and self._worker_task.done()):
-            raise LabError("This lab is stopped: start a new one with `lab = await Lab.start()`.")
+            raise LabError(guard.STOPPED)
 
     async def stop(self) -> None:
         """Stop the worker and the server; safe to call twice."""
@@ -385,13 +341,8 @@ class Lab:
             return
         self._running = False
         task, self._worker_task = self._worker_task, None
-        if task is not None and self.worker is not None and not task.done():
-            if self.server.alive():
-                with contextlib.suppress(TimeoutError):  # a workflow thread that never returns: leave it
-                    await asyncio.wait_for(self.worker.shutdown(), SHUTDOWN_SECONDS)
-            task.cancel()
-            with contextlib.suppress(BaseException):
-                await asyncio.wait_for(task, 1)
+        if task is not None and self.worker is not None:
+            await serving.stop(self.worker, task, self.server)
         await self.server.stop()
         if self._reaper is not None:
             self._reaper.stdin.close()  # the reaper now kills anything left, then exits
@@ -412,43 +363,3 @@ class Lab:
         state = "running" if self._running else "stopped"
         ui = f", ui={self.ui_url}" if self.ui_url else ""
         return f"<Lab {self.kind} {state}, task_queue={self.task_queue!r}{ui}>"
-
-
-def _sandbox(root: str | Path) -> Path:
-    """The lab's sandbox root, made (and checked writable) before anything is stopped or started."""
-    sandbox = Path(root).expanduser().resolve()
-    try:
-        sandbox.mkdir(parents=True, exist_ok=True)
-        (sandbox / ".lab-probe").touch()
-        (sandbox / ".lab-probe").unlink()
-    except OSError as exc:
-        raise LabError(
-            f"sandbox_root={str(root)!r} cannot be used ({exc.strerror}): give a folder you can write."
-        ) from None
-    return sandbox
-
-
-async def _serve(worker: Worker, server: Server) -> None:
-    """Run the lab's worker until it is shut down or cancelled.
-
-    A script whose `asyncio.run(...)` ends with its lab still up cancels every task at once, the
-    worker's own pollers among them. Its shutdown then waited on polls that the server answers only at
-    their long-poll timeout, and on runs it had cached that no poller was left to evict (seen: 1 exit
-    in 5 past 15 s on a busy machine). The lab's server goes at exit anyway: a cancel kills it, so the
-    polls fail now, and a second cancel, after `ABANDON_SECONDS`, ends the wait for the evictions.
-    """
-    run = asyncio.ensure_future(worker.run())
-    try:
-        await asyncio.shield(run)
-    except asyncio.CancelledError:
-        if not run.done():
-            server.kill()
-            with contextlib.suppress(BaseException):
-                await asyncio.wait_for(run, ABANDON_SECONDS)
-        raise
-
-
-def _retrieved(task: asyncio.Future[Any]) -> None:
-    """Done-callback: look at a background task's outcome, so asyncio never reports it unretrieved."""
-    if not task.cancelled():
-        task.exception()
