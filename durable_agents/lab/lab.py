@@ -23,8 +23,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import itertools
-import os
-import socket
 import time
 import uuid
 from collections.abc import Awaitable, Callable
@@ -37,7 +35,7 @@ from temporalio.client import Client, WorkflowHandle
 from temporalio.worker import Worker
 
 from durable_agents.agent import STREAMING_AGENTS
-from durable_agents.lab import guard, logs, reaper, serving, startup, web_ui
+from durable_agents.lab import guard, logs, serving, startup, web_ui
 from durable_agents.lab.errors import LabError
 from durable_agents.lab.following import Operator, collect, watching
 from durable_agents.lab.long_run import LongRunJob
@@ -45,7 +43,6 @@ from durable_agents.lab.options import RunOptions, Script
 from durable_agents.lab.run import Run, RunFailed
 from durable_agents.lab.servers import Server
 from durable_agents.lab.startup import Kind
-from durable_agents.lab.worker import make_worker
 from durable_agents.workflows import DAY, LONG_RUN_AGENTS, AgentRequest, DemoAgentWorkflow, LongRun, LongRunWorkflow
 
 TASK_QUEUE = "durable-agents"
@@ -114,27 +111,15 @@ class Lab:
         )  # fmt: skip
         if replace_current and cls.current is not None:
             await cls.current.stop()
-        sandbox = plan.sandbox
-        log = logs.attach(sandbox / logs.WORKER_LOG) if quiet else None
-        server: Server | None = None
-        try:
-            server = await plan.start_server()
-            identity = f"lab-worker-{os.getpid()}@{socket.gethostname()}"
-            worker = make_worker(server.env.client, task_queue, identity) if in_process_worker else None
-            lab = cls(server, kind, worker, task_queue, sandbox, identity, _log=log)
-            lab._reaper = reaper.guard([server.process]) if server.process else None
-        except BaseException:  # an interrupt or a failure half-way: leave no server or log handler behind
-            logs.detach(log)
-            if server is not None:
-                await server.stop()
-            raise
-        if worker is not None:
-            lab._worker_task = serving.serve(worker, server)
+        up = await plan.launch(task_queue, in_process_worker=in_process_worker, quiet=quiet)
+        lab = cls(up.server, kind, up.worker, task_queue, plan.sandbox, up.identity, _reaper=up.reaper, _log=up.log)
+        if up.worker is not None:
+            lab._worker_task = serving.serve(up.worker, up.server)
         lab._running = True
         if replace_current:
             cls.current = lab
-        if server.ui_url:
-            print(f"Temporal Web UI: {server.ui_url}")
+        if up.server.ui_url:
+            print(f"Temporal Web UI: {up.server.ui_url}")
         return lab
 
     @property
@@ -228,25 +213,21 @@ class Lab:
         sandbox = Path(request.sandbox_dir)
         sandbox.mkdir(parents=True, exist_ok=True)
         timeout = RunOptions.of(options).timeout
+        start = self.client.start_workflow(
+            DemoAgentWorkflow.run,
+            request,
+            id=wid,
+            task_queue=self.task_queue,
+            execution_timeout=timedelta(seconds=timeout),
+        )
         try:
-            handle = await self.wait(
-                self.client.start_workflow(
-                    DemoAgentWorkflow.run,
-                    request,
-                    id=wid,
-                    task_queue=self.task_queue,
-                    execution_timeout=timedelta(seconds=timeout),
-                ),
-                f"Temporal to start run {wid}",
-            )
+            return await self._begin(wid, start)
         except (LabError, asyncio.CancelledError):
             raise
         except Exception as exc:
             with contextlib.suppress(OSError):
                 sandbox.rmdir()  # nothing ran: leave no empty folder behind
             raise LabError(f"Temporal refused to start the run {wid}: {exc}") from None
-        self._started[wid] = (handle, time.monotonic())
-        return handle
 
     async def start_long_run(
         self,
@@ -278,9 +259,14 @@ class Lab:
             task_queue=task_queue or self.task_queue,
             run_timeout=timedelta(seconds=timeout + answer_within),
         )
+        return LongRunJob(self, await self._begin(wid, start))
+
+    async def _begin(self, wid: str, start: Awaitable[WorkflowHandle[Any, str]]) -> WorkflowHandle[Any, str]:
+        """Wait for Temporal to start run `wid`, and keep its handle for `follow`."""
+        __tracebackhide__ = True
         handle = await self.wait(start, f"Temporal to start run {wid}")
         self._started[wid] = (handle, time.monotonic())
-        return LongRunJob(self, handle)
+        return handle
 
     async def follow(self, workflow_id: str, *, check: bool = True, save: bool = True) -> Run:
         """Wait for a run to close, then collect its histories (see `run`); any run of this lab's server.

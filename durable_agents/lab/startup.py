@@ -1,18 +1,25 @@
-"""What `Lab.start` checks before it stops the current lab, and the server it starts afterwards.
+"""`Lab.start` in two steps: check what it was asked for while the current lab runs, then bring a lab up.
 
 Everything that can be checked is checked first (`check`): a typo, a busy port, a bad folder or an
-unreachable server then leaves the user with the lab they had. Only the checked `Plan` starts a server.
+unreachable server then leaves the user with the lab they had. Only the checked `Plan` starts a
+server (`launch`), and a failure or an interrupt half-way leaves no server or log handler behind.
 """
 
 from __future__ import annotations
 
+import os
+import socket
+import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from durable_agents.lab import servers
+from temporalio.worker import Worker
+
+from durable_agents.lab import logs, reaper, servers
 from durable_agents.lab.errors import LabError
 from durable_agents.lab.servers import Server
+from durable_agents.lab.worker import make_worker
 
 Kind = Literal["dev", "time-skipping", "existing"]
 KINDS: tuple[Kind, ...] = ("dev", "time-skipping", "existing")
@@ -41,6 +48,33 @@ class Plan:
                 suggest_continue_as_new_after=self.suggest_continue_as_new_after,
             )  # fmt: skip
         return await servers.start_time_skipping(self.sandbox, port=self.port)
+
+    async def launch(self, task_queue: str, *, in_process_worker: bool, quiet: bool) -> Launched:
+        """Start the server, make the in-process worker (not running yet) and the reaper that guards the server."""
+        log = logs.attach(self.sandbox / logs.WORKER_LOG) if quiet else None
+        server: Server | None = None
+        try:
+            server = await self.start_server()
+            identity = f"lab-worker-{os.getpid()}@{socket.gethostname()}"
+            worker = make_worker(server.env.client, task_queue, identity) if in_process_worker else None
+            watchdog = reaper.guard([server.process]) if server.process else None
+        except BaseException:  # an interrupt or a failure half-way: leave no server or log handler behind
+            logs.detach(log)
+            if server is not None:
+                await server.stop()
+            raise
+        return Launched(server, worker, identity, log, watchdog)
+
+
+@dataclass(frozen=True)
+class Launched:
+    """What a lab that came up holds: its server, its worker (None: other processes work), its log, its reaper."""
+
+    server: Server
+    worker: Worker | None
+    identity: str
+    log: logs.LabLog | None
+    reaper: subprocess.Popen[bytes] | None
 
 
 async def check(
