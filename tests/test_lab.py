@@ -12,7 +12,7 @@ import psutil
 import pytest
 from temporalio.testing import WorkflowEnvironment
 
-from durable_agents.lab import Lab, LabError, RunFailed, binaries
+from durable_agents.lab import Lab, LabError, RunFailed, binaries, web_ui
 from durable_agents.live import LiveModelError, qualified_name, resolve
 from durable_agents.script import call, final
 from tests.conftest import budget, survivors_of_a_killed_kernel
@@ -180,3 +180,10 @@ def test_live_model_names(monkeypatch, tmp_path):
     monkeypatch.delenv("OPENAI_API_KEY")
     with pytest.raises(LiveModelError, match="Unknown provider"):
         resolve("mistral:large")
+
+
+def test_a_run_page_quotes_its_workflow_id_and_needs_a_web_ui():
+    """`lab.run_url` and the demo's links are one function: an id with `/` or a space stays one path segment."""
+    ui = "http://127.0.0.1:8233"
+    assert web_ui.run_page(ui, "default", "a/b c") == f"{ui}/namespaces/default/workflows/a%2Fb%20c"
+    assert web_ui.run_page(None, "default", "demo-001-abc") is None
