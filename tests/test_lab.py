@@ -12,7 +12,7 @@ import psutil
 import pytest
 from temporalio.testing import WorkflowEnvironment
 
-from durable_agents.lab import Lab, LabError, RunFailed, binaries
+from durable_agents.lab import Lab, LabError, RunFailed, binaries, web_ui
 from durable_agents.live import LiveModelError, qualified_name, resolve
 from durable_agents.script import call, final
 from tests.conftest import budget, survivors_of_a_killed_kernel
@@ -139,7 +139,7 @@ def test_a_process_that_leaves_its_lab_running_exits_promptly_and_leaves_no_serv
     Two hangs lived here. Freeing the SDK's runtime at exit waited on a thread that could no longer
     enter Python (7 exits in 8 took over 20 s): `servers.quiet_runtime` is never freed. And
     `asyncio.run` cancelling the worker's pollers with it left its shutdown waiting (1 exit in 5 past
-    15 s under load): `lab._serve` kills the server and gives up after a second.
+    15 s under load): `serving._serve` kills the server and gives up after a second.
     """
     program = textwrap.dedent(
         """
@@ -180,3 +180,10 @@ def test_live_model_names(monkeypatch, tmp_path):
     monkeypatch.delenv("OPENAI_API_KEY")
     with pytest.raises(LiveModelError, match="Unknown provider"):
         resolve("mistral:large")
+
+
+def test_a_run_page_quotes_its_workflow_id_and_needs_a_web_ui():
+    """`lab.run_url` and the demo's links are one function: an id with `/` or a space stays one path segment."""
+    ui = "http://127.0.0.1:8233"
+    assert web_ui.run_page(ui, "default", "a/b c") == f"{ui}/namespaces/default/workflows/a%2Fb%20c"
+    assert web_ui.run_page(None, "default", "demo-001-abc") is None

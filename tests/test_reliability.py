@@ -27,8 +27,7 @@ from durable_agents.deps import REQUEST_LIMIT, TOOL_RETRIES, AgentRequest, DemoD
 from durable_agents.errors import ToolExecutionError
 from durable_agents.history.events import told
 from durable_agents.history.replay import replay
-from durable_agents.lab import Lab, Run, RunFailed
-from durable_agents.lab import lab as lab_module
+from durable_agents.lab import Lab, Run, RunFailed, serving
 from durable_agents.lab.errors import LabError
 from durable_agents.lab.servers import free_port
 from durable_agents.script import ScriptError, call, code, final, parallel, parse_script, spawn, subagent_scripts
@@ -80,7 +79,7 @@ for k in range(8):
 
 async def test_stop_returns_even_if_the_worker_never_finishes(tmp_path, monkeypatch):
     lab = await Lab.start("time-skipping", sandbox_root=tmp_path, replace_current=False)
-    monkeypatch.setattr(lab_module, "SHUTDOWN_SECONDS", 0.5)
+    monkeypatch.setattr(serving, "SHUTDOWN_SECONDS", 0.5)
     monkeypatch.setattr(lab.worker, "shutdown", asyncio.Event().wait)  # a workflow thread that never returns
     await asyncio.wait_for(lab.stop(), 10)
     assert lab._worker_task is None and not lab._running

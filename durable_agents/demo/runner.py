@@ -31,7 +31,7 @@ from durable_agents.demo.routes import Plan
 from durable_agents.errors import root_cause
 from durable_agents.history.graph import build_graph
 from durable_agents.history.tree import as_tree
-from durable_agents.lab import Lab, Run
+from durable_agents.lab import Lab, Run, web_ui
 from durable_agents.scenarios import shape
 from durable_agents.script import Step
 
@@ -141,9 +141,7 @@ class Runner:
 
     def link(self, workflow_id: str) -> str | None:
         """The run's page in the Temporal Web UI (None without a UI)."""
-        if not self.ui_url:
-            return None
-        return f"{self.ui_url}/namespaces/{self.lab.client.namespace}/workflows/{workflow_id}"
+        return web_ui.run_page(self.ui_url, self.lab.client.namespace, workflow_id)
 
     async def run(self, plan: Plan) -> Outcome:
         """Run `plan`, with a spinner; Ctrl-C cancels the workflow and the run still reports."""

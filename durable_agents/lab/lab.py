@@ -7,15 +7,13 @@
 
 Kinds: `"dev"` (the CLI dev server, default), `"time-skipping"` (the test server: timers skipped,
 no parent-close policies, a timed-out activity given up after one attempt) and `"existing"` (a
-server you run, configured as the Temporal CLI is). How each starts is in `servers`; a run's
-options in `options`; following a run in `following`; a run that waits for people in `long_run`.
+server you run, configured as the Temporal CLI is). What `start` checks first is in `startup`, how
+each server starts in `servers`, the in-process worker's task in `serving`; a run's options in
+`options`; following a run in `following`; a run that waits for people in `long_run`.
 
 What a learner does to a lab, and what it does back:
-- **Stop (■)** while a cell waits: the cell stops waiting and says in one line which run goes on
-  on the server and how to wait for it again. The server, the worker and every run survive
-  (servers run in a session of their own, out of reach of the kernel's SIGINT).
-- **A server that is gone** (killed, crashed, stopped by `reset()` from another notebook): the next
-  call fails at once with one `LabError` saying to re-run the set-up cell.
+- **Stop (■)** while a cell waits, or **a server that is gone**: one line says what happened and
+  what to do (`guard`).
 - **Re-running the set-up cell**: the previous lab is stopped first (after every check passed); a
   lab started with `name=` (a second lab beside the first) replaces its namesake, so a cell that
   starts several labs, run again, leaves one of each rather than servers nobody can reach.
@@ -27,39 +25,30 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import itertools
-import os
-import socket
 import time
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
-from typing import Any, ClassVar, Literal, TypeVar
-from urllib.parse import quote
+from typing import Any, ClassVar, Literal, NoReturn, TypeVar
 
 from temporalio.client import Client, WorkflowHandle
 from temporalio.worker import Worker
 
 from durable_agents.agent import STREAMING_AGENTS
-from durable_agents.lab import logs, reaper, servers
-from durable_agents.lab.errors import Interrupted, LabError
+from durable_agents.lab import guard, logs, serving, startup, web_ui
+from durable_agents.lab.errors import LabError
 from durable_agents.lab.following import Operator, collect, watching
 from durable_agents.lab.long_run import LongRunJob
 from durable_agents.lab.options import RunOptions, Script
 from durable_agents.lab.run import Run, RunFailed
 from durable_agents.lab.servers import Server
-from durable_agents.lab.worker import make_worker
+from durable_agents.lab.startup import Kind
 from durable_agents.workflows import DAY, LONG_RUN_AGENTS, AgentRequest, DemoAgentWorkflow, LongRun, LongRunWorkflow
 
-Kind = Literal["dev", "time-skipping", "existing"]
-KINDS: tuple[Kind, ...] = ("dev", "time-skipping", "existing")
 TASK_QUEUE = "durable-agents"
 SANDBOX_ROOT = Path(".sandbox")
-SHUTDOWN_SECONDS = 10.0
-"""How long `stop()` waits for the worker to finish its tasks before it stops the server anyway."""
-ABANDON_SECONDS = 1.0
-"""How long a cancelled worker (its event loop is closing) may take to shut down before it is left."""
 T = TypeVar("T")
 
 
@@ -124,54 +113,29 @@ class Lab:
         `suggest_continue_as_new_after=N` makes the dev server suggest continue-as-new once a history
         has N events (its default is 4,096 events or 4 MB), so a notebook can watch it happen.
         """
-        # Everything that can be checked is checked before the current lab is stopped: a typo, a busy
-        # port, a bad folder or an unreachable server leaves the user with the lab they had.
-        if kind not in KINDS:
-            raise LabError(f"Unknown lab kind {kind!r}: use 'dev', 'time-skipping' or 'existing'.")
-        if db is not None and kind != "dev":
-            raise LabError(f"db= keeps a dev server's runs in a file; the {kind!r} lab has no such option.")
         if name is not None and (not isinstance(name, str) or not name):
             raise LabError(f"name={name!r}: give the lab a name as text (e.g. name='fast'), or leave it out.")
-        sandbox = _sandbox(sandbox_root)
-        database = servers.check_db(db) if db is not None else None
         replaces = cls.named.get(name) if name is not None else cls.current if replace_current else None
-        held = replaces.ports() if replaces is not None else set()
-        port = servers.pick_port(port, "Temporal server", held) if port is not None else None
-        ui_port = servers.pick_port(ui_port, "Temporal Web UI", held) if ui_port is not None and ui else None
-        existing = await servers.connect_existing(profile) if kind == "existing" else None
+        plan = await startup.check(
+            kind, sandbox_root=sandbox_root, db=db, port=port, ui=ui, ui_port=ui_port, profile=profile,
+            held=replaces.ports() if replaces is not None else set(),
+            suggest_continue_as_new_after=suggest_continue_as_new_after,
+        )  # fmt: skip
         if replaces is not None:
             await replaces.stop()
-        log = logs.attach(sandbox / logs.WORKER_LOG) if quiet else None
-        server: Server | None = None
-        try:
-            if existing is not None:
-                server = existing
-            elif kind == "dev":
-                server = await servers.start_dev(
-                    sandbox, ui=ui, ui_port=ui_port, db=database, port=port,
-                    suggest_continue_as_new_after=suggest_continue_as_new_after,
-                )  # fmt: skip
-            else:
-                server = await servers.start_time_skipping(sandbox, port=port)
-            identity = f"lab-worker-{os.getpid()}@{socket.gethostname()}"
-            worker = make_worker(server.env.client, task_queue, identity) if in_process_worker else None
-            lab = cls(server, kind, worker, task_queue, sandbox, identity, name, _log=log)
-            lab._reaper = reaper.guard([server.process]) if server.process else None
-        except BaseException:  # an interrupt or a failure half-way: leave no server or log handler behind
-            logs.detach(log)
-            if server is not None:
-                await server.stop()
-            raise
-        if worker is not None:
-            lab._worker_task = asyncio.create_task(_serve(worker, server))
-            lab._worker_task.add_done_callback(_retrieved)
+        up = await plan.launch(task_queue, in_process_worker=in_process_worker, quiet=quiet)
+        lab = cls(
+            up.server, kind, up.worker, task_queue, plan.sandbox, up.identity, name, _reaper=up.reaper, _log=up.log
+        )
+        if up.worker is not None:
+            lab._worker_task = serving.serve(up.worker, up.server)
         lab._running = True
         if name is not None:
             cls.named[name] = lab
         elif replace_current:
             cls.current = lab
-        if server.ui_url:
-            print(f"Temporal Web UI: {server.ui_url}")
+        if up.server.ui_url:
+            print(f"Temporal Web UI: {up.server.ui_url}")
         return lab
 
     @property
@@ -265,25 +229,21 @@ class Lab:
         sandbox = Path(request.sandbox_dir)
         sandbox.mkdir(parents=True, exist_ok=True)
         timeout = RunOptions.of(options).timeout
+        start = self.client.start_workflow(
+            DemoAgentWorkflow.run,
+            request,
+            id=wid,
+            task_queue=self.task_queue,
+            execution_timeout=timedelta(seconds=timeout),
+        )
         try:
-            handle = await self.wait(
-                self.client.start_workflow(
-                    DemoAgentWorkflow.run,
-                    request,
-                    id=wid,
-                    task_queue=self.task_queue,
-                    execution_timeout=timedelta(seconds=timeout),
-                ),
-                f"Temporal to start run {wid}",
-            )
+            return await self._begin(wid, start)
         except (LabError, asyncio.CancelledError):
             raise
         except Exception as exc:
             with contextlib.suppress(OSError):
                 sandbox.rmdir()  # nothing ran: leave no empty folder behind
             raise LabError(f"Temporal refused to start the run {wid}: {exc}") from None
-        self._started[wid] = (handle, time.monotonic())
-        return handle
 
     async def start_long_run(
         self,
@@ -315,9 +275,14 @@ class Lab:
             task_queue=task_queue or self.task_queue,
             run_timeout=timedelta(seconds=timeout + answer_within),
         )
+        return LongRunJob(self, await self._begin(wid, start))
+
+    async def _begin(self, wid: str, start: Awaitable[WorkflowHandle[Any, str]]) -> WorkflowHandle[Any, str]:
+        """Wait for Temporal to start run `wid`, and keep its handle for `follow`."""
+        __tracebackhide__ = True
         handle = await self.wait(start, f"Temporal to start run {wid}")
         self._started[wid] = (handle, time.monotonic())
-        return LongRunJob(self, handle)
+        return handle
 
     async def follow(self, workflow_id: str, *, check: bool = True, save: bool = True) -> Run:
         """Wait for a run to close, then collect its histories (see `run`); any run of this lab's server.
@@ -347,9 +312,7 @@ class Lab:
 
     def run_url(self, workflow_id: str) -> str | None:
         """The Web UI page of a run (None without a Web UI)."""
-        if not self.ui_url:
-            return None
-        return f"{self.ui_url}/namespaces/{self.client.namespace}/workflows/{quote(workflow_id, safe='')}"
+        return web_ui.run_page(self.ui_url, self.client.namespace, workflow_id)
 
     async def wait(self, awaitable: Awaitable[T], what: str, run_id: str | None = None) -> T:
         """Await `awaitable` on this lab's server: fail at once if the server goes, say it in a line if interrupted.
@@ -357,41 +320,22 @@ class Lab:
         `what` names what was awaited; `run_id` the run that goes on on the server without the cell.
         """
         __tracebackhide__ = True
-        task = asyncio.ensure_future(awaitable)
-        try:
-            while not task.done():
-                await asyncio.wait([task], timeout=0.25)
-                if not task.done() and not self.server.alive():
-                    task.cancel()
-                    task.add_done_callback(_retrieved)
-                    self._gone()
-        except asyncio.CancelledError:
-            task.cancel()
-            task.add_done_callback(_retrieved)
-            goes_on = f" It goes on on the server: `await lab.follow({run_id!r})` waits for it again." if run_id else ""
-            raise Interrupted(f"Stopped waiting for {what}.{goes_on} The lab still runs.") from None
-        return task.result()
+        return await guard.wait(awaitable, what, run_id, alive=self.server.alive, gone=self._gone)
 
-    def _gone(self) -> None:
+    def _gone(self) -> NoReturn:
         """The server went away under the lab: stop what depended on it, and say so in one error."""
         __tracebackhide__ = True
         self._running = False
         if self._worker_task is not None:
             self._worker_task.cancel()
-        last = self.server.why_gone()
-        said = f" Its last words: {last}" if last and "error" in last.lower() else ""
-        raise LabError(
-            f"The lab's Temporal server (pid {self.server.pid}) is gone: it was killed, crashed, or stopped by "
-            f"reset().{said} Re-run the set-up cell (`lab = await Lab.start(...)`) for a new one; "
-            "with `db=` its runs come back."
-        )
+        raise guard.gone(self.server)
 
     def _require_running(self) -> None:
         __tracebackhide__ = True
         if self._running and not self.server.alive():
             self._gone()
         if not self._running or (self._worker_task is not None and self._worker_task.done()):
-            raise LabError("This lab is stopped: start a new one with `lab = await Lab.start()`.")
+            raise LabError(guard.STOPPED)
 
     async def stop(self) -> None:
         """Stop the worker and the server; safe to call twice."""
@@ -399,13 +343,8 @@ class Lab:
             return
         self._running = False
         task, self._worker_task = self._worker_task, None
-        if task is not None and self.worker is not None and not task.done():
-            if self.server.alive():
-                with contextlib.suppress(TimeoutError):  # a workflow thread that never returns: leave it
-                    await asyncio.wait_for(self.worker.shutdown(), SHUTDOWN_SECONDS)
-            task.cancel()
-            with contextlib.suppress(BaseException):
-                await asyncio.wait_for(task, 1)
+        if task is not None and self.worker is not None:
+            await serving.stop(self.worker, task, self.server)
         await self.server.stop()
         if self._reaper is not None:
             self._reaper.stdin.close()  # the reaper now kills anything left, then exits
@@ -429,43 +368,3 @@ class Lab:
         ui = f", ui={self.ui_url}" if self.ui_url else ""
         name = f" {self.name!r}" if self.name else ""
         return f"<Lab {self.kind}{name} {state}, task_queue={self.task_queue!r}{ui}>"
-
-
-def _sandbox(root: str | Path) -> Path:
-    """The lab's sandbox root, made (and checked writable) before anything is stopped or started."""
-    sandbox = Path(root).expanduser().resolve()
-    try:
-        sandbox.mkdir(parents=True, exist_ok=True)
-        (sandbox / ".lab-probe").touch()
-        (sandbox / ".lab-probe").unlink()
-    except OSError as exc:
-        raise LabError(
-            f"sandbox_root={str(root)!r} cannot be used ({exc.strerror}): give a folder you can write."
-        ) from None
-    return sandbox
-
-
-async def _serve(worker: Worker, server: Server) -> None:
-    """Run the lab's worker until it is shut down or cancelled.
-
-    A script whose `asyncio.run(...)` ends with its lab still up cancels every task at once, the
-    worker's own pollers among them. Its shutdown then waited on polls that the server answers only at
-    their long-poll timeout, and on runs it had cached that no poller was left to evict (seen: 1 exit
-    in 5 past 15 s on a busy machine). The lab's server goes at exit anyway: a cancel kills it, so the
-    polls fail now, and a second cancel, after `ABANDON_SECONDS`, ends the wait for the evictions.
-    """
-    run = asyncio.ensure_future(worker.run())
-    try:
-        await asyncio.shield(run)
-    except asyncio.CancelledError:
-        if not run.done():
-            server.kill()
-            with contextlib.suppress(BaseException):
-                await asyncio.wait_for(run, ABANDON_SECONDS)
-        raise
-
-
-def _retrieved(task: asyncio.Future[Any]) -> None:
-    """Done-callback: look at a background task's outcome, so asyncio never reports it unretrieved."""
-    if not task.cancelled():
-        task.exception()
