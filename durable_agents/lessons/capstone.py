@@ -155,7 +155,9 @@ async def _replay_main(agent_file: str, folder: str) -> None:
 
 
 if __name__ == "__main__":
-    asyncio.run(_replay_main(*sys.argv[1:3]))
+    from durable_agents.lab.exit import exit_now
+
+    exit_now(lambda: asyncio.run(_replay_main(*sys.argv[1:3])))  # see durable_agents.lab.exit
 
 
 # --- The exercises' checks -------------------------------------------------------------------------
