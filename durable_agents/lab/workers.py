@@ -26,9 +26,10 @@ from pathlib import Path
 from typing import Any
 
 import psutil
+from temporalio.api.common.v1 import WorkflowExecution
 from temporalio.api.enums.v1 import TaskQueueType
 from temporalio.api.taskqueue.v1 import TaskQueue
-from temporalio.api.workflowservice.v1 import DescribeTaskQueueRequest
+from temporalio.api.workflowservice.v1 import DescribeTaskQueueRequest, ResetStickyTaskQueueRequest
 
 from durable_agents.lab import forkserver, reaper
 
@@ -45,6 +46,20 @@ class WorkerStartError(RuntimeError):
         lines = log.read_text(errors="replace").strip().splitlines() if log.exists() else []
         tail = "\n".join(lines[-6:]) or "(its log is empty)"
         super().__init__(f"Worker {identity} did not start (exit code {exit_code}). The end of {log}:\n{tail}")
+
+
+async def forget_sticky(client: Any, workflow_id: str) -> None:
+    """Tell the server that the worker which ran `workflow_id`'s last workflow task may be gone (killed).
+
+    The server sends a workflow's next task to that worker's own (sticky) queue first; a killed worker
+    never takes it, so it waits there for the worker's sticky timeout (the SDK's default, 10 s, in a
+    reader's `Worker`) before it times out and any worker may take it. A worker that stops cleanly
+    says so itself; after a kill, this does it for the dead one (Temporal's `ResetStickyTaskQueue`):
+    the next task goes to the shared queue at once, and whichever worker takes it replays the history.
+    """
+    execution = WorkflowExecution(workflow_id=workflow_id)
+    request = ResetStickyTaskQueueRequest(namespace=client.namespace, execution=execution)
+    await client.workflow_service.reset_sticky_task_queue(request)
 
 
 @dataclass

@@ -33,6 +33,7 @@ from typing import Any
 from durable_agents import upstream
 from durable_agents.errors import root_cause
 from durable_agents.lab import Lab, Run, WorkerPool
+from durable_agents.lab.workers import forget_sticky
 from durable_agents.lessons import durability as durability
 from durable_agents.lessons import migration as migration
 from durable_agents.lessons.durability import tool_in_flight
@@ -165,7 +166,9 @@ async def _replay_main(agent_file: str, folder: str) -> None:
 
 
 if __name__ == "__main__":
-    asyncio.run(_replay_main(*sys.argv[1:3]))
+    from durable_agents.lab.exit import exit_now
+
+    exit_now(lambda: asyncio.run(_replay_main(*sys.argv[1:3])))  # see durable_agents.lab.exit
 
 
 # --- The exercises' checks -------------------------------------------------------------------------
@@ -251,6 +254,7 @@ async def check_your_agent(lab: Any, agent_file: str | Any, worker_file: str | A
                 isinstance(workflow_id, str), f"`drive` returned {workflow_id!r}: return the workflow id (`handle.id`)."
             ):
                 return check
+            await forget_sticky(lab.client, workflow_id)  # `drive` may have killed the worker that ran its last task
             run = await asyncio.wait_for(lab.follow(workflow_id, check=False), 90)
         except Exception as exc:  # the reader's drive, or a run that never ends: both are hints here
             check.require(False, f"Driving the run raised `{type(exc).__name__}: {exc}`.")

@@ -71,18 +71,21 @@ STILL_ASKING = "still asking after every call was approved"
 async def approve_every_ask(job: LongRunJob, timeout: float = 30) -> Run:
     """Approve every call the run asks about, as a person would, until it ends; the run's outcome.
 
-    A run still going after `timeout` seconds (a tool that asks again however often it is approved)
-    is terminated with `STILL_ASKING`, so the check can say so.
+    A run that asks again about a call it was given approval for (a tool that asks however often it
+    is approved: it would never stop), or that is still going after `timeout` seconds, is terminated
+    with `STILL_ASKING`, so the check can say so.
     """
     deadline = time.monotonic() + timeout
+    approved: set[str] = set()
     while (await job.handle.describe()).status == WorkflowExecutionStatus.RUNNING:
-        if time.monotonic() > deadline:
+        unanswered = [p.call_id for p in await job.pending() if p.answer is None]
+        if time.monotonic() > deadline or approved.intersection(unanswered):
             await job.handle.terminate(reason=STILL_ASKING)
             break
-        for pending in await job.pending():
-            if pending.answer is None:
-                with contextlib.suppress(WorkflowUpdateFailedError):  # answered meanwhile: nothing to do
-                    await job.approve(pending.call_id)
+        for call_id in unanswered:
+            with contextlib.suppress(WorkflowUpdateFailedError):  # answered meanwhile: nothing to do
+                await job.approve(call_id)
+            approved.add(call_id)
         await asyncio.sleep(0.1)
     return await job.result(check=False)
 

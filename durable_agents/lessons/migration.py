@@ -26,6 +26,7 @@ from typing import Any
 from durable_agents.errors import root_cause
 from durable_agents.lab import Lab, Run, WorkerPool
 from durable_agents.lab import worker as worker
+from durable_agents.lab.workers import forget_sticky
 from durable_agents.lessons.durability import tool_in_flight
 from durable_agents.lessons.exercises import (
     Check,
@@ -135,6 +136,7 @@ async def failover_drill(lab: Lab, pool: WorkerPool, seconds: float = 3.0, compa
     handle = await lab.start_run(script)
     killed = await tool_in_flight(lab, handle.id)
     pool.kill(killed)
+    await forget_sticky(lab.client, handle.id)  # the next workflow task need not wait for the dead worker
     return Drill(await lab.follow(handle.id), killed, undisturbed)
 
 
