@@ -373,8 +373,9 @@ def replay_in_a_process(folder: Path, env: dict[str, str]) -> subprocess.Complet
         "import asyncio, sys\n"
         "from durable_agents.history.replay import replay\n"
         "from durable_agents.history.store import load_histories\n"
-        "print(asyncio.run(replay(load_histories(sys.argv[1]))))\n"
-    )
+        "from durable_agents.lab.exit import exit_now\n"
+        "exit_now(lambda: print(asyncio.run(replay(load_histories(sys.argv[1])))))\n"
+    )  # exit_now: see durable_agents.lab.exit (1 replay in ~6 aborted as the interpreter finalized)
     return subprocess.run(
         [sys.executable, "-c", program, str(folder)],
         env={**os.environ, **env},

@@ -27,6 +27,7 @@ import logging
 import shlex
 import socket
 import sys
+import time
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -185,14 +186,23 @@ _STARTED: dict[int, psutil.Process] = {}
 """The servers this process started and has not stopped (a notebook leaves its lab up, for its Web UI)."""
 
 
+EXIT_PAUSE = 0.3
+"""Seconds `_stop_servers_at_exit` leaves the SDK's threads to hear that the servers are gone."""
+
+
 @atexit.register
 def _stop_servers_at_exit() -> None:
     """At interpreter exit, kill the servers still running: a notebook leaves its lab up, for its Web UI.
 
-    (A server someone else runs is not touched.)
+    The worker's open polls then fail (or failed just now: `lab.serving` kills the server of a worker
+    that `asyncio.run` cancels), and the SDK's threads call into Python to say so: the short pause
+    lets them do it while Python still runs (one that is inside Python as the interpreter finalizes
+    aborts the process: `lab.exit`). A server someone else runs is not touched.
     """
     if _STARTED:
         reaper.reap(list(_STARTED.values()), grace=0)
+    if quiet_runtime.cache_info().currsize:  # this process used the SDK
+        time.sleep(EXIT_PAUSE)
 
 
 def _launcher(binary: str, log: Path, folder: Path) -> tuple[Path, Path]:
