@@ -71,6 +71,15 @@ async def play(lab: Lab, scenario: LongRunScenario) -> tuple[Run, list[str]]:
 
 
 @pytest.mark.parametrize("name", list(LONG_RUN_SCENARIOS))
+def _nearest_difference(saved: list[str], fetched: str) -> str:
+    """How the saved history nearest to `fetched` differs from it (seen once with two suites at once)."""
+    import difflib
+
+    nearest = max(saved, key=lambda text: difflib.SequenceMatcher(None, text, fetched).quick_ratio(), default="")
+    diff = difflib.unified_diff(nearest.splitlines(True), fetched.splitlines(True), "saved", "fetched")
+    return "no saved history equals the fetched first run:\n" + "".join(list(diff)[:60])
+
+
 async def test_long_run_scenario(long_lab, name, monkeypatch, tmp_path):
     scenario = LONG_RUN_SCENARIOS[name]
     monkeypatch.setenv(HISTORY_DIR_ENV, str(tmp_path))
@@ -91,7 +100,8 @@ async def test_long_run_scenario(long_lab, name, monkeypatch, tmp_path):
     chain = await lr.store.fetch_chain(long_lab.client, run.workflow_id)
     assert len(chain) == scenario.runs
     saved = load_histories(tmp_path)  # every run of the chain is saved, and replays
-    assert [h.to_json() for h in saved.values() if h.workflow_id == run.workflow_id].count(chain[0].to_json()) == 1
+    mine = [h.to_json() for h in saved.values() if h.workflow_id == run.workflow_id]
+    assert mine.count(chain[0].to_json()) == 1, _nearest_difference(mine, chain[0].to_json())
     assert len([h for h in saved.values() if h.workflow_id == run.workflow_id]) == scenario.runs
     assert await replay(saved) == len(saved)
     if scenario.crash:
