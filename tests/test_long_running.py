@@ -70,7 +70,6 @@ async def play(lab: Lab, scenario: LongRunScenario) -> tuple[Run, list[str]]:
     return run, refusals
 
 
-@pytest.mark.parametrize("name", list(LONG_RUN_SCENARIOS))
 def _nearest_difference(saved: list[str], fetched: str) -> str:
     """How the saved history nearest to `fetched` differs from it (seen once with two suites at once)."""
     import difflib
@@ -80,6 +79,7 @@ def _nearest_difference(saved: list[str], fetched: str) -> str:
     return "no saved history equals the fetched first run:\n" + "".join(list(diff)[:60])
 
 
+@pytest.mark.parametrize("name", list(LONG_RUN_SCENARIOS))
 async def test_long_run_scenario(long_lab, name, monkeypatch, tmp_path):
     scenario = LONG_RUN_SCENARIOS[name]
     monkeypatch.setenv(HISTORY_DIR_ENV, str(tmp_path))
