@@ -7,7 +7,7 @@ import json
 from collections.abc import AsyncIterator
 
 import pytest
-from temporalio.client import WorkflowUpdateFailedError
+from temporalio.client import WorkflowHistory, WorkflowUpdateFailedError
 
 from durable_agents.history.replay import replay
 from durable_agents.history.store import HISTORY_DIR_ENV, load_histories
@@ -70,8 +70,14 @@ async def play(lab: Lab, scenario: LongRunScenario) -> tuple[Run, list[str]]:
     return run, refusals
 
 
+def _canonical(history: WorkflowHistory) -> str:
+    """A history's JSON with its keys sorted: protobuf writes a map's entries (a payload's metadata)
+    in no fixed order, so the same history can serialise two ways (seen: 4 tests of 16 in one run)."""
+    return json.dumps(json.loads(history.to_json()), indent=1, sort_keys=True)
+
+
 def _nearest_difference(saved: list[str], fetched: str) -> str:
-    """How the saved history nearest to `fetched` differs from it (seen once with two suites at once)."""
+    """How the saved history nearest to `fetched` differs from it."""
     import difflib
 
     nearest = max(saved, key=lambda text: difflib.SequenceMatcher(None, text, fetched).quick_ratio(), default="")
@@ -100,8 +106,8 @@ async def test_long_run_scenario(long_lab, name, monkeypatch, tmp_path):
     chain = await lr.store.fetch_chain(long_lab.client, run.workflow_id)
     assert len(chain) == scenario.runs
     saved = load_histories(tmp_path)  # every run of the chain is saved, and replays
-    mine = [h.to_json() for h in saved.values() if h.workflow_id == run.workflow_id]
-    assert mine.count(chain[0].to_json()) == 1, _nearest_difference(mine, chain[0].to_json())
+    mine = [_canonical(h) for h in saved.values() if h.workflow_id == run.workflow_id]
+    assert mine.count(_canonical(chain[0])) == 1, _nearest_difference(mine, _canonical(chain[0]))
     assert len([h for h in saved.values() if h.workflow_id == run.workflow_id]) == scenario.runs
     assert await replay(saved) == len(saved)
     if scenario.crash:
