@@ -20,6 +20,8 @@ from __future__ import annotations
 import json
 import re
 import shutil
+import time
+import urllib.error
 import urllib.request
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
@@ -54,9 +56,19 @@ def _links(notebook: nbformat.NotebookNode) -> dict[str, str]:
     return links
 
 
-def _get(url: str) -> tuple[int, str]:
-    with urllib.request.urlopen(url, timeout=10) as response:
-        return response.status, response.read().decode("utf-8", "replace")
+def _get(url: str, patience: float = 5) -> tuple[int, str]:
+    """GET `url`; a 503 is asked again for `patience` seconds: the UI's server answers so while its own
+    connection to the Temporal server is still being made (seen once for a run's API, the page and
+    settings already answering), and the browser's page asks again too."""
+    deadline = time.monotonic() + patience
+    while True:
+        try:
+            with urllib.request.urlopen(url, timeout=10) as response:
+                return response.status, response.read().decode("utf-8", "replace")
+        except urllib.error.HTTPError as exc:
+            if exc.code != 503 or time.monotonic() > deadline:
+                raise
+        time.sleep(0.5)
 
 
 def _check(link: str) -> None:
