@@ -113,9 +113,8 @@ class Lab:
         `suggest_continue_as_new_after=N` makes the dev server suggest continue-as-new once a history
         has N events (its default is 4,096 events or 4 MB), so a notebook can watch it happen.
         """
-        if name is not None and (not isinstance(name, str) or not name):
-            raise LabError(f"name={name!r}: give the lab a name as text (e.g. name='fast'), or leave it out.")
-        replaces = cls.named.get(name) if name is not None else cls.current if replace_current else None
+        startup.check_name(name)
+        replaces = cls._replaced(name, replace_current)
         plan = await startup.check(
             kind, sandbox_root=sandbox_root, db=db, port=port, ui=ui, ui_port=ui_port, profile=profile,
             held=replaces.ports() if replaces is not None else set(),
@@ -137,6 +136,13 @@ class Lab:
         if up.server.ui_url:
             print(f"Temporal Web UI: {up.server.ui_url}")
         return lab
+
+    @classmethod
+    def _replaced(cls, name: str | None, replace_current: bool) -> Lab | None:
+        """The lab a new one replaces: its namesake if it has a name, else the current lab (if asked)."""
+        if name is not None:
+            return cls.named.get(name)
+        return cls.current if replace_current else None
 
     @property
     def client(self) -> Client:

@@ -102,6 +102,12 @@ async def check(
     return Plan(kind, sandbox, database, port, ui, ui_port, existing, suggest_continue_as_new_after)
 
 
+def check_name(name: object) -> None:
+    """A lab's `name=` is text (or None): the key its successor of the same name replaces it by."""
+    if name is not None and (not isinstance(name, str) or not name):
+        raise LabError(f"name={name!r}: give the lab a name as text (e.g. name='fast'), or leave it out.")
+
+
 def _sandbox(root: str | Path) -> Path:
     """The lab's sandbox root, made (and checked writable) before anything is stopped or started."""
     sandbox = Path(root).expanduser().resolve()
