@@ -82,7 +82,7 @@ async def test_stop_returns_even_if_the_worker_never_finishes(tmp_path, monkeypa
     monkeypatch.setattr(serving, "SHUTDOWN_SECONDS", 0.5)
     monkeypatch.setattr(lab.worker, "shutdown", asyncio.Event().wait)  # a workflow thread that never returns
     await asyncio.wait_for(lab.stop(), 10)
-    assert lab._worker_task is None and not lab._running
+    assert lab.serving.task is None and not lab.serving.running
 
 
 async def test_a_near_limit_snippet_and_a_stopped_one_replay_under_load(lab):

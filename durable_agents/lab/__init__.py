@@ -1,7 +1,8 @@
 """The lab: everything that starts processes, a Temporal server, workers, the watchdog.
 
 - `lab`: `Lab.start()` a server (dev, time-skipping, or an existing one) and a worker; `lab.run(...)`.
-- `startup`: what `Lab.start` checks before it stops the current lab; `serving`: the in-process worker's task.
+- `startup`: what `Lab.start` checks before it stops the current lab, then its bring-up.
+- `serving`: a lab that came up (its server, worker task, log and reaper), waiting on it, stopping it.
 - `guard`: waiting on the server (Stop, or a server that died, ends the wait in one line); `web_ui`: its links.
 - `servers`: one starter per kind of server, each in a session of its own (Stop in Jupyter spares it).
 - `options`: `RunOptions`, a run's options defined once, checked, turned into the workflow's input.

@@ -7,17 +7,10 @@
 
 Kinds: `"dev"` (the CLI dev server, default), `"time-skipping"` (the test server: timers skipped,
 no parent-close policies, a timed-out activity given up after one attempt) and `"existing"` (a
-server you run, configured as the Temporal CLI is). What `start` checks first is in `startup`, how
-each server starts in `servers`, the in-process worker's task in `serving`; a run's options in
-`options`; following a run in `following`; a run that waits for people in `long_run`.
-
-What a learner does to a lab, and what it does back:
-- **Stop (■)** while a cell waits, or **a server that is gone**: one line says what happened and
-  what to do (`guard`).
-- **Re-running the set-up cell**: the previous lab is stopped first (after every check passed); a
-  lab started with `name=` (a second lab beside the first) replaces its namesake, so a cell that
-  starts several labs, run again, leaves one of each rather than servers nobody can reach.
-- **A kernel that dies** without `stop()`: a watchdog (`reaper`) kills the servers.
+server you run, configured as the Temporal CLI is). `Lab` is the front door: what `start` checks is
+in `startup`, the lab's running parts (and how a cell waits on them) in `serving`, a run's options
+in `options`, following a run in `following`, a run that waits for people in `long_run`.
+Re-running a set-up cell stops the lab it started before; a lab with `name=` replaces its namesake.
 """
 
 from __future__ import annotations
@@ -31,19 +24,20 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
-from typing import Any, ClassVar, Literal, NoReturn, TypeVar
+from typing import Any, ClassVar, Literal, TypeVar
 
 from temporalio.client import Client, WorkflowHandle
 from temporalio.worker import Worker
 
 from durable_agents.agent import STREAMING_AGENTS
-from durable_agents.lab import guard, logs, serving, startup, web_ui
+from durable_agents.lab import startup, web_ui
 from durable_agents.lab.errors import LabError
 from durable_agents.lab.following import Operator, collect, watching
 from durable_agents.lab.long_run import LongRunJob
 from durable_agents.lab.options import RunOptions, Script
 from durable_agents.lab.run import Run, RunFailed
 from durable_agents.lab.servers import Server
+from durable_agents.lab.serving import Serving
 from durable_agents.lab.startup import Kind
 from durable_agents.workflows import DAY, LONG_RUN_AGENTS, AgentRequest, DemoAgentWorkflow, LongRun, LongRunWorkflow
 
@@ -56,21 +50,15 @@ T = TypeVar("T")
 class Lab:
     """A Temporal server, an in-process worker for the demo workflows, and what follows their runs."""
 
-    server: Server
+    serving: Serving
+    """Its server, its in-process worker, its log and its watchdog."""
     kind: Kind
-    worker: Worker | None
-    """The in-process worker (None when `Lab.start(in_process_worker=False)`: other processes work)."""
     task_queue: str
     sandbox_root: Path
-    identity: str = ""
     name: str | None = None
     """The name it was started with (`Lab.start(name=...)`): a later lab of that name replaces it."""
     last: Run | None = None
     """The most recent run, failed or not."""
-    _worker_task: asyncio.Task[None] | None = None
-    _running: bool = False
-    _reaper: Any = None
-    _log: logs.LabLog | None = None
     _counter: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
     _started: dict[str, tuple[WorkflowHandle[Any, Any], float]] = field(default_factory=dict)
     """The runs this lab started and nobody followed yet: their handles (a time-skipping server skips time
@@ -117,24 +105,19 @@ class Lab:
         replaces = cls._replaced(name, replace_current)
         plan = await startup.check(
             kind, sandbox_root=sandbox_root, db=db, port=port, ui=ui, ui_port=ui_port, profile=profile,
-            held=replaces.ports() if replaces is not None else set(),
+            held=replaces.serving.ports() if replaces is not None else set(),
             suggest_continue_as_new_after=suggest_continue_as_new_after,
         )  # fmt: skip
         if replaces is not None:
             await replaces.stop()
-        up = await plan.launch(task_queue, in_process_worker=in_process_worker, quiet=quiet)
-        lab = cls(
-            up.server, kind, up.worker, task_queue, plan.sandbox, up.identity, name, _reaper=up.reaper, _log=up.log
-        )
-        if up.worker is not None:
-            lab._worker_task = serving.serve(up.worker, up.server)
-        lab._running = True
+        lab = cls(await plan.launch(task_queue, in_process_worker=in_process_worker, quiet=quiet), kind, task_queue,
+                  plan.sandbox, name)  # fmt: skip
         if name is not None:
             cls.named[name] = lab
         elif replace_current:
             cls.current = lab
-        if up.server.ui_url:
-            print(f"Temporal Web UI: {up.server.ui_url}")
+        if lab.ui_url:
+            print(f"Temporal Web UI: {lab.ui_url}")
         return lab
 
     @classmethod
@@ -145,21 +128,25 @@ class Lab:
         return cls.current if replace_current else None
 
     @property
+    def server(self) -> Server:
+        return self.serving.server
+
+    @property
+    def worker(self) -> Worker | None:
+        """The in-process worker (None when `Lab.start(in_process_worker=False)`: other processes work)."""
+        return self.serving.worker
+
+    @property
+    def identity(self) -> str:
+        return self.serving.identity
+
+    @property
     def client(self) -> Client:
         return self.server.env.client
 
     @property
-    def env(self) -> Any:
-        """The SDK's `WorkflowEnvironment` (time-skipping `sleep`, `get_current_time`)."""
-        return self.server.env
-
-    @property
     def ui_url(self) -> str | None:
         return self.server.ui_url
-
-    def ports(self) -> set[int]:
-        """The local ports this lab holds (its server's, its UI's): free again once it stops."""
-        return self.server.ports() if self._running else set()
 
     def new_workflow_id(self, agent: str = "demo") -> str:
         """A workflow id that no earlier run used: `<agent>-<n>-<random>`."""
@@ -225,31 +212,18 @@ class Lab:
     ) -> WorkflowHandle[Any, str]:
         """Start a run and return at once, with its handle; `follow(handle.id)` waits for it (notebook 07)."""
         __tracebackhide__ = True
-        self._require_running()
-        wid, request = self.request(script, prompt, **options)
-        if request.agent in LONG_RUN_AGENTS:
+        self.serving.require_running()
+        chosen = RunOptions.of(options)
+        if chosen.agent in LONG_RUN_AGENTS:
             raise LabError(
-                f"Agent {request.agent!r} runs in LongRunWorkflow (it may wait for a person): start it with "
+                f"Agent {chosen.agent!r} runs in LongRunWorkflow (it may wait for a person): start it with "
                 "`job = await lab.start_long_run(script)`."
             )
-        sandbox = Path(request.sandbox_dir)
-        sandbox.mkdir(parents=True, exist_ok=True)
-        timeout = RunOptions.of(options).timeout
-        start = self.client.start_workflow(
-            DemoAgentWorkflow.run,
-            request,
-            id=wid,
-            task_queue=self.task_queue,
-            execution_timeout=timedelta(seconds=timeout),
-        )
-        try:
-            return await self._begin(wid, start)
-        except (LabError, asyncio.CancelledError):
-            raise
-        except Exception as exc:
-            with contextlib.suppress(OSError):
-                sandbox.rmdir()  # nothing ran: leave no empty folder behind
-            raise LabError(f"Temporal refused to start the run {wid}: {exc}") from None
+        wid, request = self.request(script, prompt, **options)
+        timeout = timedelta(seconds=chosen.timeout)
+        start = self.client.start_workflow
+        return await self._begin(wid, start(DemoAgentWorkflow.run, request, id=wid, task_queue=self.task_queue,
+                                            execution_timeout=timeout))  # fmt: skip
 
     async def start_long_run(
         self,
@@ -269,24 +243,29 @@ class Lab:
         agent's own time besides; `continue_as_new=False` keeps one history however long it grows.
         """
         __tracebackhide__ = True
-        self._require_running()
+        self.serving.require_running()
         if agent not in LONG_RUN_AGENTS:
             raise LabError(f"LongRunWorkflow hosts {', '.join(LONG_RUN_AGENTS)}; run {agent!r} with lab.run(...).")
         wid, request = self.request(script, prompt, agent=agent, timeout=timeout)
         job = LongRun(request, answer_within=answer_within, on_timeout=on_timeout, continue_as_new=continue_as_new)
-        start = self.client.start_workflow(
-            LongRunWorkflow.run,
-            job,
-            id=wid,
-            task_queue=task_queue or self.task_queue,
-            run_timeout=timedelta(seconds=timeout + answer_within),
-        )
-        return LongRunJob(self, await self._begin(wid, start))
+        run_timeout = timedelta(seconds=timeout + answer_within)
+        start = self.client.start_workflow
+        return LongRunJob(self, await self._begin(wid, start(LongRunWorkflow.run, job, id=wid, run_timeout=run_timeout,
+                                                             task_queue=task_queue or self.task_queue)))  # fmt: skip
 
     async def _begin(self, wid: str, start: Awaitable[WorkflowHandle[Any, str]]) -> WorkflowHandle[Any, str]:
-        """Wait for Temporal to start run `wid`, and keep its handle for `follow`."""
+        """Wait for Temporal to start run `wid` (its sandbox folder made first); keep its handle for `follow`."""
         __tracebackhide__ = True
-        handle = await self.wait(start, f"Temporal to start run {wid}")
+        sandbox = self.sandbox_root / wid
+        sandbox.mkdir(parents=True, exist_ok=True)
+        try:
+            handle = await self.wait(start, f"Temporal to start run {wid}")
+        except (LabError, asyncio.CancelledError):
+            raise
+        except Exception as exc:
+            with contextlib.suppress(OSError):
+                sandbox.rmdir()  # nothing ran: leave no empty folder behind
+            raise LabError(f"Temporal refused to start the run {wid}: {exc}") from None
         self._started[wid] = (handle, time.monotonic())
         return handle
 
@@ -297,7 +276,7 @@ class Lab:
         changed version of the workflow (notebook 07), which today's code is not meant to replay.
         """
         __tracebackhide__ = True
-        self._require_running()
+        self.serving.require_running()
         handle, started = self._started.get(
             workflow_id, (self.client.get_workflow_handle(workflow_id), time.monotonic())
         )
@@ -313,7 +292,7 @@ class Lab:
 
     async def cancel(self, workflow_id: str) -> None:
         """Ask a run to stop, as an operator would (its history records the cancel)."""
-        self._require_running()
+        self.serving.require_running()
         await self.wait(self.client.get_workflow_handle(workflow_id).cancel(), f"cancelling {workflow_id}")
 
     def run_url(self, workflow_id: str) -> str | None:
@@ -326,38 +305,11 @@ class Lab:
         `what` names what was awaited; `run_id` the run that goes on on the server without the cell.
         """
         __tracebackhide__ = True
-        return await guard.wait(awaitable, what, run_id, alive=self.server.alive, gone=self._gone)
-
-    def _gone(self) -> NoReturn:
-        """The server went away under the lab: stop what depended on it, and say so in one error."""
-        __tracebackhide__ = True
-        self._running = False
-        if self._worker_task is not None:
-            self._worker_task.cancel()
-        raise guard.gone(self.server)
-
-    def _require_running(self) -> None:
-        __tracebackhide__ = True
-        if self._running and not self.server.alive():
-            self._gone()
-        if not self._running or (self._worker_task is not None and self._worker_task.done()):
-            raise LabError(guard.STOPPED)
+        return await self.serving.wait(awaitable, what, run_id)
 
     async def stop(self) -> None:
         """Stop the worker and the server; safe to call twice."""
-        if self._reaper is None and not self._running:
-            return
-        self._running = False
-        task, self._worker_task = self._worker_task, None
-        if task is not None and self.worker is not None:
-            await serving.stop(self.worker, task, self.server)
-        await self.server.stop()
-        if self._reaper is not None:
-            self._reaper.stdin.close()  # the reaper now kills anything left, then exits
-            await asyncio.to_thread(self._reaper.wait)
-            self._reaper = None
-        logs.detach(self._log)
-        self._log = None
+        await self.serving.stop()
         if Lab.current is self:
             Lab.current = None
         if self.name is not None and Lab.named.get(self.name) is self:
@@ -370,7 +322,7 @@ class Lab:
         await self.stop()
 
     def __repr__(self) -> str:
-        state = "running" if self._running else "stopped"
+        state = "running" if self.serving.running else "stopped"
         ui = f", ui={self.ui_url}" if self.ui_url else ""
         name = f" {self.name!r}" if self.name else ""
         return f"<Lab {self.kind}{name} {state}, task_queue={self.task_queue!r}{ui}>"

@@ -1,5 +1,7 @@
-"""The lab's in-process worker as a background task: run it, stop it at `stop()`, leave it at exit.
+"""A lab that came up (`Serving`): its server, its in-process worker's task, its log and its watchdog.
 
+It is what `Lab.start` launches and `Lab.stop` takes down, and what every call waits on (`wait`):
+a server that went away under it is told at once, in one error, and the worker stopped with it.
 A worker's shutdown waits for its tasks, its polls and its cached runs; each of those can outlast the
 patience of a notebook or a script's exit, so each wait here is bounded (`SHUTDOWN_SECONDS`,
 `ABANDON_SECONDS`) and the server goes in the end anyway.
@@ -9,23 +11,90 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import subprocess
+from collections.abc import Awaitable
+from dataclasses import dataclass
+from typing import NoReturn, TypeVar
 
 from temporalio.worker import Worker
 
-from durable_agents.lab.guard import retrieved
+from durable_agents.lab import guard, logs
+from durable_agents.lab.errors import LabError
 from durable_agents.lab.servers import Server
 
+T = TypeVar("T")
 SHUTDOWN_SECONDS = 10.0
 """How long `stop()` waits for the worker to finish its tasks before it stops the server anyway."""
 ABANDON_SECONDS = 1.0
 """How long a cancelled worker (its event loop is closing) may take to shut down before it is left."""
 
 
-def serve(worker: Worker, server: Server) -> asyncio.Task[None]:
-    """Start running `worker` for `server`'s lab, as a task whose outcome is always retrieved."""
-    task = asyncio.create_task(_serve(worker, server))
-    task.add_done_callback(retrieved)
-    return task
+@dataclass(eq=False)
+class Serving:
+    """A lab's running parts: its server, its worker (None: other processes work), its log, its reaper."""
+
+    server: Server
+    worker: Worker | None
+    identity: str
+    log: logs.LabLog | None
+    reaper: subprocess.Popen[bytes] | None
+    task: asyncio.Task[None] | None = None
+    """The in-process worker, running (`serve`)."""
+    running: bool = False
+    stopped: bool = False
+
+    def serve(self) -> None:
+        """Start the in-process worker as a task whose outcome is always retrieved."""
+        if self.worker is not None:
+            self.task = asyncio.create_task(_serve(self.worker, self.server))
+            self.task.add_done_callback(guard.retrieved)
+        self.running = True
+
+    async def wait(self, awaitable: Awaitable[T], what: str, run_id: str | None = None) -> T:
+        """Await `awaitable` on this server (see `guard.wait`): a server that goes ends it with one error."""
+        __tracebackhide__ = True  # a failure shows the reader's cell, not the lab's frames
+        return await guard.wait(awaitable, what, run_id, alive=self.server.alive, gone=self.gone)
+
+    def gone(self) -> NoReturn:
+        """The server went away: stop what depended on it, and say so in one error."""
+        __tracebackhide__ = True
+        self.running = False
+        if self.task is not None:
+            self.task.cancel()
+        raise guard.gone(self.server)
+
+    def require_running(self) -> None:
+        """Raise `LabError` unless the lab can take a call: running, its server alive, its worker up."""
+        __tracebackhide__ = True
+        if self.running and not self.server.alive():
+            self.gone()
+        if not self.running or (self.task is not None and self.task.done()):
+            raise LabError(guard.STOPPED)
+
+    def ports(self) -> set[int]:
+        """The local ports it holds (its server's, its UI's): free again once it stops."""
+        return self.server.ports() if self.running else set()
+
+    async def stop(self) -> None:
+        """Stop the worker (within `SHUTDOWN_SECONDS`), then the server, the reaper and the log; safe twice."""
+        if self.stopped:
+            return
+        self.running, self.stopped = False, True
+        task, self.task = self.task, None
+        if task is not None and self.worker is not None and not task.done():
+            if self.server.alive():
+                with contextlib.suppress(TimeoutError):  # a workflow thread that never returns: leave it
+                    await asyncio.wait_for(self.worker.shutdown(), SHUTDOWN_SECONDS)
+            task.cancel()
+            with contextlib.suppress(BaseException):
+                await asyncio.wait_for(task, 1)
+        await self.server.stop()
+        reaper, self.reaper = self.reaper, None
+        if reaper is not None and reaper.stdin is not None:
+            reaper.stdin.close()  # the reaper now kills anything left, then exits
+            await asyncio.to_thread(reaper.wait)
+        logs.detach(self.log)
+        self.log = None
 
 
 async def _serve(worker: Worker, server: Server) -> None:
@@ -46,15 +115,3 @@ async def _serve(worker: Worker, server: Server) -> None:
             with contextlib.suppress(BaseException):
                 await asyncio.wait_for(run, ABANDON_SECONDS)
         raise
-
-
-async def stop(worker: Worker, task: asyncio.Task[None], server: Server) -> None:
-    """Shut the worker down (within `SHUTDOWN_SECONDS`, while its server lives), then end its task."""
-    if task.done():
-        return
-    if server.alive():
-        with contextlib.suppress(TimeoutError):  # a workflow thread that never returns: leave it
-            await asyncio.wait_for(worker.shutdown(), SHUTDOWN_SECONDS)
-    task.cancel()
-    with contextlib.suppress(BaseException):
-        await asyncio.wait_for(task, 1)

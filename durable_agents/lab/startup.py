@@ -9,16 +9,14 @@ from __future__ import annotations
 
 import os
 import socket
-import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from temporalio.worker import Worker
-
 from durable_agents.lab import logs, reaper, servers
 from durable_agents.lab.errors import LabError
 from durable_agents.lab.servers import Server
+from durable_agents.lab.serving import Serving
 from durable_agents.lab.worker import make_worker
 
 Kind = Literal["dev", "time-skipping", "existing"]
@@ -49,8 +47,8 @@ class Plan:
             )  # fmt: skip
         return await servers.start_time_skipping(self.sandbox, port=self.port)
 
-    async def launch(self, task_queue: str, *, in_process_worker: bool, quiet: bool) -> Launched:
-        """Start the server, make the in-process worker (not running yet) and the reaper that guards the server."""
+    async def launch(self, task_queue: str, *, in_process_worker: bool, quiet: bool) -> Serving:
+        """Start the server, the in-process worker and the reaper that guards the server."""
         log = logs.attach(self.sandbox / logs.WORKER_LOG) if quiet else None
         server: Server | None = None
         try:
@@ -63,18 +61,9 @@ class Plan:
             if server is not None:
                 await server.stop()
             raise
-        return Launched(server, worker, identity, log, watchdog)
-
-
-@dataclass(frozen=True)
-class Launched:
-    """What a lab that came up holds: its server, its worker (None: other processes work), its log, its reaper."""
-
-    server: Server
-    worker: Worker | None
-    identity: str
-    log: logs.LabLog | None
-    reaper: subprocess.Popen[bytes] | None
+        up = Serving(server, worker, identity, log, watchdog)
+        up.serve()
+        return up
 
 
 async def check(
