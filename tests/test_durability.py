@@ -83,7 +83,7 @@ async def test_slow_resumes_from_its_heartbeat(crash):
 
 async def test_a_deploy_mid_run_waits_then_the_patched_version_finishes_it(bare_lab, crash):
     lab, v1 = bare_lab, crash["fresh"]
-    handle = await lab.start_run(SCRIPT, timeout=300)
+    handle = await lab.start_run(SCRIPT, timeout=300, task_timeout=3)  # v2's held task is offered again in 3 s
     await durability.tool_in_flight(lab, handle.id)
     await v1.stop()
     v2 = await WorkerPool.start(lab, 1, prefix="v2", env={VERSION_ENV: "paced"})
@@ -100,6 +100,8 @@ async def test_a_deploy_mid_run_waits_then_the_patched_version_finishes_it(bare_
     finally:
         await fixed.stop()
     assert run.output == "survived"
+    started = run.history_json[run.workflow_id]["events"][0]["workflowExecutionStartedEventAttributes"]
+    assert started["workflowTaskTimeout"] == "3s"
     assert run.graph().steps[-1].worker == "v2-patched-1"
     assert await replay(run.histories) == 1, "the old run stayed on the old path: today's code replays it"
     new_events = new_run.history_json[new_run.workflow_id]["events"]

@@ -224,6 +224,7 @@ async def test_a_bad_start_leaves_the_current_lab_running(tmp_path, monkeypatch)
         ([final("a"), call("write_file", path="a", content=object())], {}, "Step 1 of the script cannot be sent"),
         ([final("x")], {"timeout": -1}, "timeout=-1: give the run a positive number of seconds"),
         ([final("x")], {"tool_retries": -1}, "tool_retries=-1"),
+        ([final("x")], {"task_timeout": 0}, "task_timeout=0: give the run a positive number of seconds"),
     ],
 )
 async def test_bad_run_input_is_refused_before_it_starts_and_leaves_nothing(lab, script, options, message):

@@ -220,10 +220,10 @@ class Lab:
                 "`job = await lab.start_long_run(script)`."
             )
         wid, request = self.request(script, prompt, **options)
-        timeout = timedelta(seconds=chosen.timeout)
+        run_for, task_for = timedelta(seconds=chosen.timeout), timedelta(seconds=chosen.task_timeout)
         start = self.client.start_workflow
         return await self._begin(wid, start(DemoAgentWorkflow.run, request, id=wid, task_queue=self.task_queue,
-                                            execution_timeout=timeout))  # fmt: skip
+                                            execution_timeout=run_for, task_timeout=task_for))  # fmt: skip
 
     async def start_long_run(
         self,

@@ -53,6 +53,10 @@ class RunOptions:
     """How many model requests the run may make."""
     timeout: float = 60
     """Seconds the whole run may take (Temporal's execution timeout)."""
+    task_timeout: float = 10
+    """Seconds a worker may hold one workflow task (Temporal's workflow task timeout; 10 is its default).
+    A worker that fails a task again lets it time out rather than say so twice, so this is also how long
+    a task a broken deploy holds waits before another worker is offered it (notebook 07)."""
 
     def __post_init__(self) -> None:
         __tracebackhide__ = True
@@ -67,9 +71,10 @@ class RunOptions:
             value = getattr(self, name)
             if not isinstance(value, int) or isinstance(value, bool) or value < least:
                 raise LabError(f"{name}={value!r}: give a whole number of at least {least}.")
-        timeout = self.timeout
-        if isinstance(timeout, bool) or not isinstance(timeout, int | float) or not 0 < timeout < math.inf:
-            raise LabError(f"timeout={timeout!r}: give the run a positive number of seconds, e.g. timeout=60.")
+        for name, example in (("timeout", 60), ("task_timeout", 10)):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value < math.inf:
+                raise LabError(f"{name}={value!r}: give the run a positive number of seconds, e.g. {name}={example}.")
         if self.model is not None:
             if not isinstance(self.model, str) or not self.model.strip():
                 raise LabError(
