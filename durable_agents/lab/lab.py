@@ -208,9 +208,16 @@ class Lab:
         return run
 
     async def start_run(
-        self, script: Script | None = None, prompt: str = "Do the task.", **options: Any
+        self,
+        script: Script | None = None,
+        prompt: str = "Do the task.",
+        *,
+        task_queue: str | None = None,
+        **options: Any,
     ) -> WorkflowHandle[Any, str]:
-        """Start a run and return at once, with its handle; `follow(handle.id)` waits for it (notebook 07)."""
+        """Start a run and return at once, with its handle; `follow(handle.id)` waits for it (notebook 07).
+
+        `task_queue` sends it to other workers than the lab's (a worker process with the reader's code)."""
         __tracebackhide__ = True
         self.serving.require_running()
         chosen = RunOptions.of(options)
@@ -220,10 +227,11 @@ class Lab:
                 "`job = await lab.start_long_run(script)`."
             )
         wid, request = self.request(script, prompt, **options)
-        run_for, task_for = timedelta(seconds=chosen.timeout), timedelta(seconds=chosen.task_timeout)
-        start = self.client.start_workflow
-        return await self._begin(wid, start(DemoAgentWorkflow.run, request, id=wid, task_queue=self.task_queue,
-                                            execution_timeout=run_for, task_timeout=task_for))  # fmt: skip
+        start = self.client.start_workflow(
+            DemoAgentWorkflow.run, request, id=wid, task_queue=task_queue or self.task_queue,
+            execution_timeout=timedelta(seconds=chosen.timeout), task_timeout=timedelta(seconds=chosen.task_timeout),
+        )  # fmt: skip
+        return await self._begin(wid, start)
 
     async def start_long_run(
         self,
@@ -248,10 +256,11 @@ class Lab:
             raise LabError(f"LongRunWorkflow hosts {', '.join(LONG_RUN_AGENTS)}; run {agent!r} with lab.run(...).")
         wid, request = self.request(script, prompt, agent=agent, timeout=timeout)
         job = LongRun(request, answer_within=answer_within, on_timeout=on_timeout, continue_as_new=continue_as_new)
-        run_timeout = timedelta(seconds=timeout + answer_within)
-        start = self.client.start_workflow
-        return LongRunJob(self, await self._begin(wid, start(LongRunWorkflow.run, job, id=wid, run_timeout=run_timeout,
-                                                             task_queue=task_queue or self.task_queue)))  # fmt: skip
+        start = self.client.start_workflow(
+            LongRunWorkflow.run, job, id=wid, task_queue=task_queue or self.task_queue,
+            run_timeout=timedelta(seconds=timeout + answer_within),
+        )  # fmt: skip
+        return LongRunJob(self, await self._begin(wid, start))
 
     async def _begin(self, wid: str, start: Awaitable[WorkflowHandle[Any, str]]) -> WorkflowHandle[Any, str]:
         """Wait for Temporal to start run `wid` (its sandbox folder made first); keep its handle for `follow`."""

@@ -9,22 +9,23 @@ extra tools, never picks the run up; subagents the run spawns start on the same 
 
 from __future__ import annotations
 
-from datetime import timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from durable_agents.capabilities.yours import YOUR_TOOLS_ENV
 from durable_agents.lab.run import Run
 from durable_agents.lab.workers import WorkerPool
-from durable_agents.workflows import DemoAgentWorkflow
+
+if TYPE_CHECKING:
+    from durable_agents.lab.lab import Lab
 
 YOUR_QUEUE = "your-code"
 """The task queue only the reader's worker process polls."""
 
 
-async def run_your_code(lab: Any, path: str | Path, script: list[Any], agent: str = "yours", **request: Any) -> Run:
+async def run_your_code(lab: Lab, path: str | Path, script: list[Any], agent: str = "yours", **request: Any) -> Run:
     """Start a worker process with the reader's file, run `script` on `agent` there (`yours` or `yours_ptc`),
-    stop the worker. `request` goes to `lab.request` (e.g. `roster=`).
+    stop the worker. `request` goes to `lab.start_run` (e.g. `roster=`).
 
     Returns the run whether it completed or not (its history says what happened); a file that cannot
     give a capability raises `WorkerStartError`, ending with what the worker's log says to fix.
@@ -33,15 +34,7 @@ async def run_your_code(lab: Any, path: str | Path, script: list[Any], agent: st
         lab, 1, prefix="your-worker", env={YOUR_TOOLS_ENV: str(Path(path).resolve())}, task_queue=YOUR_QUEUE
     )
     try:
-        workflow_id, agent_request = lab.request(script, agent=agent, **request)
-        Path(agent_request.sandbox_dir).mkdir(parents=True, exist_ok=True)
-        await lab.client.start_workflow(
-            DemoAgentWorkflow.run,
-            agent_request,
-            id=workflow_id,
-            task_queue=YOUR_QUEUE,
-            execution_timeout=timedelta(seconds=60),
-        )
-        return await lab.follow(workflow_id, check=False)
+        handle = await lab.start_run(script, agent=agent, task_queue=YOUR_QUEUE, **request)
+        return await lab.follow(handle.id, check=False)
     finally:
         await pool.stop()

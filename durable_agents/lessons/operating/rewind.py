@@ -14,15 +14,12 @@ import asyncio
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, fields
-from datetime import timedelta
-from pathlib import Path
 from typing import Any
 
 from temporalio.api.common.v1 import WorkflowExecution
 from temporalio.api.workflowservice.v1 import ResetWorkflowExecutionRequest
 from temporalio.client import WorkflowHistory
 
-from durable_agents.deps import AgentRequest
 from durable_agents.lab.lab import Lab
 from durable_agents.lab.run import Run
 from durable_agents.lab.worker import make_worker
@@ -44,10 +41,9 @@ class RewindDrill:
 
     async def bad_run(self, lab: Lab, script: Sequence[Step | dict[str, Any]], prompt: str = "Tidy up.") -> Run:
         """Run `script` to its end on a v1 worker of `REWIND_QUEUE`."""
-        wid, request = lab.request(script, prompt, agent="demo")
         async with make_worker(lab.client, REWIND_QUEUE, "v1-worker"):
-            await self._start(lab, wid, request)
-            return await lab.follow(wid)
+            handle = await lab.start_run(script, prompt, agent="demo", task_queue=REWIND_QUEUE)
+            return await lab.follow(handle.id)
 
     async def reset(self, lab: Lab, workflow_id: str, event_id: int, reason: str = "rewind") -> ResetRun:
         """Deploy v2 (a worker with `GuardedWorkflow`), reset `workflow_id` to `event_id`, follow the new run.
@@ -75,13 +71,6 @@ class RewindDrill:
             failure.cancel()
         run = follow.result()
         return ResetRun(**{f.name: getattr(run, f.name) for f in fields(run)}, reset_run_id=run_id)
-
-    @staticmethod
-    async def _start(lab: Lab, wid: str, request: AgentRequest) -> None:
-        Path(request.sandbox_dir).mkdir(parents=True, exist_ok=True)
-        await lab.client.start_workflow(
-            "DemoAgentWorkflow", request, id=wid, task_queue=REWIND_QUEUE, execution_timeout=timedelta(seconds=60)
-        )
 
 
 @dataclass
