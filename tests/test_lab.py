@@ -119,7 +119,7 @@ async def test_unknown_agent_and_missing_script_are_refused_before_starting(lab)
 def test_killed_kernel_leaves_no_server(tmp_path):
     """A kernel killed with SIGKILL cannot stop its lab: the reaper must."""
     program = """
-        import asyncio, psutil
+        import asyncio, gc, psutil
         from durable_agents.lab import Lab
         async def main():
             await Lab.start("dev", ui=False)
@@ -139,11 +139,12 @@ def test_a_process_that_leaves_its_lab_running_exits_promptly_and_leaves_no_serv
     Two hangs lived here. Freeing the SDK's runtime at exit waited on a thread that could no longer
     enter Python (7 exits in 8 took over 20 s): `servers.quiet_runtime` is never freed. And
     `asyncio.run` cancelling the worker's pollers with it left its shutdown waiting (1 exit in 5 past
-    15 s under load): `serving._serve` kills the server and gives up after a second.
+    15 s under load): `serving._serve` kills the server and gives up after a second. And a kernel's
+    exit walks its whole heap in its last garbage collections unless the lab froze it (`exit.freeze_heap`).
     """
     program = textwrap.dedent(
         """
-        import asyncio, psutil
+        import asyncio, gc, psutil
         from durable_agents.lab import Lab
         from durable_agents.script import call, final
         async def main():
@@ -151,12 +152,14 @@ def test_a_process_that_leaves_its_lab_running_exits_promptly_and_leaves_no_serv
             await lab.run([call("write_file", path="a", content="x"), final("ok")])
             servers = [p.pid for p in psutil.Process().children(recursive=True) if "temporal" in p.name()]
             print("PIDS", *servers, flush=True)
+            print("FROZEN", gc.get_freeze_count(), flush=True)
         asyncio.run(main())
         """
     )
     kernel = subprocess.Popen([sys.executable, "-c", program], cwd=tmp_path, stdout=subprocess.PIPE, text=True)
     line = next((line for line in kernel.stdout or [] if line.startswith("PIDS")), "")  # its lab ran a run
     printed = time.monotonic()
+    frozen = next(kernel.stdout or [], "FROZEN 0")
     try:
         kernel.wait(timeout=budget(10))  # the hang this is about lasted over 20 s on a quiet machine
     finally:
@@ -165,6 +168,7 @@ def test_a_process_that_leaves_its_lab_running_exits_promptly_and_leaves_no_serv
     servers = [int(pid) for pid in line.split()[1:]]
     alive = [pid for pid in servers if psutil.pid_exists(pid) and psutil.Process(pid).status() != psutil.STATUS_ZOMBIE]
     assert servers and not alive
+    assert int(frozen.split()[1]) > 50_000, "the lab froze the libraries' objects out of the exit's collections"
 
 
 def test_live_model_names(monkeypatch, tmp_path):

@@ -32,6 +32,7 @@ from temporalio.worker import Worker
 from durable_agents.agent import STREAMING_AGENTS
 from durable_agents.lab import startup, web_ui
 from durable_agents.lab.errors import LabError
+from durable_agents.lab.exit import freeze_heap
 from durable_agents.lab.following import Operator, collect, watching
 from durable_agents.lab.long_run import LongRunJob
 from durable_agents.lab.options import RunOptions, Script
@@ -116,6 +117,7 @@ class Lab:
             cls.named[name] = lab
         elif replace_current:
             cls.current = lab
+        freeze_heap()  # the libraries are loaded: a kernel's exit need not collect them (see there)
         if lab.ui_url:
             print(f"Temporal Web UI: {lab.ui_url}")
         return lab
