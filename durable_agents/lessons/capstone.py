@@ -25,7 +25,7 @@ import itertools
 import subprocess
 import sys
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -174,7 +174,7 @@ if __name__ == "__main__":
 # --- The exercises' checks -------------------------------------------------------------------------
 
 
-def check_capstone(crash: Any) -> Check:
+def check_capstone(crash: Crash) -> Check:
     """Exercise 09: researchers gathered in a snippet, a failure told, a report written, a worker killed."""
     run = crash.run
     check = finished_check("09 · the capstone", run)
@@ -231,7 +231,11 @@ def check_capstone(crash: Any) -> Check:
     return check
 
 
-async def check_your_agent(lab: Any, agent_file: str | Any, worker_file: str | Any, drive: Any) -> Check:
+Drive = Callable[[Lab, WorkerPool, str], Awaitable[object]]
+"""The reader's `drive(lab, workers, task_queue)`: start the workflow, kill a worker, return the workflow id."""
+
+
+async def check_your_agent(lab: Lab, agent_file: str | Path, worker_file: str | Path, drive: Drive) -> Check:
     """Exercise 09, the second: the reader's own agent module, worker program and crash drive.
 
     Starts two processes of `worker_file` on a task queue of their own, calls `await drive(lab,
@@ -250,9 +254,8 @@ async def check_your_agent(lab: Any, agent_file: str | Any, worker_file: str | A
     try:
         try:
             workflow_id = await asyncio.wait_for(drive(lab, workers, YOUR_QUEUE), 60)
-            if not check.require(
-                isinstance(workflow_id, str), f"`drive` returned {workflow_id!r}: return the workflow id (`handle.id`)."
-            ):
+            if not isinstance(workflow_id, str):
+                check.require(False, f"`drive` returned {workflow_id!r}: return the workflow id (`handle.id`).")
                 return check
             await forget_sticky(lab.client, workflow_id)  # `drive` may have killed the worker that ran its last task
             run = await asyncio.wait_for(lab.follow(workflow_id, check=False), 90)

@@ -18,10 +18,11 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import Mapping
 from typing import Any
 
 from temporalio.api.enums.v1 import PendingActivityState, PendingWorkflowTaskState
-from temporalio.client import WorkflowHandle
+from temporalio.client import WorkflowHandle, WorkflowHistory
 
 from durable_agents import versions as versions
 from durable_agents.capabilities import faults as faults
@@ -200,7 +201,7 @@ CRASH_STEPS = ("workflow code", "model request", "write_file", "slow")
 """What may run again after a crash, in the words exercise 07 uses."""
 
 
-def check_crash_prediction(prediction: str | list[str], run: Any) -> Check:
+def check_crash_prediction(prediction: str | list[str], run: Run) -> Check:
     """Exercise 07: the reader predicted which steps run again when every worker dies while `slow` runs
     (names from `CRASH_STEPS`, as a list or one string, read as a person types them: see `as_steps`)."""
 
@@ -226,7 +227,9 @@ def check_crash_prediction(prediction: str | list[str], run: Any) -> Check:
     return check
 
 
-async def check_patch(step: Any, before: Any, after: Any) -> Check:
+async def check_patch(
+    step: versions.Step, before: Mapping[str, WorkflowHistory], after: Mapping[str, WorkflowHistory]
+) -> Check:
     """Exercise 07: the reader's `step` (run before the demo agent's first model request) is replay-safe.
 
     `before`: histories recorded before the change; `after`: histories of new runs under the

@@ -11,9 +11,12 @@ from __future__ import annotations
 import html
 import re
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from durable_agents.errors import root_cause
+
+if TYPE_CHECKING:
+    from durable_agents.lab.run import Run
 
 
 @dataclass
@@ -113,14 +116,14 @@ def unanswered(value: Any) -> bool:
     return value is None or str(value).strip() in ("", "?")
 
 
-def finished_check(exercise: str, run: Any) -> Check:
+def finished_check(exercise: str, run: Run) -> Check:
     """A check that has already looked at whether the run finished."""
     check = Check(exercise)
     check.require(run.error is None, f"The run failed ({root_cause(run.error)}); does each script end with final()?")
     return check
 
 
-def tool_steps(run: Any) -> list[Any]:
+def tool_steps(run: Run) -> list[Any]:
     return [s for s in run.graph().steps if s.kind == "tool"]
 
 
@@ -171,6 +174,6 @@ def did_not_start(what: str, error: BaseException) -> str:
     return f"{what} did not start polling: `{last}`. {fix[0].upper()}{fix[1:]}."
 
 
-def strangers(run: Any, identities: set[str]) -> set[str]:
+def strangers(run: Run, identities: set[str]) -> set[str]:
     """Workers in the run's histories that are not the reader's."""
     return {w for node in run.graph().walk() for w in node.workers if w not in identities}

@@ -102,7 +102,7 @@ def fault_matrix(runs: dict[str, Any]) -> Any:
 # --- The exercises' checks -------------------------------------------------------------------------
 
 
-def check_retry_policy(prediction: str | list[str], run: Any) -> Check:
+def check_retry_policy(prediction: str | list[str], run: Run) -> Check:
     """Exercise 05: a retry policy under which `flaky(fail_times=3)` succeeds, and its history predicted first."""
     actual = {"the diagram": shape(run.graph())}
     check = check_predictions("05 · change a retry policy, predict the diagram", {"the diagram": prediction}, actual)
@@ -116,7 +116,7 @@ def check_retry_policy(prediction: str | list[str], run: Any) -> Check:
     return check
 
 
-def check_your_tool(run: Any) -> Check:
+def check_your_tool(run: Run) -> Check:
     """Exercise 05, the second: the reader's `fetch_rate`, in their own file, run by a worker process.
 
     A busy service (every call's first attempt) is retried by Temporal; an unknown currency is told

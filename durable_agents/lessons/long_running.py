@@ -532,7 +532,7 @@ async def traced_run(lab: Lab, script: Sequence[Step | dict[str, Any]], agent: s
 # --- The exercises' checks -------------------------------------------------------------------------
 
 
-def check_long_running(run: Any) -> Check:
+def check_long_running(run: Run) -> Check:
     """Exercise 08: of the three deletions the agent asks for, approve `old.log` and `draft.txt`,
     deny `notes.txt` with a reason the model reads."""
     check = finished_check("08 · a person decides", run)
@@ -555,7 +555,7 @@ YOUR_LONG_QUEUE = "your-approvals"
 """The task queue of the worker process that loads the reader's approval tool (notebook 08)."""
 
 
-def check_your_approval(run: Any) -> Check:
+def check_your_approval(run: Run) -> Check:
     """Exercise 08, the second: the reader's `pay` tool pays up to 1,000 at once and asks a person above that.
 
     Read from the history: `INV-1` (120) is paid in the first agent run, before the wait for a

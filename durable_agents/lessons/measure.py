@@ -11,7 +11,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from durable_agents import agent as agent
 from durable_agents import legacy as legacy
@@ -26,6 +26,10 @@ from durable_agents.lessons.exercises import (
 )
 from durable_agents.lessons.notebook import listed
 from durable_agents.script import Step, parse_script, subagent_scripts
+
+if TYPE_CHECKING:
+    from durable_agents.lab.lab import Lab
+    from durable_agents.lab.run import Run
 
 plain_agent = build_agent("plain", durable=False)
 """The demo agent without `TemporalDurability`: tools and model run in-process, nothing is recorded."""
@@ -64,7 +68,7 @@ async def plain_run(
     return (await plain_agent.run(prompt, deps=deps)).output
 
 
-async def durability_cost(lab: Any, script: Sequence[Step | dict[str, Any]], runs: int = 5) -> Cost:
+async def durability_cost(lab: Lab, script: Sequence[Step | dict[str, Any]], runs: int = 5) -> Cost:
     """Run `script` `runs` times on the plain agent and on `lab`'s durable agent; compare medians."""
     steps = parse_script(script)
     plain, durable = [], []
@@ -76,7 +80,7 @@ async def durability_cost(lab: Any, script: Sequence[Step | dict[str, Any]], run
     return Cost(statistics.median(plain), statistics.median(durable), runs, len(steps))
 
 
-async def stream_cost(lab: Any, script: Sequence[Step | dict[str, Any]]) -> list[dict[str, Any]]:
+async def stream_cost(lab: Lab, script: Sequence[Step | dict[str, Any]]) -> list[dict[str, Any]]:
     """The same script run by the demo agent and by the `streaming` agent (the demo agent publishing its
     events to a Workflow Stream): what the stream adds to the workflow's own history."""
     rows = []
@@ -100,14 +104,16 @@ async def stream_cost(lab: Any, script: Sequence[Step | dict[str, Any]]) -> list
 # --- The exercises' checks -------------------------------------------------------------------------
 
 
-def check_wrapping(run: Any) -> Check:
+def check_wrapping(run: Run) -> Check:
     """Exercise 01: write `plan.txt` (three lines), read it back, answer with its first line."""
     check = finished_check("01 · a plan in three lines", run)
     if not check.passed:
         return check
     plan = run.files().get("plan.txt")
-    if check.require(plan is not None, "No plan.txt in the sandbox: add call('write_file', path='plan.txt', ...)."):
-        lines = plan.splitlines()
+    if check.require(
+        isinstance(plan, str), "No plan.txt in the sandbox: add call('write_file', path='plan.txt', ...)."
+    ):
+        lines = str(plan).splitlines()
         check.require(len(lines) == 3, f"plan.txt has {len(lines)} line(s); put three in content, joined by '\\n'.")
         check.require(
             run.output == (lines[0] if lines else None),

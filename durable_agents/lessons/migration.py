@@ -21,6 +21,7 @@ import asyncio
 import random
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from durable_agents.errors import root_cause
@@ -170,7 +171,7 @@ if __name__ == "__main__":
 # --- The exercises' checks -------------------------------------------------------------------------
 
 
-def check_migration(run: Any, pool: Any) -> Check:
+def check_migration(run: Run, pool: WorkerPool) -> Check:
     """Exercise 06: one `run_code` gathers three subagents, each writing `part<i>.txt`, on the worker pool."""
     check = finished_check("06 · a fan-out across processes", run)
     if not check.passed:
@@ -195,7 +196,7 @@ def check_migration(run: Any, pool: Any) -> Check:
     return check
 
 
-async def check_your_worker(lab: Any, program: str | Any) -> Check:
+async def check_your_worker(lab: Lab, program: str | Path) -> Check:
     """Exercise 06, the second: the reader's worker program, two processes of it, one killed mid-tool.
 
     Starts two processes of `program` on `lab`'s task queue (stop every other worker first), runs

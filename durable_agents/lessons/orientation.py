@@ -9,7 +9,7 @@ code the notebook shows or uses is imported here as `name as name` (a re-export)
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import graphviz
 
@@ -22,6 +22,9 @@ from durable_agents.lessons.exercises import (
     as_number,
     unanswered,
 )
+
+if TYPE_CHECKING:
+    from durable_agents.lab.run import Run
 
 
 def moving_parts() -> Picture:
@@ -76,7 +79,7 @@ def _count(check: Check, what: str, typed: Any, actual: int, how: str) -> None:
     check.require(number == actual, f"You counted {number:g} {what}: {way}. {how}")
 
 
-def check_reading(run: Any, *, activities: Any, model_requests: Any, first_tool: str) -> Check:
+def check_reading(run: Run, *, activities: Any, model_requests: Any, first_tool: str) -> Check:
     """Exercise 00: read a raw history: how many activities, how many of them model requests, the first tool."""
     check = Check("00 · read a history")
     rows = event_rows(run.history_json[run.workflow_id])

@@ -16,7 +16,7 @@ from __future__ import annotations
 import io
 import time
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from IPython.display import SVG
 
@@ -32,8 +32,12 @@ from durable_agents.lessons.notebook import table
 from durable_agents.script import Step as ScriptStep
 from durable_agents.script import call, code, final
 
+if TYPE_CHECKING:
+    from durable_agents.lab.lab import Lab
+    from durable_agents.lab.run import Run
 
-def sibling_cancel(run: Any) -> dict[str, Any]:
+
+def sibling_cancel(run: Run) -> dict[str, Any]:
     """What the first failure in a gather did (notebook 04): roughly how long the run took, and whether
     the snippet's five-second `slow` ran to the end."""
     snippet = [s for top in run.graph().steps if top.kind == "code" for s in top.inner]
@@ -68,7 +72,7 @@ def _cancel_events(step: Step, events: list[dict[str, Any]]) -> list[str]:
     return names
 
 
-def snippet_calls(run: Any) -> Any:
+def snippet_calls(run: Run) -> Any:
     """Each call a `run_code` snippet made, how it ended, and what the parent's history records about
     cancelling it (notebook 04, after one call failed): a table."""
     events = run.history_json[run.workflow_id]["events"]
@@ -147,7 +151,7 @@ class Comparison:
         return SVG(svg.getvalue())
 
 
-async def compare(lab: Any, sizes: tuple[int, ...] = (1, 5, 20)) -> Comparison:
+async def compare(lab: Lab, sizes: tuple[int, ...] = (1, 5, 20)) -> Comparison:
     """Run both ways for each size on `lab` and measure what each run cost."""
     rows = []
     for n in sizes:
@@ -176,7 +180,7 @@ async def compare(lab: Any, sizes: tuple[int, ...] = (1, 5, 20)) -> Comparison:
 # --- The exercises' checks -------------------------------------------------------------------------
 
 
-def check_ptc(run: Any) -> Check:
+def check_ptc(run: Run) -> Check:
     """Exercise 04: squares of the even numbers 1..6, written concurrently from one `run_code`."""
     check = finished_check("04 · a loop, a branch, a gather", run)
     if not check.passed:
@@ -190,7 +194,7 @@ def check_ptc(run: Any) -> Check:
     written = {k: v for k, v in files.items() if k.startswith("squares/")}
     check.require(
         written == wanted,
-        f"The sandbox holds {', '.join(f'{k} ({v})' for k, v in written.items()) or 'no squares'}; write only "
+        f"The sandbox holds {', '.join(f'{k} ({v!s})' for k, v in written.items()) or 'no squares'}; write only "
         "squares/2.txt, 4.txt, 6.txt with 4, 16, 36 (an `if n % 2 == 0` skips the odd ones).",
     )
     check.require(
@@ -206,7 +210,7 @@ def check_ptc(run: Any) -> Check:
     return check
 
 
-def check_your_code_tool(run: Any) -> Check:
+def check_your_code_tool(run: Run) -> Check:
     """Exercise 04, the second: the reader's `price` tool, in their own file, called three times from one
     snippet under `asyncio.gather`, returning numbers the snippet adds up (7.5)."""
     check = finished_check("04 · your own tool, called from code", run)

@@ -15,7 +15,7 @@ code the notebook shows or uses is imported here as `name as name` (a re-export)
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from durable_agents.capabilities import subagents as subagents
 from durable_agents.deps import ROSTER as ROSTER
@@ -29,6 +29,10 @@ from durable_agents.lessons.exercises import (
 )
 from durable_agents.lessons.notebook import table
 from durable_agents.script import ScriptedModel, Step, call, final, spawn
+
+if TYPE_CHECKING:
+    from durable_agents.lab.lab import Lab
+    from durable_agents.lab.run import Run
 
 SUBAGENT: list[Step] = [
     call("write_file", path="sub.txt", content="work"),
@@ -79,7 +83,7 @@ class ModeComparison:
         return side_by_side({r.mode: r.run.diagram() for r in self.runs})
 
 
-async def compare_modes(lab: Any) -> ModeComparison:
+async def compare_modes(lab: Lab) -> ModeComparison:
     """Run the same subagent task once per mode on `lab` and measure each run."""
     runs = []
     for mode, tool in MODES.items():
@@ -93,7 +97,7 @@ async def compare_modes(lab: Any) -> ModeComparison:
 # --- The exercises' checks -------------------------------------------------------------------------
 
 
-def check_spawn(run: Any) -> Check:
+def check_spawn(run: Run) -> Check:
     """Exercise 03: a `poet` subagent, added to the roster, writes `poem.txt`."""
     check = finished_check("03 · a new subagent", run)
     if not check.passed:
@@ -124,7 +128,7 @@ def check_spawn(run: Any) -> Check:
     return check
 
 
-def _node(run: Any, workflow_id: str) -> Any:
+def _node(run: Run, workflow_id: str) -> Any:
     return next(n for n in run.graph().walk() if n.workflow_id == workflow_id)
 
 
@@ -133,7 +137,7 @@ def _said(told: list[str], phrase: str) -> str | None:
     return next((line.strip() for text in told for line in text.splitlines() if phrase in line), None)
 
 
-def check_your_subagent(run: Any) -> Check:
+def check_your_subagent(run: Run) -> Check:
     """Exercise 03, the second: a `poet` subagent running the reader's own agent (the `yours` agent with
     their capability: its instructions and a `rhyme` tool) in a worker process, writing a couplet."""
     check = Check("03 · your own subagent, in a worker process")

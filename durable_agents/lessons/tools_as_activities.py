@@ -7,7 +7,7 @@ toolset, re-exported here (`name as name`) so that the notebook can show each wh
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 from durable_agents.capabilities import faults as faults
 from durable_agents.capabilities import text as text
@@ -21,17 +21,20 @@ from durable_agents.lessons.exercises import (
 from durable_agents.lessons.notebook import listed
 from durable_agents.mcp_server import units_toolset as units_toolset
 
+if TYPE_CHECKING:
+    from durable_agents.lab.run import Run
+
 # --- The exercises' checks -------------------------------------------------------------------------
 
 
-def _turns(run: Any, workflow_id: str | None = None) -> list[list[str]]:
+def _turns(run: Run, workflow_id: str | None = None) -> list[list[str]]:
     """The tools the model asked for in each of its turns, read from its model requests."""
     root = run.graph()
     node = next((n for n in root.walk() if n.workflow_id == (workflow_id or run.workflow_id)), root)
     return [[name for name, _, _ in s.calls] for s in node.steps if s.kind == "model" and s.calls]
 
 
-def check_tools(run: Any) -> Check:
+def check_tools(run: Run) -> Check:
     """Exercise 02: `flaky` failing once and `word_count` in one turn, then `count.txt` with the count."""
     check = finished_check("02 · retries and a workflow-native tool", run)
     if not check.passed:
@@ -69,7 +72,7 @@ WORDS_SCRIPT_ANSWERS = {"define": "able to withstand wear", "shout": "DURABLE!"}
 """What `define(word='durable')` and `shout(text='durable')` return in exercise 02's second task."""
 
 
-def check_your_toolset(run: Any) -> Check:
+def check_your_toolset(run: Run) -> Check:
     """Exercise 02, the second: the reader's `words` toolset, in their own file, run by a worker process.
 
     `define` is an activity with its own settings (5 s a try, two tries); `shout` is workflow-native.

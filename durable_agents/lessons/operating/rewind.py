@@ -18,7 +18,7 @@ from typing import Any
 
 from temporalio.api.common.v1 import WorkflowExecution
 from temporalio.api.workflowservice.v1 import ResetWorkflowExecutionRequest
-from temporalio.client import WorkflowHistory
+from temporalio.client import WorkflowHandle, WorkflowHistory
 
 from durable_agents.lab.lab import Lab
 from durable_agents.lab.run import Run
@@ -84,7 +84,7 @@ class RewindFailed(RuntimeError):
     """The code on the task queue cannot replay the history up to the reset point (a nondeterminism error)."""
 
 
-async def _task_failure(handle: Any, after: int) -> str:
+async def _task_failure(handle: WorkflowHandle[Any, Any], after: int) -> str:
     """Wait until a workflow task after event `after` fails for a reason other than the reset; returns why."""
     while True:
         for e in (await handle.fetch_history()).events:
