@@ -191,3 +191,21 @@ def test_a_run_page_quotes_its_workflow_id_and_needs_a_web_ui():
     ui = "http://127.0.0.1:8233"
     assert web_ui.run_page(ui, "default", "a/b c") == f"{ui}/namespaces/default/workflows/a%2Fb%20c"
     assert web_ui.run_page(None, "default", "demo-001-abc") is None
+
+
+def test_a_failed_server_start_is_read_from_its_own_lines_of_the_log(tmp_path):
+    """A start that lost a port race is retried: the reason is found in what *this* attempt wrote, even
+    when a Go stack trace follows it, and an earlier attempt's lines do not count."""
+    from durable_agents.lab.servers import _said_since, _why
+
+    log = tmp_path / "temporal-dev.log"
+    log.write_text("time=1 level=INFO msg=started\n")
+    offset = log.stat().st_size
+    with log.open("a") as file:
+        file.write(
+            "Error: listen tcp 127.0.0.1:7233: bind: address already in use\ngoroutine 1 [running]:\nmain.main()\n"
+        )
+    said = _said_since(log, offset)
+    assert "address already in use" in said and "started" not in said
+    assert _why(said) == "Error: listen tcp 127.0.0.1:7233: bind: address already in use"
+    assert _why("") == "" and _why("one line\n") == "one line"

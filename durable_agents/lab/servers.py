@@ -232,6 +232,7 @@ async def _launch(
     5 s start-up deadline.
     """
     for attempt in range(START_ATTEMPTS):
+        written = log.stat().st_size if log.exists() else 0
         script, pidfile = _launcher(binary, log, folder)
         port = free_port()
         starting = asyncio.ensure_future(start(str(script), port))
@@ -242,8 +243,9 @@ async def _launch(
             pidfile.unlink(missing_ok=True)
         if process is not None:
             return starting.result(), process, port
-        if attempt == START_ATTEMPTS - 1 or "address already in use" not in _tail(log):
-            raise LabError(f"The {what} did not start: {_tail(log) or 'it wrote nothing'} (its log: {log}).")
+        said = _said_since(log, written)
+        if attempt == START_ATTEMPTS - 1 or "address already in use" not in said:
+            raise LabError(f"The {what} did not start: {_why(said) or 'it wrote nothing'} (its log: {log}).")
     raise AssertionError("unreachable")
 
 
@@ -273,9 +275,21 @@ async def _watch_start(starting: asyncio.Future[WorkflowEnvironment], pidfile: P
     return process
 
 
-def _tail(log: Path) -> str:
-    lines = log.read_text(errors="replace").strip().splitlines() if log.exists() else []
-    return lines[-1][:300] if lines else ""
+def _said_since(log: Path, offset: int) -> str:
+    """What the server wrote to its log after byte `offset` (this start attempt's own lines)."""
+    if not log.exists():
+        return ""
+    with log.open("rb") as file:
+        file.seek(offset)
+        return file.read().decode(errors="replace")
+
+
+def _why(said: str) -> str:
+    """The line of a failed start that says why: the first that names an error (a Go panic's stack
+    trace comes after it), else the last."""
+    lines = [line for line in said.strip().splitlines() if line.strip()]
+    reason = next((line for line in lines if "error" in line.lower() or "in use" in line), lines[-1] if lines else "")
+    return reason[:300]
 
 
 def dynamic_config(suggest_continue_as_new_after: int | None = None) -> list[str]:
