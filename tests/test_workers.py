@@ -29,3 +29,23 @@ async def test_a_dead_workers_poller_does_not_make_its_successor_ready(bare_lab:
     finally:
         await again.stop()
 
+
+def _build_ids(history: object) -> set[str]:
+    if isinstance(history, dict):
+        found = {history["workerVersion"]["buildId"]} if "workerVersion" in history else set()
+        return found.union(*(_build_ids(value) for value in history.values()))
+    if isinstance(history, list):
+        return set().union(*(_build_ids(value) for value in history))
+    return set()
+
+
+async def test_a_worker_reports_the_build_id_of_its_code(lab: Lab):
+    """`make_worker` names its build (the SDK's own default hashes every loaded module: half a worker's start)."""
+    from durable_agents.lab.worker import build_id
+    from durable_agents.script import final
+    from durable_agents.versions import version
+    from durable_agents.workflows import WORKFLOWS
+
+    run = await lab.run([final("hi")])
+    assert _build_ids(run.history_json) == {build_id(WORKFLOWS)}
+    assert build_id([version("paced")]) != build_id(WORKFLOWS), "a deploy of other workflow code is another build"
