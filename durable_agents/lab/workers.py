@@ -62,6 +62,18 @@ async def forget_sticky(client: Any, workflow_id: str) -> None:
     await client.workflow_service.reset_sticky_task_queue(request)
 
 
+async def last_polls(client: Any, task_queue: str) -> dict[str, int]:
+    """When the server last heard from each poller of `task_queue`'s workflow tasks (ns since the epoch),
+    by identity: it lists a poller it has heard from in the last few minutes, alive or not."""
+    request = DescribeTaskQueueRequest(
+        namespace=client.namespace,
+        task_queue=TaskQueue(name=task_queue),
+        task_queue_type=TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW,
+    )
+    response = await client.workflow_service.describe_task_queue(request)
+    return {p.identity: p.last_access_time.ToNanoseconds() for p in response.pollers}
+
+
 @dataclass
 class WorkerPool:
     """Worker processes polling one lab's task queue, by identity."""
@@ -95,6 +107,9 @@ class WorkerPool:
         if program is not None and not Path(program).is_file():
             raise FileNotFoundError(f"No worker program {program}: write it first (its %%writefile cell).")
         pool = cls()
+        # What the server remembers of earlier pollers (a killed worker's stays listed for minutes), so
+        # that a program counts as polling only once the server hears from it (`_polling`).
+        earlier = await last_polls(lab.client, queue) if program is not None else {}
         for n in range(1, count + 1):
             identity = f"{prefix}-{n}"
             argv = [address, "--namespace", lab.client.namespace, "--task-queue", queue, "--identity", identity]
@@ -116,7 +131,7 @@ class WorkerPool:
                 )
         if program is not None:
             pool._watchdog = reaper.guard([psutil.Process(p.pid) for p in pool.processes.values()])
-        ready = pool._ready if program is None else functools.partial(pool._polling, lab.client, queue)
+        ready = pool._ready if program is None else functools.partial(pool._polling, lab.client, queue, earlier)
         try:
             await asyncio.wait_for(asyncio.gather(*(ready(i) for i in pool.processes)), READY_TIMEOUT)
         except TimeoutError:
@@ -127,24 +142,21 @@ class WorkerPool:
             raise
         return pool
 
-    async def _polling(self, client: Any, task_queue: str, identity: str) -> None:
+    async def _polling(self, client: Any, task_queue: str, earlier: Mapping[str, int], identity: str) -> None:
         """Wait until the server lists `identity` among `task_queue`'s workflow pollers (a reader's program).
 
+        The server keeps a poller listed for minutes after its worker is gone, so a dead worker of
+        the same identity (a pool started again after a kill) is still there: the new one polls once
+        that identity's last poll is later than any the server had seen (`earlier`) before it started.
         A program that polls under another identity (no `identity=` given to its `Worker`, so the
         SDK's `PID@host`) gets an error that says so.
         """
         process = self.processes[identity]
-        request = DescribeTaskQueueRequest(
-            namespace=client.namespace,
-            task_queue=TaskQueue(name=task_queue),
-            task_queue_type=TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW,
-        )
         while process.poll() is None:
-            pollers = {p.identity for p in (await client.workflow_service.describe_task_queue(request)).pollers}
-            if identity in pollers:
+            pollers = await last_polls(client, task_queue)
+            if pollers.get(identity, -1) > earlier.get(identity, -1):
                 return
-            if f"{process.pid}@" in " ".join(pollers):
-                other = next(p for p in pollers if p.startswith(f"{process.pid}@"))
+            if other := next((p for p in pollers if p.startswith(f"{process.pid}@")), None):
                 raise WorkerStartError(
                     identity, None, self.logs[identity],
                     f"it polls as {other!r}: give its Worker(...) identity=sys.argv[3], the third argument",
