@@ -94,6 +94,9 @@ def build_id(workflows: Sequence[type]) -> str:
     Without one, the SDK makes its own the first time a process builds a worker: it hashes the
     bytecode of every module loaded, some 5,700 here (read from disk, some compiled again through an
     import hook): ~0.5 s of a worker process's ~1 s start, and of a lab's. This takes ~5 ms.
+    (temporalio's docstring marks `build_id=` deprecated in favour of `deployment_config`, which would
+    make every lab worker a versioned deployment; notebook 10 shows those. As a plain name of the code,
+    with no versioning, it is what a lab's worker needs.)
     """
     digest = hashlib.md5(_package_digest(), usedforsecurity=False)
     digest.update(" ".join(f"{w.__module__}.{w.__qualname__}" for w in workflows).encode())
