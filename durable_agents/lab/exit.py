@@ -50,13 +50,14 @@ def exit_now(main: Callable[[], object]) -> None:
 def freeze_heap() -> None:
     """Hide every object alive now from the cyclic garbage collector (`gc.freeze()`), once per process.
 
-    `Lab.start` calls it, when the libraries are loaded. A kernel that imported pydantic-ai, temporalio
-    and the MCP client holds ~230,000 objects that live as long as it does, and each full collection
-    walks them all: IPython's reset at shutdown and the interpreter's finalization made a kernel's
-    shutdown take 1.6-2.2 s here, 0.5 s after the freeze (the full collections while a notebook runs
-    get cheaper too). Frozen objects are still freed by reference counting; only a reference cycle
-    among them that becomes garbage later is kept, which is why it is done once, not at every start
-    (what later labs and runs make is collected as usual).
+    `Lab.start` and a worker process call it, once the libraries are loaded. A kernel that imported
+    pydantic-ai, temporalio and the MCP client holds ~230,000 objects that live as long as it does,
+    and each full collection walks them all: IPython's reset at shutdown and the interpreter's
+    finalization made a kernel's shutdown take 1.6-2.2 s here, 0.5 s after the freeze; in a worker,
+    such a collection would run inside a workflow task, on the deadlock detector's clock. Frozen
+    objects are still freed by reference counting; only a reference cycle among them that becomes
+    garbage later is kept, which is why it is done once, not at every start (what later labs and
+    runs make is collected as usual).
     """
     if not gc.get_freeze_count():
         gc.freeze()

@@ -35,7 +35,7 @@ from temporalio.worker import (
 
 import durable_agents
 from durable_agents import live
-from durable_agents.lab.exit import exit_now
+from durable_agents.lab.exit import exit_now, freeze_heap
 from durable_agents.workflows import VERSION_ENV, WORKFLOWS
 
 STICKY_TIMEOUT = timedelta(seconds=1)
@@ -141,6 +141,7 @@ async def serve(address: str, namespace: str, task_queue: str, identity: str) ->
     """Poll `task_queue` until told to stop; logs go to stderr, which `WorkerPool` points at a file."""
     client = await Client.connect(address, namespace=namespace, plugins=[PydanticAIPlugin()])
     worker = make_worker(client, task_queue, identity, chosen_workflows())
+    freeze_heap()  # a full garbage collection inside a workflow task would walk every library's objects
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
