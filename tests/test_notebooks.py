@@ -34,6 +34,8 @@ def test_conventions(path):
     first, last = cells[0].source, cells[-1].source
     assert re.match(rf"# {path.name[:2]} · \S", first)
     assert "**You will learn**" in first and "**Time:**" in first and "**Builds on:**" in first
+    # what Run all costs, measured by `python -m durable_agents.maintenance.benchmark` (over 15 s: and why)
+    assert re.search(r"\*\*Run all:\*\* about \d+ s on a 2-core machine", first), "the header says what Run all takes"
     assert re.search(r"\*\*Next:\*\*.*\[[^\]]+\]\([^)]+\)", last), "the last cell links to what comes next"
     assert any(c.cell_type == "markdown" and "## What you learned" in c.source for c in cells)
     code = [c for c in cells if c.cell_type == "code"]
