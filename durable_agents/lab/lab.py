@@ -228,7 +228,8 @@ class Lab:
                 f"Agent {chosen.agent!r} runs in LongRunWorkflow (it may wait for a person): start it with "
                 "`job = await lab.start_long_run(script)`."
             )
-        wid, request = self.request(script, prompt, **options)
+        wid = self.new_workflow_id(chosen.agent)
+        request = chosen.request(script, prompt, self.sandbox_root / wid)  # as `request` does, options checked once
         start = self.client.start_workflow(
             DemoAgentWorkflow.run, request, id=wid, task_queue=task_queue or self.task_queue,
             execution_timeout=timedelta(seconds=chosen.timeout), task_timeout=timedelta(seconds=chosen.task_timeout),

@@ -30,6 +30,7 @@ from temporalio.api.common.v1 import WorkflowExecution
 from temporalio.api.enums.v1 import TaskQueueType
 from temporalio.api.taskqueue.v1 import TaskQueue
 from temporalio.api.workflowservice.v1 import DescribeTaskQueueRequest, ResetStickyTaskQueueRequest
+from temporalio.client import Client
 
 from durable_agents.lab import forkserver, reaper
 
@@ -48,7 +49,7 @@ class WorkerStartError(RuntimeError):
         super().__init__(f"Worker {identity} did not start (exit code {exit_code}). The end of {log}:\n{tail}")
 
 
-async def forget_sticky(client: Any, workflow_id: str) -> None:
+async def forget_sticky(client: Client, workflow_id: str) -> None:
     """Tell the server that the worker which ran `workflow_id`'s last workflow task may be gone (killed).
 
     The server sends a workflow's next task to that worker's own (sticky) queue first; a killed worker
@@ -62,7 +63,7 @@ async def forget_sticky(client: Any, workflow_id: str) -> None:
     await client.workflow_service.reset_sticky_task_queue(request)
 
 
-async def last_polls(client: Any, task_queue: str) -> dict[str, int]:
+async def last_polls(client: Client, task_queue: str) -> dict[str, int]:
     """When the server last heard from each poller of `task_queue`'s workflow tasks (ns since the epoch),
     by identity: it lists a poller it has heard from in the last few minutes, alive or not."""
     request = DescribeTaskQueueRequest(
@@ -142,7 +143,7 @@ class WorkerPool:
             raise
         return pool
 
-    async def _polling(self, client: Any, task_queue: str, earlier: Mapping[str, int], identity: str) -> None:
+    async def _polling(self, client: Client, task_queue: str, earlier: Mapping[str, int], identity: str) -> None:
         """Wait until the server lists `identity` among `task_queue`'s workflow pollers (a reader's program).
 
         The server keeps a poller listed for minutes after its worker is gone, so a dead worker of
