@@ -62,6 +62,12 @@ def _address(env: WorkflowEnvironment) -> str:
     return env.client.service_client.config.target_host
 
 
+def _log_tail(sandbox: Path) -> str:
+    """The end of the demo's log in `sandbox`, for a failure's message."""
+    log = sandbox / "demo.log"
+    return log.read_text()[-4000:] if log.exists() else "(no demo.log)"
+
+
 def _alive(pids: list[int]) -> list[int]:
     return [p for p in pids if psutil.pid_exists(p) and psutil.Process(p).status() != psutil.STATUS_ZOMBIE]
 
@@ -402,6 +408,8 @@ async def test_a_web_ui_link_only_while_the_server_lasts(server, tmp_path):
         "shown": _start(["hello", *address, "--task-queue", "link-3"], tmp_path),
     }
     done = {name: process.communicate(timeout=120) for name, process in runs.items()}
+    for name, process in runs.items():
+        assert process.returncode == 0, (name, done[name], _log_tail(tmp_path))
     own = json.loads(done["own"][0])
     assert own["web_ui"] is None and "server stopped with the command" in own["no_web_ui"]
     assert "--ui-url" in json.loads(done["running"][0])["no_web_ui"]

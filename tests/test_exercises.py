@@ -138,9 +138,9 @@ async def test_ptc_check(lab):
     sequential = "total = 0\nfor n in range(1, 7):\n    await write_file(path=f'squares/{n}.txt', content=str(n * n))\n"
     starter = check_ptc(await lab.run([code(sequential + "    total += n * n\ntotal"), final("done")], agent="ptc"))
     assert not starter.passed
-    assert any("write only squares/2.txt" in h for h in starter.hints)
-    assert any("6 writes were scheduled in 6 workflow tasks" in h for h in starter.hints)
-    assert any("The snippet returned" in h and "91" in h for h in starter.hints)
+    assert any("write only squares/2.txt" in h for h in starter.hints), starter.hints
+    assert any("6 writes were scheduled in 6 workflow tasks" in h for h in starter.hints), starter.hints
+    assert any("The snippet returned" in h and "91" in h for h in starter.hints), starter.hints
     solution = (
         "import asyncio\nevens = [n for n in range(1, 7) if n % 2 == 0]\n"
         "await asyncio.gather(*[write_file(path=f'squares/{n}.txt', content=str(n * n)) for n in evens])\n"

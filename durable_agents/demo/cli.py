@@ -239,7 +239,7 @@ def demo(
                 return 0
             outcome = await runner.run(plan)
             if as_json:
-                print(json.dumps(runner.summary(outcome), indent=2))
+                print(json.dumps(runner.summary(outcome), indent=2), flush=True)  # before the lab stops
             else:
                 runner.show(outcome)
             return 0 if outcome.ok else 1

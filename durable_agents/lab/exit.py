@@ -40,11 +40,16 @@ def exit_now(main: Callable[[], object]) -> None:
     elif not isinstance(code, int):  # `sys.exit("message")`: Python prints it and exits with 1
         print(code, file=sys.stderr)
         code = 1
+    _flush()  # before the handlers too: what was printed survives a handler that crashes the process
     upstream.run_exit_handlers()
+    _flush()
+    os._exit(code)
+
+
+def _flush() -> None:
     for stream in (sys.stdout, sys.stderr):
         with contextlib.suppress(OSError, ValueError):  # a closed pipe: nothing more can be written anyway
             stream.flush()
-    os._exit(code)
 
 
 def freeze_heap() -> None:
