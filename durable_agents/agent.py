@@ -187,7 +187,6 @@ reader_agent = build_agent(
     capabilities=[SandboxCapability(read_only=True), SubagentsCapability(agents=DURABLE_AGENTS), PayloadLimits()],
 )
 notes_agent = build_agent("notes_demo", extra=[NotesCapability()])
-mcp_agent = build_agent("mcp_demo", toolsets=[units_toolset()])
 ptc_agent = build_agent("ptc", extra=ptc_capabilities())
 yours_agent = build_agent("yours", extra=your_capabilities())
 """The demo agent plus the capability in the reader's own file, in a worker process started with
@@ -208,7 +207,6 @@ DURABLE_AGENTS.update(
             demo_agent,
             reader_agent,
             notes_agent,
-            mcp_agent,
             ptc_agent,
             streaming_agent,
             yours_agent,
@@ -217,6 +215,22 @@ DURABLE_AGENTS.update(
         if a.name is not None
     }
 )
+
+
+MCP_AGENT = "mcp_demo"
+"""The agent with the MCP server's tools (notebook 02), built on first use (`hosted`): the MCP client
+library takes 1–2 s to import, which every other notebook's set-up cell would otherwise wait for."""
+
+
+def hosted(name: str) -> Agent[DemoDeps, str]:
+    """The durable agent `name`, built now if it is built on first use (the MCP agent).
+
+    Call it outside workflow code, before a worker or a `Replayer` is made: a worker registers the
+    activities of the agents built by then (`durable_agents.lab.worker.make_worker`).
+    """
+    if name == MCP_AGENT and name not in DURABLE_AGENTS:
+        DURABLE_AGENTS[name] = build_agent(MCP_AGENT, toolsets=[units_toolset()])
+    return DURABLE_AGENTS[name]
 
 
 def hand_over(ctx: RunContext[DemoDeps]) -> None:

@@ -11,6 +11,7 @@ from typing import Any, Literal
 
 from pydantic_ai.durable_exec.temporal import AgentEventStream, PydanticAIWorkflow
 from temporalio import workflow
+from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from pydantic_ai import DeferredToolRequests, DeferredToolResults, ToolDenied
@@ -18,12 +19,13 @@ with workflow.unsafe.imports_passed_through():
     from pydantic_ai.usage import UsageLimits
     from pydantic_ai_harness.ask_user import TIMED_OUT, AskUserAnswer, AskUserRequest, AskUserResponse, ask_user_result
 
-    from durable_agents.agent import DURABLE_AGENTS, LONG_RUN_AGENTS, STREAMING_AGENTS, chat_agent
+    from durable_agents.agent import DURABLE_AGENTS, LONG_RUN_AGENTS, MCP_AGENT, STREAMING_AGENTS, chat_agent, hosted
     from durable_agents.deps import AgentRequest
     from durable_agents.legacy import legacy_agent
 
 __all__ = [
     "AGENTS",
+    "AGENT_NAMES",
     "LONG_RUN_AGENTS",
     "WORKFLOWS",
     "AgentRequest",
@@ -38,7 +40,28 @@ __all__ = [
 ]
 
 AGENTS: dict[str, Any] = {**DURABLE_AGENTS, "legacy": legacy_agent}
-"""Every agent a worker hosts, by name; `AgentRequest.agent` picks one."""
+"""Every agent a worker hosts from the start, by name; `AgentRequest.agent` picks one."""
+AGENT_NAMES = [*AGENTS, MCP_AGENT]
+"""Every agent a run may ask for: those, and the MCP agent, built on first use (`agent_named`)."""
+
+
+def agent_named(name: str) -> Any:
+    """The agent `name`: one hosted from the start, or the MCP agent, built here on first use.
+
+    Outside workflow code it builds the MCP agent (`durable_agents.agent.hosted`). Inside, it cannot: a
+    worker registers an agent's activities when it is made, so a worker made before the agent was
+    built fails the run with what to do.
+    """
+    if name in AGENTS:
+        return AGENTS[name]
+    if workflow.in_workflow() and name not in DURABLE_AGENTS:
+        raise ApplicationError(
+            f"This worker was made before agent {name!r} was built, so it has not its activities: call "
+            f"durable_agents.agent.hosted({name!r}) before making the worker (a lab does when a run asks for it).",
+            type="AgentNotBuilt",
+            non_retryable=True,
+        )
+    return hosted(name)
 
 
 @workflow.defn
@@ -54,7 +77,7 @@ class DemoAgentWorkflow(PydanticAIWorkflow):
 
     @workflow.run
     async def run(self, request: AgentRequest) -> str:
-        agent = AGENTS[request.agent]
+        agent = agent_named(request.agent)
         if request.agent not in STREAMING_AGENTS:
             return await request.run(agent)
         async with self.events:  # on the way out, waits (up to 5 s) for a subscriber to take the last event

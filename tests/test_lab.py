@@ -209,3 +209,37 @@ def test_a_failed_server_start_is_read_from_its_own_lines_of_the_log(tmp_path):
     assert "address already in use" in said and "started" not in said
     assert _why(said) == "Error: listen tcp 127.0.0.1:7233: bind: address already in use"
     assert _why("") == "" and _why("one line\n") == "one line"
+
+
+MCP_ON_FIRST_USE = """
+import asyncio, sys
+from durable_agents.lessons.workbook import Lab
+from durable_agents.script import call, final
+
+async def main():
+    async with await Lab.start("dev", ui=False, sandbox_root=sys.argv[1]) as lab:
+        print("loaded at start:", "fastmcp" in sys.modules, "mcp_demo" in lab.serving.agents)
+        first = lab.worker
+        run = await lab.run([call("convert_length", value=1, from_unit="mi", to_unit="km"), final("ok")], agent="mcp_demo")
+        print("steps:", [s.label for s in run.graph().steps])
+        print("remade:", lab.worker is not first, "mcp_demo" in lab.serving.agents)
+        again = await lab.run([call("write_file", path="a.txt", content="x"), final("ok")])
+        print("after:", again.output, lab.worker.config()["identity"] == first.config()["identity"])
+
+asyncio.run(main())
+"""
+
+
+def test_the_mcp_agent_is_built_when_a_run_first_asks_for_it(tmp_path):
+    """A set-up cell does not wait for the MCP client library: the lab builds that agent, and remakes its
+    worker to register its activities, when a run first asks for it; the same worker identity serves on."""
+    done = subprocess.run(
+        [sys.executable, "-c", MCP_ON_FIRST_USE, str(tmp_path)], capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines() == [
+        "loaded at start: False False",
+        "steps: ['get_tools', 'model request', 'convert_length', 'model request']",
+        "remade: True True",
+        "after: ok True",
+    ], done.stdout + done.stderr

@@ -39,7 +39,7 @@ from durable_agents.demo.runner import Outcome, Runner, script_json
 from durable_agents.deps import DemoDeps
 from durable_agents.scenarios import SCENARIOS
 from durable_agents.script import Parallel, ScriptError, Step, ToolCall, parse_script
-from durable_agents.workflows import AGENTS
+from durable_agents.workflows import agent_named
 
 PROMPT = "durable> "
 HELP = __doc__.split("\n\n")[1]
@@ -59,7 +59,7 @@ async def offered_tools(agent: str, model: str | None = None, teaching_tools: bo
 
     with tempfile.TemporaryDirectory() as sandbox:
         deps = DemoDeps(sandbox, model=model, teaching_tools=teaching_tools)
-        await AGENTS[agent].run("list", model=FunctionModel(record), deps=deps)
+        await agent_named(agent).run("list", model=FunctionModel(record), deps=deps)
     return seen
 
 

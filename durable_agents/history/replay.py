@@ -6,13 +6,14 @@ rebuilds the workflow's state this way; `temporalio.worker.Replayer` does the sa
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
 
 from pydantic_ai.durable_exec.temporal import PydanticAIPlugin
 from temporalio.client import WorkflowHistory
 from temporalio.worker import Replayer
 
-from durable_agents.workflows import WORKFLOWS
+from durable_agents.workflows import AGENTS, WORKFLOWS, agent_named
 
 
 async def replay(
@@ -24,6 +25,8 @@ async def replay(
     replays against changed versions and reads out why a replay fails.)
     """
     items = list(histories.values()) if isinstance(histories, Mapping) else list(histories)
+    for name in {asked_for(history) or "demo" for history in items} - set(AGENTS):
+        agent_named(name)  # one built on first use: its code must be here before the replay asks for it
     # `debug_mode` turns off the deadlock detector, which checks speed, not determinism: a workflow
     # task that replays slower than 2 s (a snippet that computed for most of its budget, on a busy
     # machine) would otherwise fail, and its eviction then waits forever on the code still running.
@@ -31,3 +34,15 @@ async def replay(
     for history in items:
         await replayer.replay_workflow(history)
     return len(items)
+
+
+def asked_for(history: WorkflowHistory) -> str | None:
+    """The agent a recorded run of the demo workflow asked for (its input's `agent`), if it names one."""
+    started = history.events[0].workflow_execution_started_event_attributes
+    payloads = started.input.payloads if started.HasField("input") else []
+    try:
+        request = json.loads(payloads[0].data) if payloads else None
+    except ValueError:
+        return None
+    agent = request.get("agent") if isinstance(request, dict) else None
+    return agent if isinstance(agent, str) else None

@@ -1,8 +1,8 @@
 """Worker processes forked from a warm interpreter, so that each starts in well under a second.
 
-A worker process spends most of its start importing pydantic-ai, the MCP client and temporalio
-(~2.5 s of its ~3 s on a quiet 2-core machine). One server process imports them once
-(`multiprocessing`'s fork server, started at the first worker or by `prepare()`), and each worker
+A worker process spends most of its start importing pydantic-ai, the model SDKs and temporalio
+(~2 s of its ~2.5 s on a quiet 2-core machine). One server process imports them once
+(`multiprocessing`'s fork server, started at the first worker or by `warm_up()`), and each worker
 is a fork of it: it then imports only this package, with its own environment, connects and polls.
 
 Only third-party modules are preloaded (`PRELOAD`): the package reads some variables when it is
@@ -27,11 +27,8 @@ from durable_agents import upstream
 
 PRELOAD = [
     "dotenv",
-    "fastmcp.client",
-    "fastmcp.client.transports",
     "genai_prices.data",
     "pydantic_ai.durable_exec.temporal",
-    "pydantic_ai.mcp",
     "pydantic_ai.models.anthropic",
     "pydantic_ai.models.function",
     "pydantic_ai.models.ollama",
@@ -50,9 +47,11 @@ PRELOAD = [
 _CONTEXT = multiprocessing.get_context("forkserver")
 
 
-def prepare() -> None:
+def warm_up() -> None:
     """Start the fork server (if it is not running), so that it imports `PRELOAD` while this process
-    does something else; `start_worker` calls it. It stops when this process exits."""
+    does something else (~10 ms here; its imports take ~4 s there). `start_worker` calls it; a notebook
+    that starts worker processes calls it first thing in its set-up cell, so the server imports while the
+    kernel does. It stops when this process exits."""
     from multiprocessing import forkserver
 
     _CONTEXT.set_forkserver_preload(PRELOAD)
@@ -98,7 +97,7 @@ class ForkedWorker:
 
 def start_worker(argv: Sequence[str], env: Mapping[str, str], log: Path) -> ForkedWorker:
     """Fork `python -m durable_agents.lab.worker *argv` with environment `env`, its stderr going to `log`."""
-    prepare()
+    warm_up()
     stdin_r, stdin_w = os.pipe()
     stdout_r, stdout_w = os.pipe()
     ends = Connection(stdin_r, writable=False), Connection(stdout_w, readable=False)

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import itertools
 import time
 import uuid
@@ -29,7 +30,7 @@ from typing import Any, ClassVar, Literal, TypeVar
 from temporalio.client import Client, WorkflowHandle
 from temporalio.worker import Worker
 
-from durable_agents.agent import STREAMING_AGENTS
+from durable_agents.agent import DURABLE_AGENTS, STREAMING_AGENTS, hosted
 from durable_agents.lab import startup, web_ui
 from durable_agents.lab.errors import LabError
 from durable_agents.lab.exit import freeze_heap
@@ -40,7 +41,16 @@ from durable_agents.lab.run import Run, RunFailed
 from durable_agents.lab.servers import Server
 from durable_agents.lab.serving import Serving
 from durable_agents.lab.startup import Kind
-from durable_agents.workflows import DAY, LONG_RUN_AGENTS, AgentRequest, DemoAgentWorkflow, LongRun, LongRunWorkflow
+from durable_agents.lab.worker import make_worker
+from durable_agents.workflows import (
+    AGENTS,
+    DAY,
+    LONG_RUN_AGENTS,
+    AgentRequest,
+    DemoAgentWorkflow,
+    LongRun,
+    LongRunWorkflow,
+)
 
 TASK_QUEUE = "durable-agents"
 SANDBOX_ROOT = Path(".sandbox")
@@ -228,6 +238,8 @@ class Lab:
                 f"Agent {chosen.agent!r} runs in LongRunWorkflow (it may wait for a person): start it with "
                 "`job = await lab.start_long_run(script)`."
             )
+        if task_queue is None:
+            await self._host(chosen)
         wid = self.new_workflow_id(chosen.agent)
         request = chosen.request(script, prompt, self.sandbox_root / wid)  # as `request` does, options checked once
         start = self.client.start_workflow(
@@ -264,6 +276,17 @@ class Lab:
             run_timeout=timedelta(seconds=timeout + answer_within),
         )  # fmt: skip
         return LongRunJob(self, await self._begin(wid, start))
+
+    async def _host(self, chosen: RunOptions) -> None:
+        """Build the agents the run asks for that are built on first use (the MCP agent), and remake
+        the in-process worker so it registers their activities (~0.1 s; the libraries' import, 1–2 s, once)."""
+        asked = {chosen.agent, *(role.agent for role in (chosen.roster or {}).values())}
+        late = sorted(name for name in asked if name not in AGENTS and name not in self.serving.agents)
+        for name in late:
+            hosted(name)
+        if late and self.serving.worker is not None:
+            remake = functools.partial(make_worker, self.client, self.task_queue, self.identity)
+            await self.wait(self.serving.replace_worker(remake, frozenset(DURABLE_AGENTS)), "the lab's worker")
 
     async def _begin(self, wid: str, start: Awaitable[WorkflowHandle[Any, str]]) -> WorkflowHandle[Any, str]:
         """Wait for Temporal to start run `wid` (its sandbox folder made first); keep its handle for `follow`."""

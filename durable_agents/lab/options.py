@@ -22,7 +22,7 @@ from durable_agents.capabilities import payloads
 from durable_agents.deps import REQUEST_LIMIT, ROSTER, TOOL_RETRIES, ParentClose, Role
 from durable_agents.lab.errors import LabError
 from durable_agents.script import Step, parse_script, subagent_scripts
-from durable_agents.workflows import AGENTS, LONG_RUN_AGENTS, AgentRequest
+from durable_agents.workflows import AGENT_NAMES, LONG_RUN_AGENTS, AgentRequest
 
 _step: TypeAdapter[Step] = TypeAdapter(Step)
 _request = TypeAdapter(AgentRequest)
@@ -36,7 +36,7 @@ class RunOptions:
     """How one run goes. Every field has a default; `lab.run(..., name=value)` sets one."""
 
     agent: str = "demo"
-    """Which hosted agent runs (`durable_agents.workflows.AGENTS`)."""
+    """Which hosted agent runs (`durable_agents.workflows.AGENT_NAMES`)."""
     model: str | None = None
     """A live model instead of a script (`"gpt-5.5"`, `"anthropic:claude-..."`, `"ollama:qwen3"`)."""
     base_url: str | None = None
@@ -60,12 +60,14 @@ class RunOptions:
 
     def __post_init__(self) -> None:
         __tracebackhide__ = True
-        if self.agent not in AGENTS and self.agent not in LONG_RUN_AGENTS:
-            raise LabError(f"Unknown agent {self.agent!r}: the worker hosts {', '.join([*AGENTS, *LONG_RUN_AGENTS])}.")
-        object.__setattr__(self, "roster", dict(self.roster or {}))
-        if unknown := {name: r.agent for name, r in (self.roster or {}).items() if r.agent not in AGENTS}:
+        if self.agent not in AGENT_NAMES and self.agent not in LONG_RUN_AGENTS:
             raise LabError(
-                f"Roster entries {unknown} name agents the worker does not host: use one of {', '.join(AGENTS)}."
+                f"Unknown agent {self.agent!r}: the worker hosts {', '.join([*AGENT_NAMES, *LONG_RUN_AGENTS])}."
+            )
+        object.__setattr__(self, "roster", dict(self.roster or {}))
+        if unknown := {name: r.agent for name, r in (self.roster or {}).items() if r.agent not in AGENT_NAMES}:
+            raise LabError(
+                f"Roster entries {unknown} name agents the worker does not host: use one of {', '.join(AGENT_NAMES)}."
             )
         for name, least in (("tool_retries", 0), ("request_limit", 1)):
             value = getattr(self, name)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import subprocess
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import NoReturn, TypeVar
 
@@ -38,6 +38,8 @@ class Serving:
     identity: str
     log: logs.LabLog | None
     reaper: subprocess.Popen[bytes] | None
+    agents: frozenset[str] = frozenset()
+    """The agents the in-process worker registered: those built when it was made."""
     task: asyncio.Task[None] | None = None
     """The in-process worker, running (`serve`)."""
     running: bool = False
@@ -80,6 +82,23 @@ class Serving:
         if self.stopped:
             return
         self.running, self.stopped = False, True
+        await self._stop_worker()
+        await self.server.stop()
+        reaper, self.reaper = self.reaper, None
+        if reaper is not None and reaper.stdin is not None:
+            reaper.stdin.close()  # the reaper now kills anything left, then exits
+            await asyncio.to_thread(reaper.wait)
+        logs.detach(self.log)
+        self.log = None
+
+    async def replace_worker(self, make: Callable[[], Worker], agents: frozenset[str]) -> None:
+        """Serve with a worker `make` makes, which registers `agents` (after an agent was built on first
+        use). The old worker stops first: the SDK takes one worker per task queue and client at a time."""
+        await self._stop_worker()
+        self.worker, self.agents = make(), agents
+        self.serve()
+
+    async def _stop_worker(self) -> None:
         task, self.task = self.task, None
         if task is not None and self.worker is not None and not task.done():
             if self.server.alive():
@@ -88,13 +107,6 @@ class Serving:
             task.cancel()
             with contextlib.suppress(BaseException):
                 await asyncio.wait_for(task, 1)
-        await self.server.stop()
-        reaper, self.reaper = self.reaper, None
-        if reaper is not None and reaper.stdin is not None:
-            reaper.stdin.close()  # the reaper now kills anything left, then exits
-            await asyncio.to_thread(reaper.wait)
-        logs.detach(self.log)
-        self.log = None
 
 
 async def _serve(worker: Worker, server: Server) -> None:

@@ -24,7 +24,7 @@ from typing import Any
 import pydantic_ai
 import temporalio
 from dotenv import find_dotenv, load_dotenv
-from pydantic_ai.durable_exec.temporal import PydanticAIPlugin
+from pydantic_ai.durable_exec.temporal import AgentPlugin, PydanticAIPlugin
 from temporalio.client import Client
 from temporalio.worker import (
     ActivityInboundInterceptor,
@@ -35,6 +35,7 @@ from temporalio.worker import (
 
 import durable_agents
 from durable_agents import live
+from durable_agents.agent import DURABLE_AGENTS, MCP_AGENT
 from durable_agents.lab.exit import exit_now, freeze_heap
 from durable_agents.workflows import VERSION_ENV, WORKFLOWS
 
@@ -109,10 +110,13 @@ def make_worker(client: Client, task_queue: str, identity: str, workflows: Seque
     The client was built with `PydanticAIPlugin`, and a worker inherits its client's plugins: the
     plugin reads each workflow's `__pydantic_ai_agents__`, registers the activities those agents
     generated, sets the Pydantic payload converter, and lets Pydantic AI through the workflow sandbox.
+    An agent built on first use (`agent.hosted`) is not listed there: once built, `AgentPlugin`
+    registers its activities too.
     """
     return Worker(
         client,
         task_queue=task_queue,
+        plugins=[AgentPlugin(DURABLE_AGENTS[MCP_AGENT])] if MCP_AGENT in DURABLE_AGENTS else [],
         workflows=list(workflows),
         identity=identity,
         build_id=build_id(workflows),
