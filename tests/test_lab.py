@@ -220,7 +220,8 @@ async def main():
     async with await Lab.start("dev", ui=False, sandbox_root=sys.argv[1]) as lab:
         print("loaded at start:", "fastmcp" in sys.modules, "mcp_demo" in lab.serving.agents)
         first = lab.worker
-        run = await lab.run([call("convert_length", value=1, from_unit="mi", to_unit="km"), final("ok")], agent="mcp_demo")
+        script = [call("convert_length", value=1, from_unit="mi", to_unit="km"), final("ok")]
+        run = await lab.run(script, agent="mcp_demo")
         print("steps:", [s.label for s in run.graph().steps])
         print("remade:", lab.worker is not first, "mcp_demo" in lab.serving.agents)
         again = await lab.run([call("write_file", path="a.txt", content="x"), final("ok")])
