@@ -56,8 +56,9 @@ def agent_named(name: str) -> Any:
         return AGENTS[name]
     if workflow.in_workflow() and name not in DURABLE_AGENTS:
         raise ApplicationError(
-            f"This worker was made before agent {name!r} was built, so it has not its activities: call "
-            f"durable_agents.agent.hosted({name!r}) before making the worker (a lab does when a run asks for it).",
+            f"This worker was made before agent {name!r} was built, so it cannot run that agent's activities. "
+            f"Run it on a lab's own worker (`lab.run(..., agent={name!r})` builds it there), or call "
+            f"durable_agents.agent.hosted({name!r}) before making a worker.",
             type="AgentNotBuilt",
             non_retryable=True,
         )

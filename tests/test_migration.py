@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from temporalio.exceptions import ApplicationError
+
 from durable_agents.lessons.migration import FAMILIES, failover_drill, family_script, fuzz
 from durable_agents.scenarios import shape
+from durable_agents.script import call, final
 from tests.conftest import survivors_of_a_killed_kernel
 
 
@@ -91,3 +94,14 @@ def test_a_killed_kernel_leaves_no_worker_program(tmp_path):
     workers, alive = survivors_of_a_killed_kernel(program, tmp_path)
     assert workers
     assert not alive
+
+
+async def test_a_worker_made_before_the_mcp_agent_was_built_fails_its_run_saying_what_to_do(farm):
+    """Worker processes do not build the MCP agent (`agent.hosted`): a run of it there fails at once, in one
+    error that names the way out, instead of waiting for activities no worker registered."""
+    lab, _ = farm
+    script = [call("convert_length", value=1, from_unit="mi", to_unit="km"), final("ok")]
+    run = await lab.run(script, agent="mcp_demo", check=False)
+    assert isinstance(run.error, ApplicationError) and run.error.type == "AgentNotBuilt", run.error
+    assert "This worker was made before" in str(run.error) and "lab.run(..., agent='mcp_demo')" in str(run.error)
+    assert run.graph().steps == [], "no activity was scheduled"
