@@ -195,6 +195,37 @@ def main_module_hidden() -> Iterator[None]:
         sys.modules["__main__"] = main
 
 
+_HELPERS: list[Any] = []
+"""The helper processes `helpers_in_own_session` started (kept, so none is reported as left running)."""
+
+
+@contextlib.contextmanager
+def helpers_in_own_session() -> Iterator[None]:
+    """While inside, the helper processes `multiprocessing` starts (its fork server, its resource
+    tracker) start in a session of their own instead of the caller's process group.
+
+    For: `lab/forkserver.py`. A Jupyter kernel, asked to shut down, signals every process of its group
+    and waits until they are gone; the resource tracker ignores SIGTERM (it leaves once its pipe
+    closes, when the kernel is gone), so each shutdown waited ~2.5 s, until Jupyter sent the kernel
+    itself SIGTERM. Their own session also keeps a terminal's Ctrl-C from them. Private:
+    `multiprocessing.util.spawnv_passfds`, which both call to start their process. Would be replaced
+    by a `multiprocessing` option to start its helpers in a new session.
+    """
+    import multiprocessing.util
+    import subprocess
+
+    def spawn(path: str, args: list[str], passfds: Any) -> int:
+        process = subprocess.Popen(args, executable=path, pass_fds=sorted(map(int, passfds)), start_new_session=True)
+        _HELPERS.append(process)
+        return process.pid
+
+    original, multiprocessing.util.spawnv_passfds = multiprocessing.util.spawnv_passfds, spawn  # type: ignore[assignment]
+    try:
+        yield
+    finally:
+        multiprocessing.util.spawnv_passfds = original
+
+
 def signal_handler(loop: Any, signum: signal.Signals) -> tuple[Callable[..., object], tuple[Any, ...]] | None:
     """The callback and arguments `loop.add_signal_handler(signum, ...)` installed, or None.
 

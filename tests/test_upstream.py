@@ -196,3 +196,23 @@ def test_an_installed_signal_handler_can_be_read():
     finally:
         loop.remove_signal_handler(signal.SIGUSR1)
         loop.close()
+
+
+HELPERS_SESSIONS = """
+import os, time, psutil
+from durable_agents.lab.forkserver import warm_up
+
+warm_up()
+deadline = time.monotonic() + 30
+while len(psutil.Process().children()) < 2 and time.monotonic() < deadline:
+    time.sleep(0.05)
+print(*sorted({os.getsid(p.pid) == os.getsid(0) for p in psutil.Process().children()}), len(psutil.Process().children()))
+"""
+
+
+def test_multiprocessing_helpers_start_in_a_session_of_their_own():
+    """A kernel's shutdown waits for the processes of its group: the fork server and its resource tracker
+    must not be among them (`upstream.helpers_in_own_session`)."""
+    with relied_on("multiprocessing.util.spawnv_passfds"):
+        done = subprocess.run([sys.executable, "-c", HELPERS_SESSIONS], capture_output=True, text=True, timeout=60)
+        assert done.stdout.split() == ["False", "2"], done.stdout + done.stderr

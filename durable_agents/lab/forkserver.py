@@ -55,7 +55,8 @@ def warm_up() -> None:
     from multiprocessing import forkserver
 
     _CONTEXT.set_forkserver_preload(PRELOAD)
-    forkserver.ensure_running()
+    with upstream.helpers_in_own_session():  # out of a kernel's process group: see there why
+        forkserver.ensure_running()
 
 
 def is_ours(cmdline: Sequence[str]) -> bool:
