@@ -93,10 +93,17 @@ class Serving:
 
     async def replace_worker(self, make: Callable[[], Worker], agents: frozenset[str]) -> None:
         """Serve with a worker `make` makes, which registers `agents` (after an agent was built on first
-        use). The old worker stops first: the SDK takes one worker per task queue and client at a time."""
-        await self._stop_worker()
-        self.worker, self.agents = make(), agents
-        self.serve()
+        use). The old worker stops first: the SDK takes one worker per task queue and client at a time.
+        A Stop pressed meanwhile does not stop the swap half-way, which would leave the lab with no worker."""
+
+        async def swap() -> None:
+            await self._stop_worker()
+            self.worker, self.agents = make(), agents
+            self.serve()
+
+        swapping = asyncio.ensure_future(swap())
+        swapping.add_done_callback(guard.retrieved)
+        await asyncio.shield(swapping)
 
     async def _stop_worker(self) -> None:
         task, self.task = self.task, None
