@@ -30,7 +30,7 @@ from typing import Any, ClassVar, Literal, TypeVar
 from temporalio.client import Client, WorkflowHandle
 from temporalio.worker import Worker
 
-from durable_agents.agent import DURABLE_AGENTS, STREAMING_AGENTS, hosted
+from durable_agents.agent import STREAMING_AGENTS, hosted
 from durable_agents.lab import startup, web_ui
 from durable_agents.lab.errors import LabError
 from durable_agents.lab.exit import freeze_heap
@@ -286,7 +286,7 @@ class Lab:
             hosted(name)
         if late and self.serving.worker is not None:
             remake = functools.partial(make_worker, self.client, self.task_queue, self.identity)
-            await self.wait(self.serving.replace_worker(remake, frozenset(DURABLE_AGENTS)), "the lab's worker")
+            await self.wait(self.serving.replace_worker(remake), "the lab's worker")
 
     async def _begin(self, wid: str, start: Awaitable[WorkflowHandle[Any, str]]) -> WorkflowHandle[Any, str]:
         """Wait for Temporal to start run `wid` (its sandbox folder made first); keep its handle for `follow`."""

@@ -18,6 +18,7 @@ from typing import NoReturn, TypeVar
 
 from temporalio.worker import Worker
 
+from durable_agents.agent import DURABLE_AGENTS
 from durable_agents.lab import guard, logs
 from durable_agents.lab.errors import LabError
 from durable_agents.lab.servers import Server
@@ -39,7 +40,7 @@ class Serving:
     log: logs.LabLog | None
     reaper: subprocess.Popen[bytes] | None
     agents: frozenset[str] = frozenset()
-    """The agents the in-process worker registered: those built when it was made."""
+    """The agents the in-process worker registered: those built when it was made (`serve`)."""
     task: asyncio.Task[None] | None = None
     """The in-process worker, running (`serve`)."""
     running: bool = False
@@ -48,6 +49,7 @@ class Serving:
     def serve(self) -> None:
         """Start the in-process worker as a task whose outcome is always retrieved."""
         if self.worker is not None:
+            self.agents = frozenset(DURABLE_AGENTS)  # it was made just before: `make_worker` registered these
             self.task = asyncio.create_task(_serve(self.worker, self.server))
             self.task.add_done_callback(guard.retrieved)
         self.running = True
@@ -91,14 +93,15 @@ class Serving:
         logs.detach(self.log)
         self.log = None
 
-    async def replace_worker(self, make: Callable[[], Worker], agents: frozenset[str]) -> None:
-        """Serve with a worker `make` makes, which registers `agents` (after an agent was built on first
-        use). The old worker stops first: the SDK takes one worker per task queue and client at a time.
-        A Stop pressed meanwhile does not stop the swap half-way, which would leave the lab with no worker."""
+    async def replace_worker(self, make: Callable[[], Worker]) -> None:
+        """Serve with a worker `make` makes (after an agent was built on first use, to register it).
+
+        The old worker stops first: the SDK takes one worker per task queue and client at a time. A Stop
+        pressed meanwhile does not stop the swap half-way, which would leave the lab with no worker."""
 
         async def swap() -> None:
             await self._stop_worker()
-            self.worker, self.agents = make(), agents
+            self.worker = make()
             self.serve()
 
         swapping = asyncio.ensure_future(swap())

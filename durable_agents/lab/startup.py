@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from durable_agents.agent import DURABLE_AGENTS
 from durable_agents.lab import logs, reaper, servers
 from durable_agents.lab.errors import LabError
 from durable_agents.lab.servers import Server
@@ -62,7 +61,7 @@ class Plan:
             if server is not None:
                 await server.stop()
             raise
-        up = Serving(server, worker, identity, log, watchdog, agents=frozenset(DURABLE_AGENTS))
+        up = Serving(server, worker, identity, log, watchdog)
         up.serve()
         return up
 
