@@ -8,7 +8,10 @@
 Each worker's stdin is a pipe from this process: if the kernel dies, the workers see it close and
 stop, so no process is left behind. What a worker logs goes to `<sandbox root>/<identity>.log`.
 Each is forked from a process that has imported the libraries already (`durable_agents.lab.forkserver`),
-so that a worker polls within a second instead of three.
+so that a worker polls within a second instead of three: the workbook's own worker, or a program the
+reader wrote (`program=`, run as `python program ADDRESS TASK_QUEUE IDENTITY` would run it). A reader's
+program does not watch its stdin, so a watchdog process (`durable_agents.lab.reaper`) stops it if the
+kernel dies.
 """
 
 from __future__ import annotations
@@ -19,7 +22,6 @@ import functools
 import os
 import signal
 import subprocess
-import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -79,7 +81,7 @@ async def last_polls(client: Client, task_queue: str) -> dict[str, int]:
 class WorkerPool:
     """Worker processes polling one lab's task queue, by identity."""
 
-    processes: dict[str, forkserver.ForkedWorker | subprocess.Popen[bytes]] = field(default_factory=dict)
+    processes: dict[str, forkserver.ForkedWorker] = field(default_factory=dict)
     logs: dict[str, Path] = field(default_factory=dict)
     """Where each worker's output goes (`<sandbox root>/<identity>.log`)."""
     _watchdog: subprocess.Popen[bytes] | None = None
@@ -119,16 +121,9 @@ class WorkerPool:
                 pool.processes[identity] = forkserver.start_worker(
                     argv, {**os.environ, **(env or {})}, pool.logs[identity]
                 )
-                continue
-            with pool.logs[identity].open("ab") as log:  # a reader's program: a Python of its own
-                pool.processes[identity] = subprocess.Popen(
-                    [sys.executable, str(Path(program).resolve()), address, queue, identity],
-                    stdin=subprocess.PIPE,
-                    stdout=log,
-                    stderr=log,
-                    start_new_session=True,
-                    env={**os.environ, **(env or {})},
-                    cwd=Path(program).resolve().parent,
+            else:  # a reader's program, forked from the same process, run as `python program ADDRESS QUEUE IDENTITY`
+                pool.processes[identity] = forkserver.start_worker(
+                    [address, queue, identity], {**os.environ, **(env or {})}, pool.logs[identity], Path(program)
                 )
         if program is not None:
             pool._watchdog = reaper.guard([psutil.Process(p.pid) for p in pool.processes.values()])
@@ -167,7 +162,6 @@ class WorkerPool:
 
     async def _ready(self, identity: str) -> None:
         process = self.processes[identity]
-        assert isinstance(process, forkserver.ForkedWorker), "only our own forked workers report READY"
         line = await asyncio.to_thread(process.stdout.readline)
         if line.strip() != b"READY":
             await asyncio.to_thread(process.wait, 5)  # it is exiting: let it finish writing its log
