@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from durable_agents.lab import Lab, WorkerPool
@@ -49,3 +51,30 @@ async def test_a_worker_reports_the_build_id_of_its_code(lab: Lab):
     run = await lab.run([final("hi")])
     assert _build_ids(run.history_json) == {build_id(WORKFLOWS)}
     assert build_id([version("paced")]) != build_id(WORKFLOWS), "a deploy of other workflow code is another build"
+
+
+FACTS = """
+import json, os, sys
+import sibling  # a module beside the program, as `python program.py` finds it
+
+json.dump({
+    "argv": sys.argv[1:], "cwd": os.getcwd(), "path0": sys.path[0], "name": __name__, "file": __file__,
+    "sibling": sibling.WHERE, "warm": "pydantic_ai.durable_exec.temporal" in sys.modules,
+}, open("facts.json", "w"))
+"""
+
+
+async def test_a_readers_program_runs_as_python_would_run_it_in_a_warm_fork(bare_lab: Lab, tmp_path):
+    """A reader's program is forked from the fork server (the libraries already imported, so it starts
+    at once) and sees what `python program.py ADDRESS QUEUE IDENTITY`, started in its folder, would see."""
+    (tmp_path / "sibling.py").write_text("WHERE = 'beside'\n")
+    program = tmp_path / "facts.py"
+    program.write_text(FACTS)
+    with pytest.raises(WorkerStartError, match="exit code 0"):  # it never polls: it only says what it saw
+        await WorkerPool.start(bare_lab, 1, prefix="facts", program=program)
+    facts = json.loads((tmp_path / "facts.json").read_text())
+    address = bare_lab.client.service_client.config.target_host
+    assert facts["argv"] == [address, bare_lab.task_queue, "facts-1"]
+    assert facts["cwd"] == facts["path0"] == str(tmp_path)
+    assert (facts["name"], facts["file"], facts["sibling"]) == ("__main__", str(program), "beside")
+    assert facts["warm"], "the program should start in a fork of the warm server, its libraries imported"
