@@ -97,18 +97,21 @@ class ForkedWorker:
             self._process.kill()
 
 
-def start_worker(argv: Sequence[str], env: Mapping[str, str], log: Path, program: Path | None = None) -> ForkedWorker:
+def start_worker(
+    argv: Sequence[str], env: Mapping[str, str], log: Path, program: Path | None = None, module: str | None = None
+) -> ForkedWorker:
     """Fork `python -m durable_agents.lab.worker *argv` with environment `env`, its stderr going to `log`.
 
     With `program`, the fork runs that Python file instead, as `python program *argv` would, in its
     folder: a reader's worker program, which then starts in a fraction of a second instead of the
-    ~2.5 s a new interpreter spends importing the libraries it uses.
+    ~2.5 s a new interpreter spends importing the libraries it uses. With `module`, it runs
+    `python -m module *argv` (e.g. a replay in an interpreter that never ran the reader's workflow).
     """
     warm_up()
     stdin_r, stdin_w = os.pipe()
     stdout_r, stdout_w = os.pipe()
     ends = Connection(stdin_r, writable=False), Connection(stdout_w, readable=False)
-    where = None if program is None else str(program.resolve())
+    where = ("path", str(program.resolve())) if program else ("module", module) if module else None
     # daemon: at exit, multiprocessing stops the workers (SIGTERM) instead of waiting for them.
     process = _CONTEXT.Process(target=_run, args=(list(argv), dict(env), str(log), *ends, where), daemon=True)
     # multiprocessing re-runs this process's main module in the child (as `__mp_main__`), in case the
@@ -125,7 +128,12 @@ def start_worker(argv: Sequence[str], env: Mapping[str, str], log: Path, program
 
 
 def _run(
-    argv: list[str], env: dict[str, str], log: str, stdin: Connection, stdout: Connection, program: str | None
+    argv: list[str],
+    env: dict[str, str],
+    log: str,
+    stdin: Connection,
+    stdout: Connection,
+    main: tuple[str, str] | None,
 ) -> None:
     """In the forked child: become a worker process as `subprocess.Popen(start_new_session=True)` would start it."""
     os.setsid()
@@ -142,18 +150,21 @@ def _run(
     os.environ.update(env)  # multiprocessing has made the working directory and sys.path this process's
     from durable_agents.lab.exit import exit_now
 
-    if program is not None:
-        exit_now(lambda: _run_program(program, argv))
+    if main is not None:
+        exit_now(lambda: _run_main(*main, argv))
     from durable_agents.lab import worker
 
     exit_now(lambda: worker.main(argv))
 
 
-def _run_program(program: str, argv: list[str]) -> None:
-    """Run the file `program` as `python program *argv` started in its folder would: its folder first
-    on `sys.path`, its arguments in `sys.argv`, as `__main__`."""
-    folder = os.path.dirname(program)
+def _run_main(kind: str, main: str, argv: list[str]) -> None:
+    """Run `main` as `python main *argv` (kind "path", started in the file's folder: that folder first on
+    `sys.path`) or `python -m main *argv` (kind "module") would: its arguments in `sys.argv`, as `__main__`."""
+    sys.argv = [main, *argv]
+    if kind == "module":
+        runpy.run_module(main, run_name="__main__", alter_sys=True)
+        return
+    folder = os.path.dirname(main)
     os.chdir(folder)
     sys.path.insert(0, folder)
-    sys.argv = [program, *argv]
-    runpy.run_path(program, run_name="__main__")
+    runpy.run_path(main, run_name="__main__")

@@ -8,9 +8,9 @@ takes the next attempt, and the run finishes with nothing recorded done twice.
 
 The second part has the reader write it all from blank files: an agent module (an agent, a tool,
 a workflow), a worker program for it, and a function that drives a run through a crash.
-`replay_in_a_process` replays that run's history in a fresh interpreter that imports the reader's
-module (`python -m durable_agents.lessons.capstone AGENT_FILE HISTORY_FOLDER`), as a worker that
-picks the run up after a crash would.
+`replay_in_a_process` replays that run's history in a new process that imports the reader's module
+(`python -m durable_agents.lessons.capstone AGENT_FILE HISTORY_FOLDER`, forked from the fork server),
+as a worker that picks the run up after a crash would.
 
 Notebook 09's set-up cell imports from two places, `lessons.workbook` and this module: the package
 code the notebook shows or uses is imported here as `name as name` (a re-export) for it.
@@ -22,6 +22,7 @@ import asyncio
 import importlib
 import inspect
 import itertools
+import os
 import subprocess
 import sys
 import tempfile
@@ -32,7 +33,7 @@ from typing import Any
 
 from durable_agents import upstream
 from durable_agents.errors import root_cause
-from durable_agents.lab import Lab, Run, WorkerPool
+from durable_agents.lab import Lab, Run, WorkerPool, forkserver
 from durable_agents.lab.workers import forget_sticky
 from durable_agents.lessons import durability as durability
 from durable_agents.lessons import migration as migration
@@ -131,7 +132,11 @@ REPLAYED = "REPLAYED"
 
 
 def replay_in_a_process(agent_file: str | Path, histories: Mapping[str, Any]) -> str:
-    """Replay `histories` in a new interpreter that imports `agent_file`: "" if they replay, else the error.
+    """Replay `histories` in a new process that imports `agent_file`: "" if they replay, else the error.
+
+    The process is forked from the fork server (`durable_agents.lab.forkserver`): the libraries are
+    imported there, the reader's module never was, so it is imported afresh as a worker that picks
+    the run up would.
 
     The verdict is the line the process prints once the histories replayed, not its exit code: an
     interpreter that then fails on its way out (seen once in CI, a "Fatal Python error" at shutdown)
@@ -141,17 +146,23 @@ def replay_in_a_process(agent_file: str | Path, histories: Mapping[str, Any]) ->
 
     with tempfile.TemporaryDirectory() as folder:
         save_histories(dict(histories), folder)
-        done = subprocess.run(
-            [sys.executable, "-m", "durable_agents.lessons.capstone", str(Path(agent_file).resolve()), folder],
-            capture_output=True,
-            text=True,
-            timeout=120,
+        log = Path(folder) / "replay.log"
+        process = forkserver.start_worker(
+            [str(Path(agent_file).resolve()), folder], os.environ, log, module="durable_agents.lessons.capstone"
         )
-    if REPLAYED in done.stdout.splitlines():
-        return ""
-    lines = done.stderr.strip().splitlines()
+        process.stdin.close()
+        try:
+            code: int | str = process.wait(120)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            code = "none: it was still replaying after 120 s"
+        with process.stdout:
+            printed = process.stdout.read().decode("utf-8", "replace")
+        if REPLAYED in printed.splitlines():
+            return ""
+        lines = log.read_text("utf-8", "replace").strip().splitlines()
     fatal = [line for line in lines if line.startswith("Fatal Python error")]
-    return (fatal or lines or [f"exit code {done.returncode}"])[-1]
+    return (fatal or lines or [f"exit code {code}"])[-1]
 
 
 async def _replay_main(agent_file: str, folder: str) -> None:
