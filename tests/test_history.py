@@ -102,7 +102,7 @@ async def test_a_live_worker_replays_a_whole_snippet_budget_on_a_busier_machine(
 
 
 def test_a_readers_module_is_judged_by_its_replay_not_by_its_exit(tmp_path):
-    """09's check replays the reader's run in a fresh interpreter that imports their module: the verdict
+    """09's check replays the reader's run in a new process that imports their module: the verdict
     is the line it prints once the history replayed (one CI run's replay died on its way out, after it
     had replayed, and the check told the reader their code was not deterministic)."""
     from durable_agents.history.store import load_histories
