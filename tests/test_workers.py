@@ -57,6 +57,8 @@ FACTS = """
 import json, os, sys
 import sibling  # a module beside the program, as `python program.py` finds it
 
+print("x" * 200_000)  # more than a pipe holds: nobody reads the program's stdout but its log
+
 json.dump({
     "argv": sys.argv[1:], "cwd": os.getcwd(), "path0": sys.path[0], "name": __name__, "file": __file__,
     "sibling": sibling.WHERE, "warm": "pydantic_ai.durable_exec.temporal" in sys.modules,
@@ -78,3 +80,4 @@ async def test_a_readers_program_runs_as_python_would_run_it_in_a_warm_fork(bare
     assert facts["cwd"] == facts["path0"] == str(tmp_path)
     assert (facts["name"], facts["file"], facts["sibling"]) == ("__main__", str(program), "beside")
     assert facts["warm"], "the program should start in a fork of the warm server, its libraries imported"
+    assert "x" * 200_000 in (bare_lab.sandbox_root / "facts-1.log").read_text(), "what it prints is in its log"

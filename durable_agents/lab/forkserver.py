@@ -135,10 +135,14 @@ def _run(
     stdout: Connection,
     main: tuple[str, str] | None,
 ) -> None:
-    """In the forked child: become a worker process as `subprocess.Popen(start_new_session=True)` would start it."""
+    """In the forked child: become a worker process as `subprocess.Popen(start_new_session=True)` would start it.
+
+    A program's stdout goes to its log, as its stderr does: nobody reads the pipe, and a program that
+    printed more than the pipe holds would wait forever."""
     os.setsid()
     log_fd = os.open(log, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
-    for source, target in ((stdin.fileno(), 0), (stdout.fileno(), 1), (log_fd, 2)):
+    printed_to = log_fd if main is not None and main[0] == "path" else stdout.fileno()
+    for source, target in ((stdin.fileno(), 0), (printed_to, 1), (log_fd, 2)):
         os.dup2(source, target)
     stdin.close()
     stdout.close()
