@@ -97,23 +97,30 @@ class ForkedWorker:
             self._process.kill()
 
 
-def start_worker(
-    argv: Sequence[str], env: Mapping[str, str], log: Path, program: Path | None = None, module: str | None = None
-) -> ForkedWorker:
-    """Fork `python -m durable_agents.lab.worker *argv` with environment `env`, its stderr going to `log`.
+def start_worker(argv: Sequence[str], env: Mapping[str, str], log: Path) -> ForkedWorker:
+    """Fork `python -m durable_agents.lab.worker *argv` with environment `env`, its stderr going to `log`
+    (its stdout is a pipe to this process, on which it says READY)."""
+    return _fork(list(argv), env, log, None)
 
-    With `program`, the fork runs that Python file instead, as `python program *argv` would, in its
-    folder: a reader's worker program, which then starts in a fraction of a second instead of the
-    ~2.5 s a new interpreter spends importing the libraries it uses. With `module`, it runs
-    `python -m module *argv` (e.g. a replay in an interpreter that never ran the reader's workflow).
-    """
+
+def start_program(command: Sequence[str], env: Mapping[str, str], log: Path) -> ForkedWorker:
+    """Fork what `python *command` would run, `PROGRAM.py ARG ...` (in the program's folder) or
+    `-m MODULE ARG ...`, with environment `env`, its stdout and stderr going to `log`.
+
+    A reader's worker program then starts in a fraction of a second instead of the ~2.5 s a new
+    interpreter spends importing the libraries it uses."""
+    if command[0] == "-m":
+        return _fork(list(command[2:]), env, log, ("module", command[1]))
+    return _fork(list(command[1:]), env, log, ("path", str(Path(command[0]).resolve())))
+
+
+def _fork(argv: list[str], env: Mapping[str, str], log: Path, main: tuple[str, str] | None) -> ForkedWorker:
     warm_up()
     stdin_r, stdin_w = os.pipe()
     stdout_r, stdout_w = os.pipe()
     ends = Connection(stdin_r, writable=False), Connection(stdout_w, readable=False)
-    where = ("path", str(program.resolve())) if program else ("module", module) if module else None
     # daemon: at exit, multiprocessing stops the workers (SIGTERM) instead of waiting for them.
-    process = _CONTEXT.Process(target=_run, args=(list(argv), dict(env), str(log), *ends, where), daemon=True)
+    process = _CONTEXT.Process(target=_run, args=(argv, dict(env), str(log), *ends, main), daemon=True)
     # multiprocessing re-runs this process's main module in the child (as `__mp_main__`), in case the
     # target lives there: a notebook kernel's is harmless, but a script's or a command's would
     # import the package before the child has its environment (or, unguarded, run again). The
@@ -138,10 +145,10 @@ def _run(
     """In the forked child: become a worker process as `subprocess.Popen(start_new_session=True)` would start it.
 
     A program's stdout goes to its log, as its stderr does: nobody reads the pipe, and a program that
-    printed more than the pipe holds would wait forever."""
+    printed more than the pipe holds would wait forever. Only our worker (`main` None) says READY on it."""
     os.setsid()
     log_fd = os.open(log, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
-    printed_to = log_fd if main is not None and main[0] == "path" else stdout.fileno()
+    printed_to = stdout.fileno() if main is None else log_fd
     for source, target in ((stdin.fileno(), 0), (printed_to, 1), (log_fd, 2)):
         os.dup2(source, target)
     stdin.close()

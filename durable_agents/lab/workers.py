@@ -122,8 +122,8 @@ class WorkerPool:
                     argv, {**os.environ, **(env or {})}, pool.logs[identity]
                 )
             else:  # a reader's program, forked from the same process, run as `python program ADDRESS QUEUE IDENTITY`
-                pool.processes[identity] = forkserver.start_worker(
-                    [address, queue, identity], {**os.environ, **(env or {})}, pool.logs[identity], Path(program)
+                pool.processes[identity] = forkserver.start_program(
+                    [str(program), address, queue, identity], {**os.environ, **(env or {})}, pool.logs[identity]
                 )
         if program is not None:
             pool._watchdog = reaper.guard([psutil.Process(p.pid) for p in pool.processes.values()])

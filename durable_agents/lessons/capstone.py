@@ -147,20 +147,18 @@ def replay_in_a_process(agent_file: str | Path, histories: Mapping[str, Any]) ->
     with tempfile.TemporaryDirectory() as folder:
         save_histories(dict(histories), folder)
         log = Path(folder) / "replay.log"
-        process = forkserver.start_worker(
-            [str(Path(agent_file).resolve()), folder], os.environ, log, module="durable_agents.lessons.capstone"
-        )
+        command = ["-m", "durable_agents.lessons.capstone", str(Path(agent_file).resolve()), folder]
+        process = forkserver.start_program(command, os.environ, log)
         process.stdin.close()
+        process.stdout.close()  # what it prints goes to `log`
         try:
-            code: int | str = process.wait(120)
+            code = process.wait(120)
         except subprocess.TimeoutExpired:
             process.kill()
-            code = "none: it was still replaying after 120 s"
-        with process.stdout:
-            printed = process.stdout.read().decode("utf-8", "replace")
-        if REPLAYED in printed.splitlines():
-            return ""
+            return "The replay was still running after 120 s."
         lines = log.read_text("utf-8", "replace").strip().splitlines()
+    if REPLAYED in lines:
+        return ""
     fatal = [line for line in lines if line.startswith("Fatal Python error")]
     return (fatal or lines or [f"exit code {code}"])[-1]
 
