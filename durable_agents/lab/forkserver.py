@@ -30,7 +30,6 @@ PRELOAD = [
     "dotenv",
     "genai_prices.data",
     "pydantic_ai.durable_exec.temporal",
-    "pydantic_ai.models.anthropic",
     "pydantic_ai.models.function",
     "pydantic_ai.models.ollama",
     "pydantic_ai.models.openai",
@@ -42,8 +41,10 @@ PRELOAD = [
     "temporalio.worker",
     *upstream.PRELOAD,
 ]
-"""What the fork server imports: every third-party module `durable_agents.lab.worker` needs
-(tests/test_workers.py checks that the worker imports nothing else but this package)."""
+"""What the fork server imports: every third-party module `durable_agents.lab.worker` needs with no API
+key set (tests/test_forkserver.py checks that it imports nothing else but this package). A worker given
+a key imports that provider's SDK as it starts (`live.servable`): Anthropic's would add ~1.3 s to the
+server's ~1.7 s, which the first worker pool of a notebook waits for."""
 
 _CONTEXT = multiprocessing.get_context("forkserver")
 

@@ -166,7 +166,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--identity", required=True)
     args = parser.parse_args(argv)
     load_dotenv(find_dotenv(usecwd=True), override=False)  # a live model's API key may be in .env
-    live.preload()  # a provider's SDK imported inside a workflow task could pass the 2 s deadlock limit
+    live.preload(*live.servable())  # a provider's SDK imported inside a workflow task could pass the 2 s deadlock limit
     asyncio.run(serve(args.address, args.namespace, args.task_queue, args.identity))
 
 
