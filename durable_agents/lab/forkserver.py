@@ -51,7 +51,7 @@ _CONTEXT = multiprocessing.get_context("forkserver")
 
 def warm_up() -> None:
     """Start the fork server (if it is not running), so that it imports `PRELOAD` while this process
-    does something else (~10 ms here; its imports take ~4 s there). `start_worker` calls it; a notebook
+    does something else (~10 ms here; its imports take ~1.7 s there). `start_worker` calls it; a notebook
     that starts worker processes calls it first thing in its set-up cell, so the server imports while the
     kernel does. It stops when this process exits."""
     from multiprocessing import forkserver
