@@ -1,4 +1,4 @@
-"""The notebooks keep the workbook's conventions; nbmake executes them (see pyproject.toml)."""
+"""The notebooks keep the workbook's conventions; each runs as a test item of its own (tests/notebook_items.py)."""
 
 from __future__ import annotations
 

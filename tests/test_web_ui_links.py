@@ -1,113 +1,97 @@
 """Every Web UI link a notebook prints still answers once the notebook has run to its end.
 
-The notebooks leave their lab running (notebooks/README.md), so "open the Web UI link" works after
-*Run All*; 07 and 08 once ended with `lab.stop()`, and every link they printed was dead. Here a
-notebook runs top to bottom in a kernel (nbclient, as nbmake runs it) and, while that kernel is still
-alive, every `http://127.0.0.1:…` link in its outputs (printed text, a value shown, Markdown) is
-fetched: the page must be the Temporal Web UI, and a run's page must name a run the server behind
-that UI knows.
-
-The links come in two forms, both built from `lab.ui_url`: the UI's root (the set-up cell prints
-it) and a run's page, `<ui>/namespaces/<namespace>/workflows/<id>` (`run.ui_url`, `lab.run_url`,
-or the same f-string in 00 and 08). So a sample of notebooks suffices: 00 shows a run's link as
-Markdown, 07 prints both forms (its server crash and its deploy included) and is one of the two that
-stopped its lab. What the sample cannot see is a notebook stopping its lab at the end: the static
-test below holds every notebook to that.
+Each notebook's own test item checks its links while its kernel is alive (`tests/notebook_items.py`).
+Here: that check fails on a dead link, a page that is not the Web UI, or a run the server does not
+know; and no notebook stops its lab at the end (its links would die with the kernel's last cell).
 """
 
 from __future__ import annotations
 
-import json
 import re
-import shutil
-import time
-import urllib.error
-import urllib.request
+import threading
+from collections.abc import AsyncIterator, Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from urllib.parse import unquote, urlsplit
 
 import nbformat
 import pytest
-from nbclient import NotebookClient
 
+from durable_agents.lab import Lab
+from durable_agents.lab.servers import free_port
 from tests.conftest import NOTEBOOKS
-
-SAMPLE = ["00_orientation", "07_durability"]
-LINK = re.compile(r"http://127\.0\.0\.1:\d+[^\s'\"<>)\]\\]*")
-RUN_PAGE = re.compile(r"^/namespaces/(?P<namespace>[^/]+)/workflows/(?P<workflow_id>[^/]+)/?$")
+from tests.notebook_items import NotebookFailed, check_links, links
 
 
-def _shown(cell: nbformat.NotebookNode) -> str:
-    """Everything a cell's outputs show a reader: streams, values, Markdown and HTML, as text."""
-    parts = []
-    for output in cell.get("outputs", []):
-        parts.append(output.get("text", ""))
-        for mime in ("text/plain", "text/markdown", "text/html"):
-            parts.append(output.get("data", {}).get(mime, ""))
-    return "\n".join(parts)
+def _notebook(*texts: str) -> nbformat.NotebookNode:
+    """A notebook whose cells showed `texts` (a print each), as a kernel left them."""
+    cells = []
+    for n, text in enumerate(texts):
+        cell = nbformat.v4.new_code_cell("print(...)")
+        cell.id = f"c{n}"
+        cell.outputs = [nbformat.v4.new_output("stream", name="stdout", text=text)]
+        cells.append(cell)
+    return nbformat.v4.new_notebook(cells=cells)
 
 
-def _links(notebook: nbformat.NotebookNode) -> dict[str, str]:
-    """{link: the id of the first cell that shows it}."""
-    links: dict[str, str] = {}
-    for cell in notebook.cells:
-        for link in LINK.findall(_shown(cell)):
-            links.setdefault(link.rstrip(".,;:"), cell.id)
-    return links
+@pytest.fixture(scope="module")
+async def ui_lab(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Lab]:
+    """A dev server with its Web UI, as a notebook's set-up cell starts it."""
+    async with await Lab.start("dev", sandbox_root=tmp_path_factory.mktemp("ui"), replace_current=False) as lab:
+        yield lab
 
 
-def _get(url: str, patience: float = 5) -> tuple[int, str]:
-    """GET `url`; a 503 is asked again for `patience` seconds: the UI's server answers so while its own
-    connection to the Temporal server is still being made (seen once for a run's API, the page and
-    settings already answering), and the browser's page asks again too."""
-    deadline = time.monotonic() + patience
-    while True:
-        try:
-            with urllib.request.urlopen(url, timeout=10) as response:
-                return response.status, response.read().decode("utf-8", "replace")
-        except urllib.error.HTTPError as exc:
-            if exc.code != 503 or time.monotonic() > deadline:
-                raise
-        time.sleep(0.5)
+@pytest.fixture(scope="module")
+def not_the_ui() -> Iterator[str]:
+    """A web server on 127.0.0.1 that answers every page with 200 and a page that is not the Web UI."""
+
+    class Page(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            self.send_response(200)
+            self.end_headers()
+            self.wfile.write(b"<html>some other app</html>")
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Page)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
 
 
-def _check(link: str) -> None:
-    """The link is a page of the Temporal Web UI (its app, and the UI server's settings API beside it);
-    a run's page names a run the server behind that UI knows."""
-    status, page = _get(link)
-    assert status == 200 and "/_app/immutable/" in page, f"{link} answered {status}, not with the Web UI's app"
-    parts = urlsplit(link)
-    origin = f"{parts.scheme}://{parts.netloc}"
-    settings = json.loads(_get(f"{origin}/api/v1/settings")[1])
-    assert "ShowTemporalSystemNamespace" in settings, f"{origin} is not the Temporal Web UI's server: {settings}"
-    if match := RUN_PAGE.match(parts.path):
-        api = f"{origin}/api/v1/namespaces/{match['namespace']}/workflows/{match['workflow_id']}"
-        execution = json.loads(_get(api)[1])["workflowExecutionInfo"]["execution"]
-        assert execution["workflowId"] == unquote(match["workflow_id"]), f"{link}: the UI's server shows {execution}"
-    else:
-        assert parts.path in ("", "/"), f"{link}: neither the UI's root nor a run's page (update RUN_PAGE)"
+def test_the_links_a_notebook_showed_are_found_in_text_markdown_and_html():
+    notebook = _notebook(
+        "Temporal Web UI: http://127.0.0.1:8233", "see http://127.0.0.1:8233/namespaces/default/workflows/a-1."
+    )
+    notebook.cells[1].outputs.append(
+        nbformat.v4.new_output("display_data", data={"text/html": '<a href="http://127.0.0.1:8234/">UI</a>'})
+    )
+    assert links(notebook) == {
+        "http://127.0.0.1:8233": "c0",
+        "http://127.0.0.1:8233/namespaces/default/workflows/a-1": "c1",
+        "http://127.0.0.1:8234/": "c1",
+    }
 
 
-@pytest.mark.parametrize("stem", SAMPLE)
-async def test_every_web_ui_link_answers_after_the_notebook_ran(stem, tmp_path):
-    # A copy of the notebooks folder, so that this run's `.sandbox/` (07's database file among it) is not the
-    # one nbmake's run of the same notebook uses at the same time on another xdist worker.
-    folder = shutil.copytree(NOTEBOOKS, tmp_path / "notebooks", ignore=shutil.ignore_patterns(".sandbox", ".*"))
-    notebook = nbformat.read(folder / f"{stem}.ipynb", as_version=4)
-    client = NotebookClient(notebook, timeout=180, kernel_name="python3", resources={"metadata": {"path": str(folder)}})
-    async with client.async_setup_kernel():  # the kernel, and the lab the notebook left running, live until the end
-        for index, cell in enumerate(notebook.cells):
-            if cell.cell_type == "code":
-                await client.async_execute_cell(cell, index)
-        links = _links(notebook)
-        assert any(RUN_PAGE.match(urlsplit(link).path) for link in links), f"{stem} printed no run's link: {links}"
-        for link, cell_id in links.items():
-            try:
-                _check(link)
-            except (OSError, AssertionError) as exc:
-                raise AssertionError(
-                    f"{stem}, cell {cell_id}: the Web UI link {link} is dead after the run: {exc}"
-                ) from exc
+def test_a_dead_link_fails_the_notebook_naming_its_cell():
+    dead = f"http://127.0.0.1:{free_port()}"
+    with pytest.raises(NotebookFailed, match=rf"NN.ipynb, cell c1: the Web UI link {re.escape(dead)} is dead"):
+        check_links(_notebook("nothing here", f"Temporal Web UI: {dead}"), "NN.ipynb")
+
+
+def test_a_page_that_is_not_the_web_ui_fails(not_the_ui):
+    with pytest.raises(NotebookFailed, match="not with the Web UI's app"):
+        check_links(_notebook(f"{not_the_ui}/namespaces/default/workflows/a-1"), "NN.ipynb")
+
+
+async def test_a_run_the_server_does_not_know_fails_and_one_it_knows_passes(ui_lab):
+    from durable_agents.lessons.workbook import final
+
+    run = await ui_lab.run([final("here")])
+    assert check_links(_notebook(f"Web UI: {ui_lab.ui_url}", f"The run: {run.ui_url}"), "NN.ipynb") == 2
+    unknown = f"{ui_lab.ui_url}/namespaces/default/workflows/never-started"
+    with pytest.raises(NotebookFailed, match="never-started"):
+        check_links(_notebook(unknown), "NN.ipynb")
 
 
 def _last_code_cells(path: Path, n: int = 3) -> list[str]:
