@@ -26,8 +26,9 @@ import pytest
 from temporalio.testing import WorkflowEnvironment
 
 from durable_agents.agent import TEACHING_TOOLS
+from durable_agents.demo import ALIASES
 from durable_agents.demo.repl import offered_tools
-from durable_agents.demo.routes import ALIASES, ROUTES, UnknownScenario, pick, scenario
+from durable_agents.demo.routes import ROUTES, UnknownScenario, pick, scenario
 from durable_agents.history import events, store
 from durable_agents.history.graph import build_graph
 from durable_agents.history.tree import as_text
@@ -387,6 +388,25 @@ def test_bad_input_gets_one_clear_line(tmp_path, monkeypatch):
                 assert len(err.strip().splitlines()) == 1, f"one line, the terminal wraps it: {err}"
             assert "Traceback" not in out + err and "tonic::" not in err and "model=None" not in err
     assert not _left_in(tmp_path)
+
+
+@pytest.mark.parametrize(
+    "args",
+    [["--help"], ["--json"], ["--in-process", "--scenario", "ptc", "--timeout", "0"], ["--base-url", "http://x"]],
+    ids=["help", "usage", "timeout", "base-url"],
+)
+def test_help_and_the_first_refusals_come_before_the_agent_libraries_load(args, tmp_path):
+    """They answer at once: pydantic-ai, temporalio and the scenarios (~1.5 s to import) load only once
+    the command's own checks have passed (`-X importtime` lists every module a process imported)."""
+    done = subprocess.run(
+        [sys.executable, "-X", "importtime", COMMAND, "demo", *args, "--sandbox", str(tmp_path)],
+        env=ENV, cwd=tmp_path, capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert done.returncode == (0 if args == ["--help"] else 2), done.stderr[-2000:]
+    imported = {line.split("|")[-1].strip() for line in done.stderr.splitlines() if line.startswith("import time:")}
+    heavy = {name for name in imported if name.split(".")[0] in ("pydantic_ai", "temporalio")}
+    assert not heavy and "durable_agents.scenarios" not in imported, sorted(heavy)[:10]
+    assert {"typer", "durable_agents.demo.cli"} <= imported, "the listing is there"
 
 
 def test_help_fits_an_80_column_terminal():

@@ -36,15 +36,13 @@ import sys
 import tempfile
 from collections.abc import Awaitable
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, NoReturn
 
 import typer
 from rich.console import Console
 from rich.markup import escape
 
-from durable_agents import live
-from durable_agents.demo import SANDBOX
-from durable_agents.demo.routes import ALIASES, UnknownScenario, prompt_plan, scenario, scenario_plan
+from durable_agents.demo import ALIASES, SANDBOX
 from durable_agents.lab.exit import exit_now
 
 app = typer.Typer(
@@ -84,8 +82,7 @@ def _run(main: Awaitable[int]) -> None:
     try:
         code = asyncio.run(guarded())
     except Failed as exc:
-        Console(stderr=True, soft_wrap=True).print(f"[red]{escape(str(exc))}[/red]", highlight=False)
-        code = 2
+        _refuse(exc)
     except KeyboardInterrupt:
         code = 130
     raise typer.Exit(code)
@@ -187,12 +184,18 @@ def demo(
     try:
         _check(timeout, sandbox, task_queue)  # before anything starts: a bad value is one line, exit 2
         if base_url and not model:
-            raise live.LiveModelError("--base-url is where a live model is served: add --model, e.g. ollama:qwen3.")
+            raise Failed("--base-url is where a live model is served: add --model, e.g. ollama:qwen3.")
+    except Failed as exc:
+        _refuse(exc)
+    # Imported only now (~1.5 s: pydantic-ai, the scenarios), so that `--help` and the checks above answer at once.
+    from durable_agents import live
+    from durable_agents.demo.routes import UnknownScenario, prompt_plan, scenario, scenario_plan
+
+    try:
         qualified = live.resolve(model, base_url, instead="Leave out --model") if model is not None else None
         chosen = scenario(scenario_name) if scenario_name else None
-    except (Failed, live.LiveModelError, UnknownScenario) as exc:
-        Console(stderr=True, soft_wrap=True).print(f"[red]{escape(str(exc))}[/red]", highlight=False)
-        raise typer.Exit(2) from None
+    except (live.LiveModelError, UnknownScenario) as exc:
+        _refuse(exc)
     os.environ.setdefault("PYDANTIC_AI_NO_BANNER", "1")  # the terminal is for the runs
     kind = "time-skipping" if in_process else "dev" if start_dev_server else "existing"
 
@@ -247,6 +250,12 @@ def demo(
             await lab.stop()
 
     _run(main())
+
+
+def _refuse(exc: Exception) -> NoReturn:
+    """Print a problem the user can fix as one red line on stderr, and exit with status 2."""
+    Console(stderr=True, soft_wrap=True).print(f"[red]{escape(str(exc))}[/red]", highlight=False)
+    raise typer.Exit(2) from None
 
 
 def _web_ui(url: str | None, *, one_shot: bool, started: bool) -> tuple[str | None, str]:

@@ -34,7 +34,8 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from durable_agents.demo.routes import ALIASES, ROUTES, Plan, UnknownScenario, prompt_plan, scenario, scenario_plan
+from durable_agents.demo import ALIASES
+from durable_agents.demo.routes import ROUTES, Plan, UnknownScenario, prompt_plan, scenario, scenario_plan
 from durable_agents.demo.runner import Outcome, Runner, script_json
 from durable_agents.deps import DemoDeps
 from durable_agents.scenarios import SCENARIOS

@@ -14,15 +14,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from durable_agents.demo import ALIASES
 from durable_agents.scenarios import SCENARIOS, Scenario
 from durable_agents.script import Step, call, code, final, spawn
-
-ALIASES = {
-    "ptc": "ptc_gathers_activities_and_spawns",
-    "retry": "retryable_failure_retries_in_temporal",
-    "spawn": "spawn_is_a_child_workflow",
-}
-"""Short names for the scenarios the reference design's demo runs with `--scenario`."""
 
 
 class UnknownScenario(KeyError):
