@@ -1,6 +1,7 @@
-"""Each numbered notebook as one test item: it runs top to bottom in a fresh kernel; then, while that
-kernel (and the lab the notebook left running) is alive, every Web UI link it showed must answer;
-then every history it wrote must replay against today's workflow code.
+"""Each numbered notebook as one test item: it runs top to bottom in a fresh kernel, and no solution
+cell may display anything; then, while that kernel (and the lab the notebook left running) is alive,
+every Web UI link it showed must answer; then every history it wrote must replay against today's
+workflow code.
 
 The three belong in one item because the links live only as long as the kernel: they are the point
 of leaving the lab running (notebooks/README.md), and 07 and 08 once ended with `lab.stop()`, every
@@ -127,7 +128,20 @@ async def run_notebook(path: Path, env: dict[str, str]) -> int:
                 raise NotebookFailed(
                     f"{path.name}, cell {index + 1} (id {cell.id}):\n{ANSI.sub('', str(exc))}"
                 ) from None
+        check_solutions_quiet(notebook, path.name)
         return check_links(notebook, path.name)
+
+
+def check_solutions_quiet(notebook: nbformat.NotebookNode, name: str) -> None:
+    """No solution cell displayed anything when it ran. JupyterLab's Run All clears a cell's "outputs
+    hidden" flag (tests/test_browser.py shows it), so whatever a solution displays, a printout, a
+    warning on stderr, a diagram, shows under it and gives the answer away. Raises `NotebookFailed`."""
+    for cell in notebook.cells:
+        if "solution" in cell.metadata.get("tags", []) and cell.get("outputs"):
+            raise NotebookFailed(
+                f"{name}, solution cell {cell.id} displayed {shown(cell)[:300]!r}: after Run All it shows "
+                "under the cell. End it with `.assert_passed()`, print nothing, and keep warnings off."
+            )
 
 
 READERS_CODE = ("yours-", "yours_ptc-", "long_yours-", "mine-")

@@ -10,6 +10,7 @@ import pytest
 from nbclient import NotebookClient
 
 from tests.conftest import NOTEBOOKS
+from tests.notebook_items import NotebookFailed, check_solutions_quiet
 
 PATHS = sorted(NOTEBOOKS.glob("[0-9][0-9]_*.ipynb"))
 
@@ -86,6 +87,22 @@ def _quiet(source: str) -> bool:
         return True
     value = last.value.value if isinstance(last.value, ast.Await) else last.value
     return isinstance(value, ast.Call) and isinstance(value.func, ast.Attribute) and value.func.attr == "assert_passed"
+
+
+def test_a_solution_that_displayed_anything_when_it_ran_fails_its_notebook():
+    """The same rule, on what the cells did when the notebook's item ran them (a warning counts)."""
+    solution = {"tags": ["solution"], "jupyter": {"source_hidden": True, "outputs_hidden": True}}
+    quiet = nbformat.v4.new_code_cell("check.assert_passed()", metadata=solution)
+    loud = nbformat.v4.new_code_cell("check.assert_passed()", metadata=solution)
+    loud.id = "loud"
+    loud.outputs = [nbformat.v4.new_output("stream", name="stderr", text="UserWarning: the answer is 42")]
+    shown = nbformat.v4.new_code_cell("print(42)")
+    shown.outputs = [nbformat.v4.new_output("stream", name="stdout", text="42")]
+    check_solutions_quiet(nbformat.v4.new_notebook(cells=[quiet, shown]), "NN.ipynb")  # not a solution: may print
+    with pytest.raises(
+        NotebookFailed, match=re.escape("NN.ipynb, solution cell loud displayed 'UserWarning: the answer is 42")
+    ):
+        check_solutions_quiet(nbformat.v4.new_notebook(cells=[quiet, loud]), "NN.ipynb")
 
 
 @pytest.mark.parametrize("path", PATHS, ids=lambda p: p.name)
