@@ -3,7 +3,7 @@ cell may display anything; then, while that kernel (and the lab the notebook lef
 every Web UI link it showed must answer; then every history it wrote must replay against today's
 workflow code.
 
-The three belong in one item because the links live only as long as the kernel: they are the point
+The checks belong in one item because the links live only as long as the kernel: they are the point
 of leaving the lab running (notebooks/README.md), and 07 and 08 once ended with `lab.stop()`, every
 link they had printed dead. nbmake, which ran the notebooks before, shuts the kernel down as the last
 cell ends, so a second run of 00 and 07 in a kernel of its own checked a sample of links (~40 s of
@@ -45,7 +45,8 @@ ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
 
 class NotebookFailed(Exception):
-    """A cell failed (or timed out), or a link the notebook showed was dead once it had run."""
+    """A cell failed (or timed out), a solution displayed something, or a link the notebook showed was
+    dead once it had run."""
 
 
 def shown(cell: nbformat.NotebookNode) -> str:
@@ -113,9 +114,9 @@ def check_links(notebook: nbformat.NotebookNode, name: str) -> int:
 
 
 async def run_notebook(path: Path, env: dict[str, str]) -> int:
-    """Run `path` top to bottom in a fresh kernel (in its folder, with environment `env`); then, while
-    that kernel lives, check the Web UI links it showed (`check_links`); how many it showed. A failed
-    cell raises `NotebookFailed`, saying which and why."""
+    """Run `path` top to bottom in a fresh kernel (in its folder, with environment `env`); then check its
+    solutions displayed nothing and, while that kernel lives, the Web UI links it showed (`check_links`);
+    how many it showed. A failed cell raises `NotebookFailed`, saying which and why."""
     notebook = nbformat.read(path, as_version=4)
     client = NotebookClient(
         notebook, timeout=CELL_TIMEOUT, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}}
@@ -184,7 +185,7 @@ class NotebookFile(pytest.File):
 
 class NotebookItem(pytest.Item):
     """Run the notebook, writing its histories to a folder of its own under `$DURABLE_AGENTS_HISTORY_DIR`
-    (its kernel is given the folder); check its links; replay the folder."""
+    (its kernel is given the folder); check its solutions and its links; replay the folder."""
 
     def runtest(self) -> None:
         folder = Path(os.environ[HISTORY_DIR_ENV]) / self.path.stem
