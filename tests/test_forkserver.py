@@ -10,16 +10,15 @@ from durable_agents.lab.forkserver import PRELOAD
 
 
 def _imported_after_preload(env: dict[str, str]) -> list[str]:
-    """The third-party modules a worker imports as it starts (its module, then its providers' SDKs), in
+    """The third-party modules a worker imports as it starts (its module, then `load_providers`), in
     an interpreter that has imported `PRELOAD` (a module built into the interpreter, such as `gc`,
     costs nothing to import)."""
     program = (
         "import sys\n"
         f"for name in {PRELOAD!r}: __import__(name)\n"
         "before = set(sys.modules)\n"
-        "from durable_agents import live\n"
-        "import durable_agents.lab.worker\n"
-        "live.preload(*live.servable())\n"
+        "from durable_agents.lab import worker\n"
+        "worker.load_providers()\n"
         "new = set(sys.modules) - before - set(sys.builtin_module_names)\n"
         "print(*sorted(m for m in new if not m.startswith('durable_agents')))\n"
     )

@@ -165,9 +165,16 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--task-queue", required=True)
     parser.add_argument("--identity", required=True)
     args = parser.parse_args(argv)
-    load_dotenv(find_dotenv(usecwd=True), override=False)  # a live model's API key may be in .env
-    live.preload(*live.servable())  # a provider's SDK imported inside a workflow task could pass the 2 s deadlock limit
+    load_providers()
     asyncio.run(serve(args.address, args.namespace, args.task_queue, args.identity))
+
+
+def load_providers() -> None:
+    """Before a worker process polls: the keys in a `.env` (a live model's API key may be there), then the
+    SDKs of the providers it can serve (`live.servable`): one imported inside a workflow task could pass
+    the 2 s deadlock limit."""
+    load_dotenv(find_dotenv(usecwd=True), override=False)
+    live.preload(*live.servable())
 
 
 if __name__ == "__main__":
