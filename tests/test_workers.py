@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import pytest
 
-from durable_agents.lab import Lab, WorkerPool
+from durable_agents.lab import Lab, WorkerPool, forkserver
 from durable_agents.lab.workers import WorkerStartError, last_polls
 from tests.conftest import NOTEBOOKS
 
@@ -30,6 +31,26 @@ async def test_a_dead_workers_poller_does_not_make_its_successor_ready(bare_lab:
         assert again.processes["again-1"].poll() is None
     finally:
         await again.stop()
+
+
+async def test_a_program_that_fails_at_once_is_told_with_its_log_not_a_missing_process(
+    bare_lab: Lab, tmp_path, monkeypatch
+):
+    """09's starter files fail as they start, within milliseconds of the fork: the pool once looked the
+    process up for its watchdog after it was gone (psutil's `NoSuchProcess` in the check's cell). Here
+    each fork returns only once its program has exited, so the lookup always comes too late."""
+    broken = tmp_path / "broken.py"
+    broken.write_text("raise SystemExit('my worker is not written yet')\n")
+    fork = forkserver.start_program
+
+    def gone_at_once(*args: Any) -> forkserver.ForkedWorker:
+        process = fork(*args)
+        process.wait(30)
+        return process
+
+    monkeypatch.setattr(forkserver, "start_program", gone_at_once)
+    with pytest.raises(WorkerStartError, match=r"exit code 1(.|\n)*my worker is not written yet"):
+        await WorkerPool.start(bare_lab, 2, prefix="broken", program=broken)
 
 
 def _build_ids(history: object) -> set[str]:

@@ -22,7 +22,7 @@ import functools
 import os
 import signal
 import subprocess
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -49,6 +49,16 @@ class WorkerStartError(RuntimeError):
         lines = log.read_text(errors="replace").strip().splitlines() if log.exists() else []
         tail = "\n".join(lines[-6:]) or "(its log is empty)"
         super().__init__(f"Worker {identity} did not start (exit code {exit_code}). The end of {log}:\n{tail}")
+
+
+def _still_running(processes: Iterable[forkserver.ForkedWorker]) -> list[psutil.Process]:
+    """The processes that still run. A reader's program that fails at once (a starter file, a syntax
+    error) is gone within milliseconds of its fork: it needs no watchdog, and its wait says why it ended."""
+    running = []
+    for process in processes:
+        with contextlib.suppress(psutil.NoSuchProcess):
+            running.append(psutil.Process(process.pid))
+    return running
 
 
 async def forget_sticky(client: Client, workflow_id: str) -> None:
@@ -126,7 +136,7 @@ class WorkerPool:
                     [str(program), address, queue, identity], {**os.environ, **(env or {})}, pool.logs[identity]
                 )
         if program is not None:
-            pool._watchdog = reaper.guard([psutil.Process(p.pid) for p in pool.processes.values()])
+            pool._watchdog = reaper.guard(_still_running(pool.processes.values()))
         ready = pool._ready if program is None else functools.partial(pool._polling, lab.client, queue, earlier)
         try:
             await asyncio.wait_for(asyncio.gather(*(ready(i) for i in pool.processes)), READY_TIMEOUT)
