@@ -81,7 +81,7 @@ def resolve(name: str, base_url: str | None = None, *, instead: str = "Leave mod
 
 
 def preload(*names: str) -> None:
-    """Import the model classes of these providers (default: all), outside any workflow.
+    """Import the model classes of these providers, outside any workflow.
 
     The workflow builds the run's model too (for its profile), and an SDK imported there for the
     first time can take longer than the 2 s a workflow task may run before Temporal calls it a
@@ -90,7 +90,7 @@ def preload(*names: str) -> None:
     """
     import importlib
 
-    for name in names or tuple(KEYS):
+    for name in names:
         importlib.import_module(f"pydantic_ai.models.{name}")
 
 
