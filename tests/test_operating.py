@@ -6,9 +6,11 @@ continue-as-new) and a retired version's drainage, and the exercise's check with
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from types import SimpleNamespace
 
 import pytest
 from temporalio.client import WorkflowUpdateFailedError
+from temporalio.service import RPCError, RPCStatusCode
 
 from durable_agents.history.store import fetch_chain
 from durable_agents.lab import Lab
@@ -21,6 +23,32 @@ from durable_agents.workflows import ConversationWorkflow
 
 def types(history, first=1, last=None):
     return [r["type"] for r in op.events_table(history, first, last)]
+
+
+@pytest.mark.parametrize("made", [False, True], ids=["not-made", "made-answer-lost"])
+async def test_a_reset_the_server_answers_cancelled_is_made_once(lab: Lab, monkeypatch, made):
+    """The dev server once answered a reset with CANCELLED on a busy machine. Whether the reset was made
+    (and only its answer lost) or not, `reset_workflow` ends with one reset: it asks again only if the
+    workflow's latest run is still the old one, since the server would make a second reset."""
+    bad = await op.rewind_drill.bad_run(lab, op.REWIND_SCRIPT)
+    point = op.reset_point(bad.histories[bad.workflow_id], request=2)
+    service = lab.client.workflow_service
+    real, sent, runs = service.reset_workflow_execution, [], []
+
+    async def answered_cancelled_once(request, *args, **kwargs):
+        sent.append(request.request_id)
+        if len(sent) == 1 and not made:
+            raise RPCError("operation was canceled", RPCStatusCode.CANCELLED, b"")
+        runs.append((await real(request, *args, **kwargs)).run_id)
+        if len(sent) == 1:
+            raise RPCError("operation was canceled", RPCStatusCode.CANCELLED, b"")
+        return SimpleNamespace(run_id=runs[-1])
+
+    monkeypatch.setattr(service, "reset_workflow_execution", answered_cancelled_once)
+    run_id = await op.reset_workflow(lab, bad.workflow_id, point)
+    assert runs == [run_id], f"one reset, whose run is the one returned: {runs}"
+    assert len(sent) == (1 if made else 2), sent
+    assert (await lab.client.get_workflow_handle(bad.workflow_id).describe()).run_id == run_id
 
 
 async def test_a_reset_keeps_the_first_turn_and_redoes_the_second_on_v2(lab: Lab):

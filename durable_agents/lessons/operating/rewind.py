@@ -19,6 +19,7 @@ from typing import Any
 from temporalio.api.common.v1 import WorkflowExecution
 from temporalio.api.workflowservice.v1 import ResetWorkflowExecutionRequest
 from temporalio.client import WorkflowHandle, WorkflowHistory
+from temporalio.service import RPCError, RPCStatusCode
 
 from durable_agents.lab.lab import Lab
 from durable_agents.lab.run import Run
@@ -104,16 +105,31 @@ async def reset_workflow(lab: Lab, workflow_id: str, event_id: int, reason: str 
     up to that workflow task, fails the old run's task there, and starts a new run that carries on
     from it. Signals (and updates) received after the point are sent to the new run again.
     """
-    response = await lab.client.workflow_service.reset_workflow_execution(
-        ResetWorkflowExecutionRequest(
-            namespace=lab.client.namespace,
-            workflow_execution=WorkflowExecution(workflow_id=workflow_id),
-            reason=reason,
-            workflow_task_finish_event_id=event_id,
-            request_id=str(uuid.uuid4()),
-        )
+    request = ResetWorkflowExecutionRequest(
+        namespace=lab.client.namespace,
+        workflow_execution=WorkflowExecution(workflow_id=workflow_id),
+        reason=reason,
+        workflow_task_finish_event_id=event_id,
+        request_id=str(uuid.uuid4()),
     )
-    return response.run_id
+    service, handle = lab.client.workflow_service, lab.client.get_workflow_handle(workflow_id)
+    before = (await handle.describe()).run_id
+    for _ in range(RESET_ATTEMPTS - 1):
+        try:
+            return (await service.reset_workflow_execution(request)).run_id
+        except RPCError as exc:
+            if exc.status != RPCStatusCode.CANCELLED:
+                raise
+            if (latest := (await handle.describe()).run_id) != before:
+                return latest  # the reset was made, and only its answer lost
+    return (await service.reset_workflow_execution(request)).run_id  # the last attempt's error is the caller's
+
+
+RESET_ATTEMPTS = 3
+"""How often `reset_workflow` sends its request. The dev server once answered a reset with CANCELLED
+("operation was canceled") on a busy machine. It does not de-duplicate resets by `request_id` (a
+second request makes a second reset: tests/test_operating.py), so the request is sent again only if
+the workflow's latest run is still the one it would reset."""
 
 
 def model_requests(history: WorkflowHistory) -> list[int]:
