@@ -35,6 +35,7 @@ from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError, CellTimeoutError
 
 from durable_agents.history.store import HISTORY_DIR_ENV
+from durable_agents.maintenance.site import EXECUTED_DIR_ENV
 
 CELL_TIMEOUT = 180
 """Seconds one cell may run (09's checks start worker processes; none takes a tenth of this)."""
@@ -113,10 +114,11 @@ def check_links(notebook: nbformat.NotebookNode, name: str) -> int:
     return len(found)
 
 
-async def run_notebook(path: Path, env: dict[str, str]) -> int:
+async def run_notebook(path: Path, env: dict[str, str]) -> tuple[nbformat.NotebookNode, int]:
     """Run `path` top to bottom in a fresh kernel (in its folder, with environment `env`); then check its
     solutions displayed nothing and, while that kernel lives, the Web UI links it showed (`check_links`);
-    how many it showed. A failed cell raises `NotebookFailed`, saying which and why."""
+    the executed notebook and how many links it showed. A failed cell raises `NotebookFailed`, saying
+    which and why."""
     notebook = nbformat.read(path, as_version=4)
     client = NotebookClient(
         notebook, timeout=CELL_TIMEOUT, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}}
@@ -130,7 +132,7 @@ async def run_notebook(path: Path, env: dict[str, str]) -> int:
                     f"{path.name}, cell {index + 1} (id {cell.id}):\n{ANSI.sub('', str(exc))}"
                 ) from None
         check_solutions_quiet(notebook, path.name)
-        return check_links(notebook, path.name)
+        return notebook, check_links(notebook, path.name)
 
 
 def check_solutions_quiet(notebook: nbformat.NotebookNode, name: str) -> None:
@@ -185,7 +187,9 @@ class NotebookFile(pytest.File):
 
 class NotebookItem(pytest.Item):
     """Run the notebook, writing its histories to a folder of its own under `$DURABLE_AGENTS_HISTORY_DIR`
-    (its kernel is given the folder); check its solutions and its links; replay the folder."""
+    (its kernel is given the folder); check its solutions and its links; replay the folder. Once all
+    pass, the executed notebook is written to `$DURABLE_AGENTS_EXECUTED_DIR` if that is set: CI builds
+    the static site from those (durable_agents/maintenance/site.py) instead of running them again."""
 
     def runtest(self) -> None:
         folder = Path(os.environ[HISTORY_DIR_ENV]) / self.path.stem
@@ -193,8 +197,11 @@ class NotebookItem(pytest.Item):
 
         # A thread with its own event loop: pytest-asyncio's session loop is left alone.
         with ThreadPoolExecutor(1) as pool:
-            shown_links = pool.submit(asyncio.run, run_notebook(self.path, env)).result()
+            notebook, shown_links = pool.submit(asyncio.run, run_notebook(self.path, env)).result()
             replayed = pool.submit(asyncio.run, replay_histories(folder, self.path.parent)).result()
+        if executed := os.environ.get(EXECUTED_DIR_ENV):
+            Path(executed).mkdir(parents=True, exist_ok=True)
+            nbformat.write(notebook, Path(executed) / self.path.name)
         self.user_properties += [("web ui links", shown_links), ("histories replayed", replayed)]
 
     def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> Any:
