@@ -49,29 +49,31 @@ def _title(notebook: nbformat.NotebookNode) -> str:
     return first.lstrip("# ").strip()
 
 
-def page(path: Path, timeout: int = 300, executed: Path | None = None) -> tuple[str, str]:
-    """One notebook's HTML page (links between notebooks kept) and its title: executed in a fresh kernel,
-    or, with `executed`, the copy of it already executed there."""
+def render(notebook: nbformat.NotebookNode) -> tuple[str, str]:
+    """An executed notebook's HTML page (links between notebooks kept) and its title."""
     from nbconvert import HTMLExporter  # here, not above: the tests import EXECUTED_DIR_ENV, not nbconvert
-    from nbconvert.preprocessors import ExecutePreprocessor
 
-    if executed is None:
-        notebook = nbformat.read(path, as_version=4)
-        ExecutePreprocessor(timeout=timeout, kernel_name="python3").preprocess(
-            notebook, {"metadata": {"path": str(path.parent)}}
-        )
-    else:
-        notebook = nbformat.read(executed / path.name, as_version=4)
     static_widgets(notebook)
     body, _ = HTMLExporter(template_name="lab").from_notebook_node(notebook)
     return re.sub(r'href="(\d\d_[\w-]+)\.ipynb"', r'href="\1.html"', body), _title(notebook)
+
+
+def page(path: Path, timeout: int = 300) -> tuple[str, str]:
+    """Execute one notebook in a fresh kernel; its page and title (`render`)."""
+    from nbconvert.preprocessors import ExecutePreprocessor
+
+    notebook = nbformat.read(path, as_version=4)
+    ExecutePreprocessor(timeout=timeout, kernel_name="python3").preprocess(
+        notebook, {"metadata": {"path": str(path.parent)}}
+    )
+    return render(notebook)
 
 
 def _pages(paths: list[Path], timeout: int, jobs: int | None, executed: Path | None) -> Iterator[tuple[str, str]]:
     """Each notebook's page, in order: `jobs` kernels at a time, or, from `executed`, one after another
     in this process (only nbconvert's HTML to make)."""
     if executed is not None:
-        yield from (page(path, executed=executed) for path in paths)
+        yield from (render(nbformat.read(executed / path.name, as_version=4)) for path in paths)
         return
     with ProcessPoolExecutor(max_workers=jobs or os.cpu_count() or 2) as pool:
         yield from pool.map(page, paths, [timeout] * len(paths))
