@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import timedelta
 from typing import Any, Literal
 
@@ -20,12 +20,13 @@ with workflow.unsafe.imports_passed_through():
     from pydantic_ai_harness.ask_user import TIMED_OUT, AskUserAnswer, AskUserRequest, AskUserResponse, ask_user_result
 
     from durable_agents.agent import DURABLE_AGENTS, LONG_RUN_AGENTS, MCP_AGENT, STREAMING_AGENTS, chat_agent, hosted
-    from durable_agents.deps import AgentRequest
+    from durable_agents.deps import DAY, AgentRequest, Answer, Conversation, LongRun, PendingCall
     from durable_agents.legacy import legacy_agent
 
 __all__ = [
     "AGENTS",
     "AGENT_NAMES",
+    "DAY",
     "LONG_RUN_AGENTS",
     "WORKFLOWS",
     "AgentRequest",
@@ -87,54 +88,8 @@ class DemoAgentWorkflow(PydanticAIWorkflow):
 
 # --- Long-running agents (notebook 08): a person in the loop, and histories that stay small ---
 
-DAY = 86_400.0
 LONG_RUN_LIMITS = UsageLimits(request_limit=1000)
 """A long run makes many model requests; Pydantic AI's default stops a run at 50."""
-
-
-@dataclass
-class LongRun:
-    """The input of `LongRunWorkflow`: an agent run that may wait for people and outlive its history."""
-
-    request: AgentRequest
-    answer_within: float = DAY
-    """Seconds a person has to answer the pending calls; then `on_timeout` decides each one."""
-    on_timeout: Literal["deny", "approve"] = "deny"
-    """What an unanswered approval becomes when the deadline passes (an unanswered question is
-    always told `TIMED_OUT`)."""
-    continue_as_new: bool = True
-    """Continue as new when Temporal suggests it; False keeps the whole run in one history."""
-    messages: list[ModelMessage] | None = None
-    """The conversation so far, carried over by continue-as-new (None on the first run)."""
-    run_number: int = 1
-    """Which run of the chain this is: 1, then one more after each continue-as-new."""
-
-
-@dataclass
-class Answer:
-    """A person's answer to one pending call: an approval (`approve`) or a question (`choices`)."""
-
-    call_id: str
-    approve: bool | None = None
-    """For a tool that needs approval: True runs the call, False denies it."""
-    reason: str = ""
-    """Told to the model when the call is denied."""
-    choices: dict[str, list[str]] | None = None
-    """For `ask_user_question`: each question's header -> the option labels picked."""
-
-
-@dataclass
-class PendingCall:
-    """A call the run is waiting on, as the `pending` query shows it."""
-
-    call_id: str
-    tool: str
-    args: dict[str, Any]
-    kind: Literal["approval", "question"]
-    answer: str | None = None
-    """None while nobody has answered; then what was decided (`approved`, `denied: ...`, the choices)."""
-    by: str = ""
-    """`person` or `deadline`."""
 
 
 class AnswerRejected(ValueError):
@@ -311,20 +266,6 @@ def _duration(seconds: float) -> str:
 
 
 # --- A conversation (notebook 10): each message an update, the first one starts the workflow ---
-
-
-@dataclass
-class Conversation:
-    """The input of `ConversationWorkflow`: the run's settings (its script covers every turn) and the talk so far."""
-
-    request: AgentRequest
-    """Sandbox, script and limits; its prompt is not used (each message is one)."""
-    messages: list[ModelMessage] | None = None
-    """The conversation so far, carried over by continue-as-new (None on the first run)."""
-    idle_timeout: float = DAY
-    """Seconds without a message after which the conversation ends."""
-    upgrade: bool = True
-    """Under Worker Versioning: continue as new onto a new current version between messages (False: stay)."""
 
 
 @workflow.defn

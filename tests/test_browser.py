@@ -271,12 +271,10 @@ def _drive(browser: object, page: object, url: str, root: Path, artefacts: Path)
     cells.last.locator(".jp-InputPrompt").click()
     _run_menu(page, "Run Selected Cell and All Below")
     _wait_ran(page, 0, 60)
-    page.keyboard.press("Control+s")
-    time.sleep(2)
+    notebook = _saved_when_ran(page, root / NOTEBOOK, 60)
     page.screenshot(path=artefacts / "04-notebook-end.png", full_page=True)
     page.close()
 
-    notebook = nbformat.read(root / NOTEBOOK, as_version=4)
     code = [c for c in notebook.cells if c.cell_type == "code"]
     assert all(c.execution_count for c in code), "some cells never ran"
     for cell in code:

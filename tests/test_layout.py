@@ -125,3 +125,38 @@ def test_every_module_imports():
             continue
         parts = path.relative_to(PACKAGE.parent).with_suffix("").parts
         importlib.import_module(".".join(parts[:-1] if parts[-1] == "__init__" else parts))
+
+
+def dataclasses_in(hint: object) -> set[type]:
+    """The dataclasses a type hint names, however deep (`list[X] | None` names X)."""
+    import dataclasses
+    import typing
+
+    found = {hint} if isinstance(hint, type) and dataclasses.is_dataclass(hint) else set()
+    for arg in typing.get_args(hint):
+        found |= dataclasses_in(arg)
+    return found
+
+
+def test_what_a_workflow_takes_is_defined_where_the_sandbox_passes_it_through():
+    """A dataclass a workflow takes or returns (its input, an update's argument) lives in a module that
+    workflow code imports passed through (`durable_agents.deps`): the sandbox imports the workflow
+    modules afresh for every run, so a class defined there is a new class each run, and Pydantic AI's
+    payload converter builds its schema again each time (0.17 s a run for `LongRun`)."""
+    import typing
+
+    from durable_agents import upstream, versions, workflows
+
+    sandboxed = {workflows.__name__, versions.__name__}
+    taken: set[type] = set()
+    for module in (workflows, versions):
+        for cls in vars(module).values():
+            if not upstream.is_workflow_class(cls):
+                continue
+            for method in vars(cls).values():
+                if callable(method) and not isinstance(method, type):
+                    for hint in typing.get_type_hints(method).values():
+                        taken |= dataclasses_in(hint)
+    assert {c.__name__ for c in taken} >= {"AgentRequest", "LongRun", "Answer", "Conversation"}, taken
+    made_each_run = sorted(c.__qualname__ for c in taken if c.__module__ in sandboxed)
+    assert not made_each_run, f"{made_each_run}: define them in durable_agents/deps.py (imported passed through)"

@@ -7,7 +7,7 @@ rebuilds the workflow's state this way; `temporalio.worker.Replayer` does the sa
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 
 from pydantic_ai.durable_exec.temporal import PydanticAIPlugin
 from temporalio.client import WorkflowHistory
@@ -31,9 +31,13 @@ async def replay(
     # task that replays slower than 2 s (a snippet that computed for most of its budget, on a busy
     # machine) would otherwise fail, and its eviction then waits forever on the code still running.
     replayer = Replayer(workflows=list(workflows), plugins=[PydanticAIPlugin()], debug_mode=True)
-    for history in items:
-        await replayer.replay_workflow(history)
+    await replayer.replay_workflows(_each(items))  # one replaying worker for them all: ~0.05 s less a history
     return len(items)
+
+
+async def _each(histories: list[WorkflowHistory]) -> AsyncIterator[WorkflowHistory]:
+    for history in histories:
+        yield history
 
 
 def asked_for(history: WorkflowHistory) -> str | None:
