@@ -341,13 +341,35 @@ def _saved_when_ran(page: object, path: Path, timeout: float) -> nbformat.Notebo
         saved = time.monotonic() + 30
         while path.stat().st_mtime_ns == before and time.monotonic() < saved:
             time.sleep(0.2)
-        notebook = nbformat.read(path, as_version=4)  # the server writes a temporary file, then renames it
+        notebook = _read_written(path)
         waiting = [c.id for c in notebook.cells if c.cell_type == "code" and not c.execution_count]
         if not waiting:
             return notebook
         if time.monotonic() > deadline:
             raise AssertionError(f"{path.name}: cells {waiting} had not run after {timeout} s")
         time.sleep(1)
+
+
+def _read_written(path: Path, patience: float = 30) -> nbformat.NotebookNode:
+    """The notebook at `path` once the server has finished writing it.
+
+    jupyter_server saves in place: it copies the old file to `.~<name>`, truncates and writes the file,
+    then removes the copy. Read while the copy is there, the file can be empty or cut short (seen:
+    `NotJSONError: ''` right after the save changed its mtime), so wait for the copy to go, and read
+    again if another save (an autosave) began in between.
+    """
+    backup = path.with_name(f".~{path.name}")
+    deadline = time.monotonic() + patience
+    while True:
+        if not backup.exists():
+            try:
+                return nbformat.read(path, as_version=4)
+            except nbformat.reader.NotJSONError:
+                if time.monotonic() > deadline:
+                    raise
+        elif time.monotonic() > deadline:
+            raise AssertionError(f"{path.name}: the server was still writing it after {patience} s ({backup} is there)")
+        time.sleep(0.1)
 
 
 def _assert_ran_as_meant(executed: nbformat.NotebookNode) -> None:
