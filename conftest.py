@@ -31,8 +31,9 @@ def pytest_xdist_auto_num_workers(config: pytest.Config) -> int | None:
     processes), so one worker per core leaves the cores idle about a third of the time. Measured on
     2 cores, the same clone, /proc/stat around `uv run pytest`: 2 workers 302 s, 181 of 604
     CPU-seconds idle; 3 workers 263 s, 84 idle; 4 workers 253 s, 24 idle, but 485 busy CPU-seconds
-    against 444 (each worker has its own lab and imports). `PYTEST_XDIST_AUTO_NUM_WORKERS` still
-    sets the number (xdist's own hook reads it).
+    against 444 (each worker has its own lab and imports). Later, with the machine slower and busy
+    for the same work: 2 workers 422 s, 3 workers 412 s. `PYTEST_XDIST_AUTO_NUM_WORKERS` still sets
+    the number (xdist's own hook reads it).
     """
     if os.environ.get("PYTEST_XDIST_AUTO_NUM_WORKERS"):
         return None
