@@ -37,7 +37,7 @@ def pytest_xdist_auto_num_workers(config: pytest.Config) -> int | None:
     """
     if os.environ.get("PYTEST_XDIST_AUTO_NUM_WORKERS"):
         return None
-    return max(2, len(os.sched_getaffinity(0)) * 3 // 2)
+    return max(2, (os.cpu_count() or 1) * 3 // 2)  # the cores `tests/conftest.py`'s `budget` counts
 
 
 def pytest_collect_file(parent: pytest.Collector, file_path: Path) -> NotebookFile | None:
