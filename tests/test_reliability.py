@@ -10,17 +10,23 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
+import os
+import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
 from pydantic_monty import Monty
+from temporalio import workflow
 
-from durable_agents.capabilities.ptc import SNIPPET_SECONDS
+from durable_agents import upstream
+from durable_agents.capabilities import ptc
+from durable_agents.capabilities.ptc import SNIPPET_SECONDS, TASK_SECONDS
 from durable_agents.capabilities.sandbox import read_file
 from durable_agents.capabilities.subagents import child_request
 from durable_agents.deps import REQUEST_LIMIT, TOOL_RETRIES, AgentRequest, DemoDeps
@@ -103,6 +109,30 @@ async def test_a_near_limit_snippet_and_a_stopped_one_replay_under_load(lab):
     finally:
         burner.kill()
         burner.wait()
+
+
+@pytest.mark.parametrize(("held", "stopped"), [(1.5 * SNIPPET_SECONDS, False), (TASK_SECONDS + 0.5, True)])
+async def test_a_sandbox_kept_off_the_cpu_is_charged_for_its_cpu_not_the_wait(lab, monkeypatch, held, stopped):
+    """A busy machine makes a turn wait without the code doing more (a CI run's snippet was stopped before
+    its first call: ~40 ms of CPU took over half a second). Here the Monty worker is held off the CPU
+    (SIGSTOP) for its first `held` seconds: longer than the CPU budget, the snippet still runs to its end;
+    longer than `TASK_SECONDS` on the clock, it is stopped, so the workflow task still ends in time."""
+    turn = ptc.SnippetTimeLimit.turn
+
+    def held_off_the_cpu(self, portal, fn, args):
+        session = upstream.monty_session(fn)
+        if session is not None and not workflow.unsafe.is_replaying():
+            os.kill(session.worker_pid, signal.SIGSTOP)
+            threading.Timer(held, os.kill, (session.worker_pid, signal.SIGCONT)).start()
+        return turn(self, portal, fn, args)
+
+    monkeypatch.setattr(ptc.SnippetTimeLimit, "turn", held_off_the_cpu)
+    run = await lab.run([code("await word_count(text='a b')\n'ran'"), final("done")], agent="ptc")
+    told = "\n".join(run.told())
+    assert ("reached the time limit" in told) is stopped, told
+    assert ("ran" in run.told()) is not stopped, "the snippet ran to its end, its call included"
+    stops = [m for m in patch_markers(run.history_json[run.workflow_id]) if m.startswith("ptc-time-limit/")]
+    assert stops == (["ptc-time-limit/snippet-0/turn-1"] if stopped else [])
 
 
 # 2. Payload limits: fail fast naming the step and the limit; a child carries only its own scripts.

@@ -12,13 +12,14 @@ requests), instead of running to completion after the snippet has already failed
 `SnippetTimeLimit` is the runaway-loop guard. A snippet computes on the workflow's own thread, and
 a workflow-native tool call does not hand the thread back to Temporal, so every turn of a snippet
 (the code between two tool calls) adds up until the next real wait; past Temporal's 2 s deadlock
-detector the workflow task fails again and again. So each snippet gets `SNIPPET_SECONDS` of
-compute in total, over all its turns, and is stopped when that is spent. The model is told its
-code was stopped for a time limit. See `SnippetTimeLimit` for why this stays replay-safe. The
-budget counts everything the snippet's turns cost the workflow thread, the harness's own work between
-turns included, and what a snippet may print is bounded (`PRINT_LIMIT`) so that the work after its
-last turn stays small too: a workflow task that replays slower than it first ran must still finish
-well inside the deadlock detector's 2 s.
+detector the workflow task fails again and again. So each snippet gets `SNIPPET_SECONDS` of CPU
+time in total, over all its turns, and is stopped when that is spent, or when its turns take
+`TASK_SECONDS` on the clock in one workflow task (a machine too busy to give it the CPU). The model
+is told its code was stopped for a time limit. See `SnippetTimeLimit` for why this stays
+replay-safe. The budget counts the snippet's Monty worker and the harness's own work between turns
+on the workflow thread, and what a snippet may print is bounded (`PRINT_LIMIT`) so that the work
+after its last turn stays small too: a workflow task that replays slower than it first ran must
+still finish well inside the deadlock detector's 2 s.
 
 `SendableResults` makes a value the code returns that cannot travel (bytes that are not text, a
 list nested hundreds deep) a retry prompt the model reads, instead of a failed run.
@@ -27,6 +28,7 @@ list nested hundreds deep) a retry prompt the model reads, instead of a failed r
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import contextvars
 import os
 import signal
@@ -36,6 +38,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar, TypeVarTuple, Unpack
 
+import psutil
 from anyio.from_thread import BlockingPortal
 from pydantic_ai import RunContext
 from pydantic_ai.capabilities import AbstractCapability
@@ -51,14 +54,25 @@ from durable_agents.deps import DemoDeps
 from durable_agents.errors import ToolExecutionError, ToolValidationError
 
 SNIPPET_SECONDS = 0.5
-"""How long one snippet may compute in total, summed over its turns, before it is stopped.
+"""How much CPU time one snippet may use in total, summed over its turns, before it is stopped.
 
 A quarter of Temporal's 2 s deadlock detector, because what a snippet did live it does again on
 replay, where nothing times it: a worker that picks a run up after a crash, on a machine busier than
 the one that first ran it, replays each turn at its own speed. Past 2 s the detector fails that
 workflow task, and the SDK (temporalio 1.35) cannot then evict the run: it stays stuck on that worker
 (see `tests/test_history.py`, the live-replay test). Half a second of compute is not orchestration
-anyway. Outside a workflow Monty's own clock applies the same limit."""
+anyway. Outside a workflow Monty's own clock applies the same limit.
+
+CPU time, not time on the clock: on a machine busy with other work a turn takes longer without the
+code doing more. A snippet's first turn (Monty type-checks the code, then runs it to its first call)
+costs ~40 ms of CPU, and took 0.25-0.3 s on the clock beside six busy processes on two cores, and over
+half a second in a CI run, where a clock budget stopped it before its first call."""
+
+TASK_SECONDS = 1.0
+"""The most time on the clock a snippet's turns may take within one workflow task, whatever CPU they used.
+
+Half the deadlock detector's 2 s, the other half left to the rest of the task: on a machine so busy
+that the CPU budget is not spent in a second, the snippet is stopped here, so the task still ends in time."""
 
 LIMITS: CodeModeResourceLimits = {"max_memory": 64 * 1024 * 1024, "max_duration_secs": SNIPPET_SECONDS}
 """The sandbox's limits per snippet: heap (Monty raises `MemoryError` beyond it) and time (outside a workflow)."""
@@ -89,13 +103,79 @@ class TimeLimitError(Exception):
         )
 
 
+def _cpu_clock(pid: int | None) -> Callable[[], float]:
+    """A reader of the CPU time (user and system) process `pid` has used so far.
+
+    Time on the clock stands in where there is no local process to read (a remote sandbox), and a
+    process that is gone (a stop killed it) keeps its last reading."""
+    try:
+        process = psutil.Process(pid) if pid is not None else None
+    except psutil.Error:
+        process = None
+    if process is None:
+        return time.monotonic
+    last = 0.0
+
+    def read() -> float:
+        nonlocal last
+        with contextlib.suppress(psutil.Error):
+            used = process.cpu_times()
+            last = used.user + used.system
+        return last
+
+    return read
+
+
+class _TurnWatch(threading.Thread):
+    """Watches one turn: the CPU time it uses, and a kill of the snippet's Monty worker once its share is spent.
+
+    Every reading is taken on this thread: psutil looks itself up in `sys.modules` as it runs, and on
+    the workflow thread that is the workflow sandbox's, which does not hold it."""
+
+    def __init__(self, pid: int | None, cpu: float, clock: float) -> None:
+        super().__init__(name="snippet-time-limit", daemon=True)
+        self.pid = pid  # the Monty worker to read, and to kill
+        self.cpu, self.clock = cpu, clock  # what the turn may use: CPU seconds, and seconds on the clock
+        self.used = 0.0  # the CPU seconds the turn used, as read when it ended (or was stopped)
+        self.fired = threading.Event()
+        self._ready, self._done = threading.Event(), threading.Event()
+
+    def __enter__(self) -> _TurnWatch:
+        self.start()
+        self._ready.wait()  # the turn starts once its first reading is taken
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._done.set()
+        self.join()
+
+    def run(self) -> None:
+        cpu = _cpu_clock(self.pid)
+        start, started = cpu(), time.monotonic()
+        self._ready.set()
+
+        def left() -> float:
+            self.used = cpu() - start
+            return min(self.cpu - self.used, self.clock - (time.monotonic() - started))
+
+        # A process's CPU time runs no faster than the clock, so waiting what is left never overshoots.
+        while (remaining := left()) > 0:
+            if self._done.wait(max(remaining, 0.005)):
+                left()  # the reading at the turn's end
+                return
+        self.fired.set()
+        if self.pid is not None:
+            os.kill(self.pid, signal.SIGKILL)
+
+
 @dataclass
 class SnippetTimeLimit:
     """The compute budget of one `run_code` snippet inside a workflow, and the record of its stop.
 
     Every call from `CodeMode` into Monty (one *turn*: the code runs until it calls a tool, awaits,
     or ends) passes through `turn()`, on the workflow thread. Each turn may use what is left of
-    `SNIPPET_SECONDS`; a thread timer kills the snippet's Monty worker when that runs out.
+    `SNIPPET_SECONDS` of CPU time, and of `TASK_SECONDS` on the clock within one workflow task; a
+    watcher thread kills the snippet's Monty worker when either runs out.
 
     Replay. A clock is not deterministic: on replay a turn may run faster or slower than it did, and
     a stop that happens on one run and not the other sends the workflow down another path. So the
@@ -105,17 +185,23 @@ class SnippetTimeLimit:
     the turn is not run at all and the snippet stops exactly where it stopped; if not, the turn runs
     to its end, as it did the first time. What this gives up: on replay a turn is not bounded by the
     clock (it finished within the budget the first time, so it finishes again, at the replaying
-    machine's speed), and whether a snippet near the limit is stopped depends on how busy the worker
-    was when it first ran (the model is told, and history records it). Monty offers no deterministic
-    measure of work (an instruction count) that would avoid both.
+    machine's speed), and a snippet near the limit may be stopped on one run and not another (its
+    CPU time varies a little, and on a very busy machine the clock's ceiling comes first; the model
+    is told, and history records it). Monty offers no deterministic measure of work (an instruction
+    count) that would avoid both.
     """
 
     snippet: int
     """Which snippet of this workflow execution (0, 1, ...): with the turn, it names the marker."""
     spent: float = 0.0
+    """CPU seconds used so far: the snippet's turns in its Monty worker, and the harness's work between turns."""
+    elapsed: float = 0.0
+    """Seconds on the clock the snippet's turns and the work between them took in the current workflow task."""
     mark: float = field(default_factory=time.monotonic)
     """When the snippet's last turn ended: the harness's work since then counts too (not its work before the
     first turn, starting a Monty worker and a session, which costs what a process start costs, not the code)."""
+    mark_cpu: float = field(default_factory=time.thread_time)
+    """The workflow thread's CPU time at `mark`."""
     task: Any = None
     """The workflow time of the workflow task `mark` belongs to (`workflow.now()` is fixed within one)."""
     turns: int = 0
@@ -136,31 +222,25 @@ class SnippetTimeLimit:
         if session is not None:
             self.session = session
         pid = getattr(self.session, "worker_pid", None)
-        fired = threading.Event()
         task = workflow.now()
-        if task == self.task and self.turns > 1:  # the harness's work since the last turn counts, in one task
-            self.spent += time.monotonic() - self.mark
-        self.task = task
-
-        def stop() -> None:
-            fired.set()
-            if pid is not None:
-                os.kill(pid, signal.SIGKILL)
-
-        timer = threading.Timer(max(SNIPPET_SECONDS - self.spent, 0.0), stop)
+        if task != self.task:
+            self.task, self.elapsed = task, 0.0
+        elif self.turns > 1:  # the harness's work since the last turn counts, in one task
+            self.spent += time.thread_time() - self.mark_cpu
+            self.elapsed += time.monotonic() - self.mark
         started = time.monotonic()
-        timer.start()
-        try:
-            result = portal.call(fn, *args)
-        except MontyCrashedError:
-            if not fired.is_set():
-                raise
-            result = None
-        finally:
-            timer.cancel()
-            self.mark = time.monotonic()
-            self.spent += self.mark - started
-        if fired.is_set():
+        with _TurnWatch(pid, SNIPPET_SECONDS - self.spent, TASK_SECONDS - self.elapsed) as watch:
+            try:
+                result = portal.call(fn, *args)
+            except MontyCrashedError:
+                if not watch.fired.is_set():
+                    raise
+                result = None
+            finally:
+                self.mark, self.mark_cpu = time.monotonic(), time.thread_time()
+        self.spent += watch.used
+        self.elapsed += self.mark - started
+        if watch.fired.is_set():
             workflow.patched(self.marker())  # records the stop in history, for replay
             raise TimeLimitError()
         return result
