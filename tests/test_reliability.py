@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import json
 import os
 import signal
@@ -111,6 +112,12 @@ async def test_a_near_limit_snippet_and_a_stopped_one_replay_under_load(lab):
         burner.wait()
 
 
+def _resume(pid: int) -> None:
+    """Let a stopped process run again, if a time limit has not killed it meanwhile."""
+    with contextlib.suppress(ProcessLookupError):
+        os.kill(pid, signal.SIGCONT)
+
+
 @pytest.mark.parametrize(("held", "stopped"), [(1.5 * SNIPPET_SECONDS, False), (TASK_SECONDS + 0.5, True)])
 async def test_a_sandbox_kept_off_the_cpu_is_charged_for_its_cpu_not_the_wait(lab, monkeypatch, held, stopped):
     """A busy machine makes a turn wait without the code doing more (a CI run's snippet was stopped before
@@ -123,7 +130,7 @@ async def test_a_sandbox_kept_off_the_cpu_is_charged_for_its_cpu_not_the_wait(la
         session = upstream.monty_session(fn)
         if session is not None and not workflow.unsafe.is_replaying():
             os.kill(session.worker_pid, signal.SIGSTOP)
-            threading.Timer(held, os.kill, (session.worker_pid, signal.SIGCONT)).start()
+            threading.Timer(held, _resume, (session.worker_pid,)).start()
         return turn(self, portal, fn, args)
 
     monkeypatch.setattr(ptc.SnippetTimeLimit, "turn", held_off_the_cpu)

@@ -37,6 +37,7 @@ PRELOAD = [
     "pydantic_ai_harness.ask_user",
     "pydantic_ai_harness.code_mode",
     "pydantic_ai_harness.compaction",
+    "psutil",
     "temporalio.client",
     "temporalio.worker",
     *upstream.PRELOAD,
