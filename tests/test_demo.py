@@ -323,6 +323,7 @@ async def test_one_shot_json_for_each_scenario_alias(server, tmp_path):
     for alias, process in started.items():
         out, err = process.communicate(timeout=180)
         name, row = scenario(alias)
+        assert out.strip(), f"--scenario {alias} printed no summary (exit {process.returncode}): {err[-3000:]}"
         summary = json.loads(out)
         assert summary["shape"] == row.shape, alias
         assert summary["files"] == row.files

@@ -165,7 +165,8 @@ class _TurnWatch(threading.Thread):
                 return
         self.fired.set()
         if self.pid is not None:
-            os.kill(self.pid, signal.SIGKILL)
+            with contextlib.suppress(ProcessLookupError):  # a worker that crashed meanwhile
+                os.kill(self.pid, signal.SIGKILL)
 
 
 @dataclass
