@@ -180,6 +180,22 @@ async def test_a_bad_folder_or_database_is_told_before_the_current_lab_stops(tmp
         await current.stop()
 
 
+def test_labs_starting_at_once_in_one_folder_can_all_write_there(tmp_path):
+    """Each lab checks that its sandbox folder is writable; four `durable-agents demo` commands started at
+    once in one folder removed each other's probe file, and one was told it could not write there."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from durable_agents.lab.startup import _sandbox
+
+    def check(_: int) -> Path:
+        return _sandbox(tmp_path / "shared")
+
+    with ThreadPoolExecutor(8) as pool:
+        folders = set(pool.map(check, range(4000)))
+    assert folders == {(tmp_path / "shared").resolve()}
+    assert not list((tmp_path / "shared").iterdir()), "no probe file is left behind"
+
+
 @pytest.mark.parametrize(
     ("options", "said"),
     [

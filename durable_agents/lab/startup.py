@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import socket
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -98,12 +99,16 @@ def check_name(name: object) -> None:
 
 
 def _sandbox(root: str | Path) -> Path:
-    """The lab's sandbox root, made (and checked writable) before anything is stopped or started."""
+    """The lab's sandbox root, made (and checked writable) before anything is stopped or started.
+
+    The probe file has a name of its own: labs that start at once in one folder (JupyterLab reopening
+    several notebooks, or several `durable-agents demo` commands) removed each other's `.lab-probe`,
+    and the one that came second was told it could not write there."""
     sandbox = Path(root).expanduser().resolve()
     try:
         sandbox.mkdir(parents=True, exist_ok=True)
-        (sandbox / ".lab-probe").touch()
-        (sandbox / ".lab-probe").unlink()
+        with tempfile.NamedTemporaryFile(dir=sandbox, prefix=".lab-probe-"):
+            pass
     except OSError as exc:
         raise LabError(
             f"sandbox_root={str(root)!r} cannot be used ({exc.strerror}): give a folder you can write."
