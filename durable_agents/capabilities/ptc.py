@@ -150,9 +150,11 @@ class _TurnWatch(threading.Thread):
         self.join()
 
     def run(self) -> None:
-        cpu = _cpu_clock(self.pid)
-        start, started = cpu(), time.monotonic()
-        self._ready.set()
+        try:
+            cpu = _cpu_clock(self.pid)
+            start, started = cpu(), time.monotonic()
+        finally:
+            self._ready.set()  # even if the first reading failed: the turn must not wait forever
 
         def left() -> float:
             self.used = cpu() - start
