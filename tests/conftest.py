@@ -18,7 +18,7 @@ from pathlib import Path
 import psutil
 import pytest
 
-from durable_agents.lab import Lab, WorkerPool
+from durable_agents.lab import Lab, WorkerPool, reaper
 
 DATA = Path(__file__).parent / "data" / "histories"
 NOTEBOOKS = Path(__file__).parent.parent / "notebooks"
@@ -75,7 +75,7 @@ def survivors_of_a_killed_kernel(program: str, cwd: Path, grace: float = 15) -> 
     kernel.wait()
 
     def alive() -> list[int]:
-        return [p.pid for p in processes if p.is_running() and p.status() != psutil.STATUS_ZOMBIE]
+        return [p.pid for p in processes if reaper.running(p)]
 
     deadline = time.monotonic() + grace
     while alive() and time.monotonic() < deadline:

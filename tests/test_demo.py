@@ -32,7 +32,7 @@ from durable_agents.demo.routes import ROUTES, UnknownScenario, pick, scenario
 from durable_agents.history import events, store
 from durable_agents.history.graph import build_graph
 from durable_agents.history.tree import as_text
-from durable_agents.lab import binaries
+from durable_agents.lab import binaries, reaper
 from durable_agents.scenarios import SCENARIOS, shape
 from tests.conftest import DATA
 
@@ -70,7 +70,7 @@ def _log_tail(sandbox: Path) -> str:
 
 
 def _alive(pids: list[int]) -> list[int]:
-    return [p for p in pids if psutil.pid_exists(p) and psutil.Process(p).status() != psutil.STATUS_ZOMBIE]
+    return [p for p in pids if reaper.running(p)]
 
 
 def _gone(pids: list[int], grace: float = 15) -> list[int]:

@@ -12,7 +12,7 @@ import psutil
 import pytest
 from temporalio.testing import WorkflowEnvironment
 
-from durable_agents.lab import Lab, LabError, RunFailed, binaries, web_ui
+from durable_agents.lab import Lab, LabError, RunFailed, binaries, reaper, web_ui
 from durable_agents.live import LiveModelError, qualified_name, resolve
 from durable_agents.script import call, final
 from tests.conftest import budget, survivors_of_a_killed_kernel
@@ -41,7 +41,7 @@ async def test_start_run_stop_leaves_no_process_or_port(kind, tmp_path):
     assert first.files() == {"a.txt": "x"}
     await lab.stop()
     await lab.stop()  # twice is fine
-    assert not [p for p in started if p.is_running() and p.status() != psutil.STATUS_ZOMBIE]
+    assert not [p for p in started if reaper.running(p)]
     assert _port_free(port)
     with pytest.raises(LabError, match="stopped"):
         await lab.run([final("no")])
@@ -166,7 +166,7 @@ def test_a_process_that_leaves_its_lab_running_exits_promptly_and_leaves_no_serv
         kernel.kill()
     assert kernel.returncode == 0, f"exit took over {time.monotonic() - printed:.0f} s"
     servers = [int(pid) for pid in line.split()[1:]]
-    alive = [pid for pid in servers if psutil.pid_exists(pid) and psutil.Process(pid).status() != psutil.STATUS_ZOMBIE]
+    alive = [pid for pid in servers if reaper.running(pid)]
     assert servers and not alive
     assert int(frozen.split()[1]) > 50_000, "the lab froze the libraries' objects out of the exit's collections"
 
@@ -244,3 +244,25 @@ def test_the_mcp_agent_is_built_when_a_run_first_asks_for_it(tmp_path):
         "remade: True True",
         "after: ok True",
     ], done.stdout + done.stderr
+
+
+def test_running_says_no_for_a_process_gone_between_two_questions(monkeypatch):
+    """`reaper.running` asks `is_running()` and then `status()`; a process that ends in between is not
+    running (a CI run's `alive()` raised `NoSuchProcess` there), and neither is one killed, or a pid now free."""
+    child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
+    try:
+        process = psutil.Process(child.pid)
+        assert reaper.running(process) and reaper.running(child.pid)
+        child.kill()
+        psutil.wait_procs([process], timeout=5)
+        assert not reaper.running(process)
+    finally:
+        child.kill()
+        child.wait()
+    assert not reaper.running(child.pid)
+
+    def gone(self):
+        raise psutil.NoSuchProcess(self.pid)
+
+    monkeypatch.setattr(psutil.Process, "status", gone)
+    assert not reaper.running(psutil.Process())  # is_running() was True, then the process went

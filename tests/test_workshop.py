@@ -11,7 +11,7 @@ import time
 import psutil
 
 from durable_agents import upstream
-from durable_agents.lab import cleanup, forkserver
+from durable_agents.lab import cleanup, forkserver, reaper
 from durable_agents.lab.logs import WORKER_LOG
 from durable_agents.script import call, final
 
@@ -49,7 +49,7 @@ def alive(processes: list[psutil.Process], grace: float) -> list[psutil.Process]
     """Those of `processes` still running after up to `grace` seconds (a zombie counts as gone)."""
     deadline = time.monotonic() + grace
     while True:
-        left = [p for p in processes if p.is_running() and p.status() != psutil.STATUS_ZOMBIE]
+        left = [p for p in processes if reaper.running(p)]
         if not left or time.monotonic() > deadline:
             return left
         time.sleep(0.1)

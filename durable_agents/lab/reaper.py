@@ -25,6 +25,18 @@ def ident(process: psutil.Process) -> str:
     return f"{process.pid}:{process.create_time()!r}"
 
 
+def running(process: psutil.Process | int) -> bool:
+    """Whether `process` (a process or a pid) still runs: not gone, and not a zombie.
+
+    A process can end between two questions about it (`is_running()`, then `status()`), so one that
+    has gone meanwhile counts as not running instead of raising `NoSuchProcess`."""
+    try:
+        proc = process if isinstance(process, psutil.Process) else psutil.Process(process)
+        return proc.is_running() and proc.status() != psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return False
+
+
 def guard(processes: list[psutil.Process]) -> subprocess.Popen[bytes]:
     """Start a reaper for `processes`; closing its stdin (or dying) makes it kill them."""
     return subprocess.Popen(

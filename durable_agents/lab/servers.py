@@ -158,10 +158,7 @@ class Server:
         """False once the process the lab started has gone (killed, crashed, or stopped by `reset()`)."""
         if self.process is None:
             return True
-        try:
-            return self.process.is_running() and self.process.status() != psutil.STATUS_ZOMBIE
-        except psutil.NoSuchProcess:
-            return False
+        return reaper.running(self.process)
 
     def why_gone(self) -> str:
         """The last line the server wrote before it went, if it wrote one."""
@@ -257,7 +254,7 @@ async def _watch_start(starting: asyncio.Future[WorkflowEnvironment], pidfile: P
             if process is None and pidfile.exists() and (text := pidfile.read_text()):
                 with contextlib.suppress(psutil.NoSuchProcess, ValueError):
                     process = psutil.Process(int(text))
-            if process is not None and (not process.is_running() or process.status() == psutil.STATUS_ZOMBIE):
+            if process is not None and not reaper.running(process):
                 starting.cancel()
                 starting.add_done_callback(lambda f: f.cancelled() or f.exception())  # retrieved: nothing to report
                 return None
