@@ -5,7 +5,8 @@ Each numbered notebook is one test item (`tests/notebook_items.py`): it runs in 
 Web UI links it showed are checked while that kernel lives, and the histories it wrote are replayed,
 all on whichever xdist worker ran it, with no ordering between items to keep. Importing this sets
 `$DURABLE_AGENTS_HISTORY_DIR` for the whole session; each notebook writes to a folder of its own
-under it. How many xdist workers `-n auto` starts is set here too.
+under it. How many xdist workers `-n auto` starts is set here too, and the order they are given the
+tests in (`tests/schedule.py`).
 """
 
 from __future__ import annotations
@@ -18,7 +19,8 @@ from pathlib import Path
 import pytest
 
 from durable_agents.history.store import HISTORY_DIR_ENV
-from tests.notebook_items import NotebookFile
+from tests import schedule
+from tests.notebook_items import NotebookFile, NotebookItem, run_all_seconds
 
 os.environ.setdefault(HISTORY_DIR_ENV, str(Path(tempfile.gettempdir()) / f"durable-agents-histories-{os.getpid()}"))
 NUMBERED = re.compile(r"^\d\d_\w+\.ipynb$")
@@ -44,3 +46,22 @@ def pytest_collect_file(parent: pytest.Collector, file_path: Path) -> NotebookFi
     if file_path.parent.name == "notebooks" and NUMBERED.match(file_path.name):
         return NotebookFile.from_parent(parent, path=file_path)
     return None
+
+
+def long_group(item: pytest.Item) -> tuple[str, float] | None:
+    """A notebook, or a test of a module that says what it costs (`SECONDS`): the group it runs in, and
+    its cost; None for any other test (`tests/schedule.py`)."""
+    if isinstance(item, NotebookItem):
+        return item.path.name, run_all_seconds(item.path)
+    module = getattr(item, "module", None)
+    if (seconds := getattr(module, "SECONDS", None)) is not None:
+        return str(item.path), seconds
+    return None
+
+
+@pytest.hookimpl(trylast=True)  # after `-m`/`-k` have deselected: the shares are cut from what runs
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """On each xdist worker (a worker's own `--dist` reads "no": the order is cut for pyproject.toml's
+    `worksteal`, and any other scheduler only sees another order)."""
+    if workers := getattr(config, "workerinput", {}).get("workercount"):
+        items[:] = schedule.long_first(items, workers, long_group)

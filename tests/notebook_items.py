@@ -37,6 +37,9 @@ from nbclient.exceptions import CellExecutionError, CellTimeoutError
 from durable_agents.history.store import HISTORY_DIR_ENV
 from durable_agents.maintenance.site import EXECUTED_DIR_ENV
 
+RUN_ALL_FIGURE = re.compile(r"\*\*Run all:\*\* about (\d+) s on a 2-core machine")
+"""What a notebook's header says Run all takes (tests/test_notebooks.py: every header says it)."""
+
 CELL_TIMEOUT = 180
 """Seconds one cell may run (09's checks start worker processes; none takes a tenth of this)."""
 
@@ -176,6 +179,14 @@ async def replay_histories(folder: Path, notebooks: Path) -> int:
         finally:
             sys.path.remove(str(notebooks))
     return replayed
+
+
+def run_all_seconds(path: Path) -> int:
+    """The seconds `path`'s header says Run all takes (measured by durable_agents.maintenance.benchmark)."""
+    header = nbformat.read(path, as_version=4).cells[0].source
+    if match := RUN_ALL_FIGURE.search(header):
+        return int(match[1])
+    raise ValueError(f"{path.name}: the header does not say what Run all takes ('**Run all:** about N s ...')")
 
 
 class NotebookFile(pytest.File):

@@ -32,6 +32,8 @@ from durable_agents.lab.servers import free_port
 from tests.conftest import NOTEBOOKS
 
 pytestmark = pytest.mark.browser
+SECONDS = 90
+"""What this module takes alone (`-n 0`, 2 cores, quiet: 87 s): it runs on one worker, early (tests/schedule.py)."""
 
 CHROMIUM = os.environ.get("DURABLE_AGENTS_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
 CHROMIUM_ARGS = [

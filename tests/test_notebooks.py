@@ -10,7 +10,7 @@ import pytest
 from nbclient import NotebookClient
 
 from tests.conftest import NOTEBOOKS
-from tests.notebook_items import NotebookFailed, check_solutions_quiet
+from tests.notebook_items import RUN_ALL_FIGURE, NotebookFailed, check_solutions_quiet
 
 PATHS = sorted(NOTEBOOKS.glob("[0-9][0-9]_*.ipynb"))
 
@@ -36,7 +36,7 @@ def test_conventions(path):
     assert re.match(rf"# {path.name[:2]} · \S", first)
     assert "**You will learn**" in first and "**Time:**" in first and "**Builds on:**" in first
     # what Run all costs, measured by `python -m durable_agents.maintenance.benchmark` (over 15 s: and why)
-    assert re.search(r"\*\*Run all:\*\* about \d+ s on a 2-core machine", first), "the header says what Run all takes"
+    assert RUN_ALL_FIGURE.search(first), "the header says what Run all takes (and tests/schedule.py uses it)"
     assert re.search(r"\*\*Next:\*\*.*\[[^\]]+\]\([^)]+\)", last), "the last cell links to what comes next"
     assert any(c.cell_type == "markdown" and "## What you learned" in c.source for c in cells)
     code = [c for c in cells if c.cell_type == "code"]
