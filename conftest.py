@@ -59,9 +59,22 @@ def long_group(item: pytest.Item) -> tuple[str, float] | None:
     return None
 
 
-@pytest.hookimpl(trylast=True)  # after `-m`/`-k` have deselected: the shares are cut from what runs
+def run_elsewhere(items: list[pytest.Item]) -> set[str]:
+    """The notebooks that a test among `items` runs in full, making every check their own items make: a
+    `runs_notebook(name, here=True)` mark (tests/test_browser.py, where Chromium is)."""
+    marks = (mark for item in items for mark in item.iter_markers("runs_notebook"))
+    return {mark.args[0] for mark in marks if mark.kwargs.get("here", True)}
+
+
+@pytest.hookimpl(trylast=True)  # after `-m`/`-k` have deselected: only a test that runs replaces an item
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """On each xdist worker (a worker's own `--dist` reads "no": the order is cut for pyproject.toml's
+    """Leave out the notebook items that another selected test runs (`run_elsewhere`). Then, on each xdist
+    worker, the order (a worker's own `--dist` reads "no": the order is cut for pyproject.toml's
     `worksteal`, and any other scheduler only sees another order)."""
+    if elsewhere := run_elsewhere(items):
+        left_out = [item for item in items if isinstance(item, NotebookItem) and item.path.name in elsewhere]
+        if left_out:
+            config.hook.pytest_deselected(items=left_out)
+            items[:] = [item for item in items if item not in left_out]
     if workers := getattr(config, "workerinput", {}).get("workercount"):
         items[:] = schedule.long_first(items, workers, long_group)

@@ -20,6 +20,7 @@ import asyncio
 import json
 import os
 import re
+import shutil
 import sys
 import time
 import urllib.error
@@ -36,6 +37,7 @@ from nbclient.exceptions import CellExecutionError, CellTimeoutError
 
 from durable_agents.history.store import HISTORY_DIR_ENV
 from durable_agents.maintenance.site import EXECUTED_DIR_ENV
+from tests.conftest import NOTEBOOKS
 
 RUN_ALL_FIGURE = re.compile(r"\*\*Run all:\*\* about (\d+) s on a 2-core machine")
 """What a notebook's header says Run all takes (tests/test_notebooks.py: every header says it)."""
@@ -181,6 +183,13 @@ async def replay_histories(folder: Path, notebooks: Path) -> int:
     return replayed
 
 
+def replay_folder(folder: Path, notebooks: Path) -> int:
+    """`replay_histories` on a thread with its own event loop: pytest-asyncio's session loop (and, in the
+    browser's tests, Playwright's) is left alone."""
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, replay_histories(folder, notebooks)).result()
+
+
 def run_all_seconds(path: Path) -> int:
     """The seconds `path`'s header says Run all takes (measured by durable_agents.maintenance.benchmark)."""
     header = nbformat.read(path, as_version=4).cells[0].source
@@ -196,23 +205,61 @@ class NotebookFile(pytest.File):
         return [NotebookItem.from_parent(self, name=self.path.name)]
 
 
+def history_folder(path: Path) -> Path:
+    """The folder the run of notebook `path` writes its histories to: its own, under `$DURABLE_AGENTS_HISTORY_DIR`."""
+    return Path(os.environ[HISTORY_DIR_ENV]) / path.stem
+
+
+def keep_executed(notebook: nbformat.NotebookNode, name: str) -> None:
+    """Write the executed notebook to `$DURABLE_AGENTS_EXECUTED_DIR`, when that is set: CI builds the static
+    site from those (durable_agents/maintenance/site.py) instead of running the notebooks again."""
+    if executed := os.environ.get(EXECUTED_DIR_ENV):
+        Path(executed).mkdir(parents=True, exist_ok=True)
+        nbformat.write(notebook, Path(executed) / name)
+
+
+def check_run_elsewhere(executed: nbformat.NotebookNode, path: Path, written_to: Path, since_ns: int) -> int:
+    """`NotebookItem`'s checks, on a run its item did not make: tests/test_browser.py's, in JupyterLab, of
+    `path` (a copy of a committed notebook), its kernel writing histories to `written_to`; how many
+    histories replayed. Call it while the kernel lives: the links must still answer.
+
+    The histories written since `since_ns` are the run's (the browser's tests run one at a time): they
+    are copied to the notebook's own `history_folder` and replayed there. The notebook kept for the site
+    has the committed cells' metadata: Run All clears a cell's "outputs hidden" flag.
+    """
+    name = path.name
+    committed = nbformat.read(NOTEBOOKS / name, as_version=4)
+    check_solutions_quiet(executed, name)
+    check_links(executed, name)
+    folder = history_folder(path)
+    folder.mkdir(parents=True, exist_ok=True)
+    for history in written_to.glob("*.json"):
+        if history.stat().st_mtime_ns >= since_ns:
+            shutil.copy2(history, folder)
+    replayed = replay_folder(folder, path.parent)
+    for cell, as_committed in zip(executed.cells, committed.cells, strict=True):
+        cell.metadata = as_committed.metadata
+    keep_executed(executed, name)
+    return replayed
+
+
 class NotebookItem(pytest.Item):
-    """Run the notebook, writing its histories to a folder of its own under `$DURABLE_AGENTS_HISTORY_DIR`
-    (its kernel is given the folder); check its solutions and its links; replay the folder. Once all
-    pass, the executed notebook is written to `$DURABLE_AGENTS_EXECUTED_DIR` if that is set: CI builds
-    the static site from those (durable_agents/maintenance/site.py) instead of running them again."""
+    """Run the notebook, writing its histories to `history_folder` (its kernel is given the folder); check
+    its solutions and its links; replay the folder; once all pass, `keep_executed`.
+
+    Where tests/test_browser.py runs a notebook in JupyterLab, the same checks follow that run, and
+    the notebook's item is not run a second time (the root conftest's `pytest_collection_modifyitems`).
+    """
 
     def runtest(self) -> None:
-        folder = Path(os.environ[HISTORY_DIR_ENV]) / self.path.stem
+        folder = history_folder(self.path)
         env = {**os.environ, HISTORY_DIR_ENV: str(folder)}
 
         # A thread with its own event loop: pytest-asyncio's session loop is left alone.
         with ThreadPoolExecutor(1) as pool:
             notebook, shown_links = pool.submit(asyncio.run, run_notebook(self.path, env)).result()
-            replayed = pool.submit(asyncio.run, replay_histories(folder, self.path.parent)).result()
-        if executed := os.environ.get(EXECUTED_DIR_ENV):
-            Path(executed).mkdir(parents=True, exist_ok=True)
-            nbformat.write(notebook, Path(executed) / self.path.name)
+        replayed = replay_folder(folder, self.path.parent)
+        keep_executed(notebook, self.path.name)
         self.user_properties += [("web ui links", shown_links), ("histories replayed", replayed)]
 
     def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> Any:

@@ -3,14 +3,20 @@
 from __future__ import annotations
 
 import json
+import os
 import re
+import shutil
+import time
 
 import nbformat
 import pytest
 from nbclient import NotebookClient
 
-from tests.conftest import NOTEBOOKS
-from tests.notebook_items import RUN_ALL_FIGURE, NotebookFailed, check_solutions_quiet
+from conftest import run_elsewhere
+from durable_agents.history.store import HISTORY_DIR_ENV
+from durable_agents.maintenance.site import EXECUTED_DIR_ENV
+from tests.conftest import DATA, NOTEBOOKS
+from tests.notebook_items import RUN_ALL_FIGURE, NotebookFailed, check_run_elsewhere, check_solutions_quiet
 
 PATHS = sorted(NOTEBOOKS.glob("[0-9][0-9]_*.ipynb"))
 
@@ -111,3 +117,42 @@ def test_solutions_stay_hidden_after_run_all(path):
     cell must display nothing at all, or its diagram or printout gives the answer away."""
     loud = [c.id for c in load(path).cells if "solution" in c.metadata.get("tags", []) and not _quiet(c.source)]
     assert not loud, f"solution cells {loud} display something: end them with `.assert_passed()`, print nothing"
+
+
+def test_a_run_made_elsewhere_gets_its_items_checks(tmp_path, monkeypatch):
+    """`check_run_elsewhere` (tests/test_browser.py's runs of 01, 05 and 06): it replays only the histories
+    written since the run began, fails when there are none, and keeps the notebook with the committed
+    cells' metadata (Run All cleared the solutions' "outputs hidden" flag)."""
+    monkeypatch.setenv(HISTORY_DIR_ENV, str(tmp_path / "histories"))
+    monkeypatch.setenv(EXECUTED_DIR_ENV, str(tmp_path / "executed"))
+    name = "00_orientation.ipynb"
+    executed = load(NOTEBOOKS / name)
+    for cell in executed.cells:
+        cell.metadata["jupyter"] = {"source_hidden": True}  # as Run All leaves a solution
+    written = tmp_path / "written"
+    written.mkdir()
+    recorded = next((DATA / "tour").glob("*.json"))
+    before = shutil.copy(recorded, written)
+    os.utime(before, ns=(0, 0))  # written by an earlier run
+    since = time.time_ns()
+    with pytest.raises(NotebookFailed, match="wrote no history"):
+        check_run_elsewhere(executed, tmp_path / "lab" / name, written, since)
+    os.utime(before)  # now this run's
+    assert check_run_elsewhere(executed, tmp_path / "lab" / name, written, since) == 1
+    assert [p.name for p in (tmp_path / "histories" / "00_orientation").iterdir()] == [recorded.name]
+    kept = load(tmp_path / "executed" / name)
+    assert [c.metadata for c in kept.cells] == [c.metadata for c in load(NOTEBOOKS / name).cells]
+
+
+class _Marked:
+    def __init__(self, *marks: pytest.Mark) -> None:
+        self.marks = marks
+
+    def iter_markers(self, name: str) -> list[pytest.Mark]:
+        return [m for m in self.marks if m.name == name]
+
+
+def test_only_a_test_that_can_run_here_replaces_a_notebooks_item():
+    here = pytest.mark.runs_notebook("05_failures.ipynb", here=True).mark
+    not_here = pytest.mark.runs_notebook("06_migration.ipynb", here=False).mark
+    assert run_elsewhere([_Marked(here), _Marked(not_here), _Marked()]) == {"05_failures.ipynb"}
